@@ -1,0 +1,135 @@
+# haat — build, run and test.
+#
+#   make run     install what is missing, start the private PostgreSQL, migrate, serve on :8080
+#   make test    the same set-up, then every test under AddressSanitizer + UBSan
+#
+# MODE selects the build flavour: debug (default), asan (tests), release (bench, prod).
+
+MODE     ?= debug
+BUILD    := build/$(MODE)
+GEN      := build/gen
+VENDOR   := build/vendor
+PKGS     := libmicrohttpd jansson libpq libsodium libcurl
+SHELL    := /bin/bash
+
+# Recursive (=) so pkg-config runs only after `deps` has installed it.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wvla -Wpointer-arith -Wcast-qual -Wundef -Wno-unused-parameter
+CFLAGS_debug   := -O0 -g3
+CFLAGS_asan    := -O1 -g3 -fno-omit-frame-pointer -fsanitize=address,undefined \
+                  -fno-sanitize-recover=undefined
+CFLAGS_release := -O2 -g -DNDEBUG
+LDFLAGS_asan   := -fsanitize=address,undefined
+
+CFLAGS  = -std=c17 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS_$(MODE)) -I. $(PKG_CFLAGS) -MMD -MP
+LDFLAGS = -pthread $(LDFLAGS_$(MODE))
+LDLIBS  = $(PKG_LIBS) -lm
+
+LIB_SRC  := $(shell find pkg internal -name '*.c' 2>/dev/null | sort)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/assets.o
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+ITEST_SRC := $(wildcard tests/integration/test_*.c)
+ITEST_BIN := $(ITEST_SRC:tests/integration/%.c=$(BUILD)/itests/%)
+ITEST_LIB := $(BUILD)/tests/integration/harness.o
+HAAT     := $(BUILD)/haat
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+PG       := infra/dev/pg.sh
+DEVENV   := eval "$$($(PG) env)"
+
+.DEFAULT_GOAL := help
+.PHONY: help deps db build migrate run server test unit itest lint fmt bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+deps: ## install missing system packages (apt-get; sudo when not root)
+	@infra/dev/deps.sh
+
+db: deps ## start the private PostgreSQL cluster in var/pg
+	@$(PG) start
+
+build: ## build the haat binary (MODE=debug|asan|release)
+	@$(MAKE) --no-print-directory deps >/dev/null
+	@$(MAKE) --no-print-directory $(HAAT)
+
+migrate: db build ## apply migrations to the dev database
+	@$(DEVENV) && $(HAAT) migrate
+
+run: db build ## install, start PostgreSQL, migrate, serve on http://127.0.0.1:8080
+	@$(DEVENV) && $(HAAT) migrate && \
+	  echo "haat: API  http://127.0.0.1:8080/v1   docs http://127.0.0.1:8080/docs   metrics http://127.0.0.1:8080/metrics" && \
+	  exec $(HAAT) serve
+
+server: db ## hot reload: rebuild and restart on every source change
+	@infra/dev/hot-reload.sh
+
+test: db ## every test (unit + integration) under ASan/UBSan
+	@$(MAKE) --no-print-directory MODE=asan unit itest
+
+unit: $(UNIT_BIN)
+	@infra/dev/run-tests.sh unit $(UNIT_BIN)
+
+itest: $(HAAT) $(ITEST_BIN)
+	@$(DEVENV) && HAAT_BIN=$(HAAT) infra/dev/run-tests.sh integration $(ITEST_BIN)
+
+lint: deps ## clang-format check, cppcheck, OpenAPI lint
+	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+	@cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
+	  --inline-suppr --suppress=missingIncludeSystem -I. $$(git ls-files '*.c' | grep -v '^tests/')
+	@infra/dev/openapi-lint.sh
+
+fmt: ## reformat the C sources in place
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+bench: db ## benchmark the hot paths against pgbench (prints a table)
+	@$(MAKE) --no-print-directory MODE=release build
+	@infra/dev/bench.sh
+
+clean: ## remove build outputs (keeps var/ and the database)
+	rm -rf build
+
+# --- compilation -------------------------------------------------------------
+
+$(HAAT): $(BUILD)/main.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/main.o: main.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DHAAT_VERSION='"$(VERSION)"' -c -o $@ $<
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
+
+# Static assets compiled into the binary: the OpenAPI document and the offline Redoc bundle.
+$(GEN)/openapi.json: docs/openapi.yaml infra/dev/yaml2json.py
+	@mkdir -p $(@D)
+	python3 infra/dev/yaml2json.py $< $@
+
+$(VENDOR)/redoc.standalone.js:
+	@infra/dev/assets.sh $(VENDOR)
+
+$(BUILD)/assets.o: pkg/http/assets.S $(GEN)/openapi.json $(VENDOR)/redoc.standalone.js
+	@mkdir -p $(@D)
+	$(CC) -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(ITEST_LIB): tests/integration/harness.c tests/integration/harness.h
+	@mkdir -p $(@D)
+	@echo "  CC $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/itests/test_%: tests/integration/test_%.c $(ITEST_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,116 @@
+#include "internal/app/ops.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/app/app.h"
+#include "pkg/db/db.h"
+#include "pkg/http/assets.h"
+#include "pkg/metrics/metrics.h"
+#include "pkg/outbox/outbox.h"
+
+static atomic_bool draining;
+
+static const char docs_html[] =
+    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    "<title>haat API reference</title>"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+    "<style>body{margin:0;padding:0}</style></head><body>"
+    "<redoc spec-url=\"/openapi.json\"></redoc>"
+    "<script src=\"/docs/redoc.standalone.js\"></script></body></html>\n";
+
+void ops_set_draining(void)
+{
+    atomic_store(&draining, true);
+}
+
+static void healthz(struct http_req *r)
+{
+    static const char ok[] = "{\"status\":\"ok\"}";
+    http_reply_static(r, 200, "application/json; charset=utf-8", ok, sizeof ok - 1);
+}
+
+static void readyz(struct http_req *r)
+{
+    char why[128] = "";
+    bool draining_now = atomic_load(&draining);
+    bool db_ok = !draining_now && db_ready(app_migrations_dir(), why, sizeof why);
+    json_t *checks = json_object();
+    json_object_set_new(checks, "database", json_string(db_ok ? "ok" : why[0] ? why : "skipped"));
+    json_object_set_new(checks, "shutdown", json_string(draining_now ? "in progress" : "no"));
+    if (db_ok) {
+        http_reply_json(r, 200, json_pack("{s:s,s:o}", "status", "ready", "checks", checks));
+        return;
+    }
+    json_t *p = http_problem_new(503, "service_unavailable",
+                                 draining_now ? "shutting down" : why, http_req_id(r));
+    json_object_set_new(p, "checks", checks);
+    http_set_header(r, "Retry-After", "1");
+    char *s = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(p);
+    http_reply_bytes(r, 503, "application/problem+json; charset=utf-8", s, strlen(s));
+    free(s);
+}
+
+static void metrics(struct http_req *r)
+{
+    size_t len = 0;
+    char *text = metrics_render(&len);
+    http_reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    free(text);
+}
+
+static void openapi(struct http_req *r)
+{
+    http_reply_static(r, 200, "application/json; charset=utf-8", http_asset_openapi_json,
+                      http_asset_openapi_json_len);
+}
+
+static void docs(struct http_req *r)
+{
+    http_reply_static(r, 200, "text/html; charset=utf-8", docs_html, sizeof docs_html - 1);
+}
+
+static void redoc_js(struct http_req *r)
+{
+    http_set_header(r, "Cache-Control", "public, max-age=86400");
+    http_reply_static(r, 200, "application/javascript; charset=utf-8", http_asset_redoc_js,
+                      http_asset_redoc_js_len);
+}
+
+static const struct http_route routes[] = {
+    {"GET", "/healthz", healthz, HTTP_AUTH_NONE, 0},
+    {"GET", "/readyz", readyz, HTTP_AUTH_NONE, 0},
+    {"GET", "/metrics", metrics, HTTP_AUTH_NONE, 0},
+    {"GET", "/openapi.json", openapi, HTTP_AUTH_NONE, 0},
+    {"GET", "/docs", docs, HTTP_AUTH_NONE, 0},
+    {"GET", "/docs/redoc.standalone.js", redoc_js, HTTP_AUTH_NONE, 0},
+};
+
+void ops_routes(struct router *r)
+{
+    router_add(r, HTTP_QUERIES, routes, sizeof routes / sizeof routes[0]);
+}
+
+static double gauge_db_connections(void *arg)
+{
+    (void)arg;
+    return db_open_connections();
+}
+
+static double gauge_outbox_pending(void *arg)
+{
+    (void)arg;
+    long long n = 0;
+    return outbox_pending(&n) == DB_OK ? (double)n : -1;
+}
+
+void ops_metrics_init(const char *version)
+{
+    metrics_gauge_fn("db_pool_connections", "Open PostgreSQL connections of this process.",
+                     gauge_db_connections, NULL);
+    metrics_gauge_fn("outbox_pending_events", "Domain events not yet processed.",
+                     gauge_outbox_pending, NULL);
+    metrics_build_info(version);
+}

@@ -1,0 +1,15 @@
+/* Ops endpoints at the root: health, readiness, metrics, the OpenAPI document and /docs. */
+#ifndef HAAT_INTERNAL_APP_OPS_H
+#define HAAT_INTERNAL_APP_OPS_H
+
+#include <stdbool.h>
+
+#include "pkg/http/router.h"
+
+void ops_routes(struct router *r);
+/* Once set, /readyz answers 503 (shutdown has begun). */
+void ops_set_draining(void);
+/* Registers the process-wide gauges (db pool, outbox backlog, build info). */
+void ops_metrics_init(const char *version);
+
+#endif

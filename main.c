@@ -1,0 +1,98 @@
+/* haat — a C2C marketplace backend. One binary: serve | worker | migrate | version. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/app/app.h"
+#include "pkg/config/config.h"
+#include "pkg/log/log.h"
+
+#ifndef HAAT_VERSION
+#define HAAT_VERSION "dev"
+#endif
+
+static const char usage[] =
+    "usage: haat [--config FILE] COMMAND\n"
+    "\n"
+    "commands:\n"
+    "  serve      run the HTTP API and the background workers (HAAT_WORKERS=on)\n"
+    "  worker     run only the background workers\n"
+    "  migrate    apply pending database migrations and exit\n"
+    "  version    print the version and exit\n"
+    "\n"
+    "options:\n"
+    "  --config FILE   settings file (default configs/dev.json); the environment overrides it\n"
+    "  -h, --help      show this help\n"
+    "\n"
+    "Settings are listed in README.md (DATABASE_URL, HAAT_HTTP_ADDR, HAAT_JWT_SECRET, ...).\n";
+
+struct args {
+    const char *config;
+    const char *command;
+};
+
+/* Returns 0, or the exit code to stop with. */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0 ||
+            strcmp(argv[i], "help") == 0) {
+            fputs(usage, stdout);
+            return -1;
+        }
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            a->config = argv[++i];
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            a->config = argv[i] + 9;
+        } else if (argv[i][0] != '-' && !a->command) {
+            a->command = argv[i];
+        } else {
+            fprintf(stderr, "haat: unknown argument %s\n%s", argv[i], usage);
+            return 2;
+        }
+    }
+    if (!a->command) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    return 0;
+}
+
+static int run(const char *command, const struct cfg *c)
+{
+    if (strcmp(command, "serve") == 0)
+        return app_serve(c);
+    if (strcmp(command, "worker") == 0)
+        return app_worker(c);
+    if (strcmp(command, "migrate") == 0)
+        return app_migrate(c);
+    fprintf(stderr, "haat: unknown command %s\n%s", command, usage);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    struct args a = {0};
+    int rc = parse_args(argc, argv, &a);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    if (strcmp(a.command, "version") == 0) {
+        printf("haat %s\n", HAAT_VERSION);
+        return 0;
+    }
+    if (sodium_init() < 0) {
+        fprintf(stderr, "haat: libsodium failed to initialise\n");
+        return 1;
+    }
+    struct cfg c;
+    char err[CFG_ERR_LEN];
+    if (cfg_load(&c, a.config, err) != 0) {
+        fprintf(stderr, "haat: invalid configuration: %s\n", err);
+        return 2;
+    }
+    log_init(c.log_level, c.log_format);
+    rc = run(a.command, &c);
+    cfg_cleanup(&c);
+    return rc;
+}

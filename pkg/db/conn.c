@@ -1,0 +1,237 @@
+/* Per-thread connections: opened lazily, probed before reuse, reopened after a failure,
+ * and not retried for DB_RETRY_CONNECT_NS after a failed connect (fail fast while down). */
+#include <poll.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pkg/clock/clock.h"
+#include "pkg/db/db_internal.h"
+#include "pkg/log/log.h"
+#include "pkg/util/xalloc.h"
+
+#define DB_RETRY_CONNECT_NS (500ull * 1000 * 1000)
+#define READ_ONLY_OPTION    "-c default_transaction_read_only=on"
+
+/* Set by db_init, read-only afterwards (owned). */
+static char *urls[2];
+static atomic_int open_count;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t exit_key; /* non-NULL value while the thread holds a connection */
+
+static _Thread_local struct db_conn tl_conns[2];
+static _Thread_local uint64_t tl_next_try_ns[2];
+static _Thread_local bool tl_down[2]; /* the last connect failed: log recovery once */
+
+static const char *const target_names[2] = {"primary", "read"};
+
+static const struct db_stmt internal_stmts[] = {
+    {"db_ready_table", "SELECT to_regclass('schema_migrations') IS NOT NULL"},
+    {"db_ready_versions", "SELECT version FROM schema_migrations"},
+};
+
+static void on_thread_exit(void *unused)
+{
+    (void)unused;
+    db_thread_cleanup();
+}
+
+static void make_key(void)
+{
+    pthread_key_create(&exit_key, on_thread_exit);
+}
+
+int db_init(const char *primary_url, const char *read_url)
+{
+    static bool registered;
+    if (!primary_url || !*primary_url) {
+        log_error("db_init", "no primary database url");
+        return -1;
+    }
+    bool conninfo = strchr(primary_url, '=') || strncmp(primary_url, "postgres", 8) == 0;
+    PQconninfoOption *parsed = conninfo ? PQconninfoParse(primary_url, NULL) : NULL;
+    PQconninfoFree(parsed);
+    if (conninfo && !parsed) { /* its error text may quote a password: not logged */
+        log_error("db_init", "the primary database url is not a valid libpq url");
+        return -1;
+    }
+    if (sodium_init() < 0)
+        return -1;
+    pthread_once(&key_once, make_key);
+    free(urls[DB_PRIMARY]);
+    free(urls[DB_READ]);
+    urls[DB_PRIMARY] = xstrdup(primary_url);
+    urls[DB_READ] = xstrdup(read_url && *read_url ? read_url : primary_url);
+    if (!registered) {
+        db_register(internal_stmts, sizeof internal_stmts / sizeof internal_stmts[0]);
+        registered = true;
+    }
+    return 0;
+}
+
+/* "options" for the read target: the url's own options (or PGOPTIONS) plus read-only. New
+ * heap string. */
+static char *read_options(const char *url)
+{
+    const char *given = getenv("PGOPTIONS");
+    PQconninfoOption *opts = PQconninfoParse(url, NULL);
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (strcmp(o->keyword, "options") == 0 && o->val)
+            given = o->val;
+    char *s =
+        given && *given ? xasprintf("%s %s", given, READ_ONLY_OPTION) : xstrdup(READ_ONLY_OPTION);
+    PQconninfoFree(opts);
+    return s;
+}
+
+/* Later keywords override earlier ones, including those expanded from the url ("dbname"
+ * with expand_dbname=1): the url may name its own application, never a longer timeout. */
+PGconn *db_connect_url(const char *url, enum db_target t)
+{
+    char *opts = t == DB_READ ? read_options(url) : NULL;
+    const char *const keys[] = {"fallback_application_name",
+                                "dbname",
+                                "connect_timeout",
+                                "keepalives",
+                                "keepalives_idle",
+                                "keepalives_interval",
+                                "keepalives_count",
+                                opts ? "options" : NULL,
+                                NULL};
+    const char *const vals[] = {"haat", url, "2", "1", "30", "10", "3", opts, NULL};
+    PGconn *pg = PQconnectdbParams(keys, vals, 1);
+    free(opts);
+    return pg;
+}
+
+static void notice_to_log(void *unused, const PGresult *res)
+{
+    (void)unused;
+    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    bool loud = sev && strcmp(sev, "NOTICE") != 0 && strcmp(sev, "INFO") != 0 &&
+                strcmp(sev, "DEBUG") != 0 && strcmp(sev, "LOG") != 0;
+    log_msg(loud ? LOG_LEVEL_WARN : LOG_LEVEL_DEBUG, "db_notice", "%s: %s", sev ? sev : "?",
+            msg ? msg : "");
+}
+
+void db_route_notices(PGconn *pg)
+{
+    PQsetNoticeReceiver(pg, notice_to_log, NULL);
+}
+
+/* The first line of libpq's error message (they end in a newline). */
+static void log_connect_failure(enum db_target t, PGconn *pg)
+{
+    const char *m = pg ? PQerrorMessage(pg) : "out of memory";
+    size_t len = strcspn(m, "\n");
+    log_warn("db_connect_failed", "%s: %.*s", target_names[t], (int)len, m);
+}
+
+static bool open_conn(struct db_conn *c, enum db_target t)
+{
+    db_registry_freeze();
+    PGconn *pg = db_connect_url(urls[t], t);
+    if (!pg || PQstatus(pg) != CONNECTION_OK) {
+        if (!tl_down[t])
+            log_connect_failure(t, pg);
+        tl_down[t] = true;
+        PQfinish(pg);
+        return false;
+    }
+    if (tl_down[t])
+        log_info("db_reconnected", "%s", target_names[t]);
+    tl_down[t] = false;
+    db_route_notices(pg);
+    c->pg = pg;
+    c->target = t;
+    c->prepared = xcalloc(db_registry_count() / 8 + 1, 1);
+    atomic_fetch_add(&open_count, 1);
+    pthread_setspecific(exit_key, tl_conns);
+    return true;
+}
+
+/* An idle connection the server has closed (restart, idle timeout, admin kill) reads as
+ * EOF: drain what is there without blocking and see whether libpq noticed the end. Data
+ * on an idle connection is only notices, NOTIFYs or the server's last words. */
+static bool still_alive(struct db_conn *c)
+{
+    if (PQstatus(c->pg) != CONNECTION_OK)
+        return false;
+    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+        return true; /* in use by a transaction: its statements will tell */
+    for (int i = 0; i < 4; i++) {
+        struct pollfd p = {.fd = PQsocket(c->pg), .events = POLLIN};
+        if (poll(&p, 1, 0) <= 0)
+            return true;
+        if (!PQconsumeInput(c->pg))
+            return false;
+        (void)PQisBusy(c->pg); /* parses: notices to the log, NOTIFYs queued */
+        if (PQstatus(c->pg) != CONNECTION_OK)
+            return false;
+    }
+    return true;
+}
+
+struct db_conn *db_conn(enum db_target t)
+{
+    if ((t != DB_PRIMARY && t != DB_READ) || !urls[DB_PRIMARY]) {
+        log_error("db_conn_misuse", "db_conn(%d) without db_init or with a bad target", (int)t);
+        return NULL;
+    }
+    struct db_conn *c = &tl_conns[t];
+    if (c->pg && still_alive(c))
+        return c;
+    if (c->pg)
+        db_conn_close(c);
+    if (clock_mono_ns() < tl_next_try_ns[t])
+        return NULL;
+    if (!open_conn(c, t)) {
+        tl_next_try_ns[t] = clock_mono_ns() + DB_RETRY_CONNECT_NS;
+        return NULL;
+    }
+    return c;
+}
+
+PGconn *db_pg(struct db_conn *c)
+{
+    return c ? c->pg : NULL;
+}
+
+int db_open_connections(void)
+{
+    return atomic_load(&open_count);
+}
+
+void db_conn_close(struct db_conn *c)
+{
+    if (!c->pg)
+        return;
+    PQfinish(c->pg);
+    c->pg = NULL;
+    free(c->prepared);
+    c->prepared = NULL;
+    atomic_fetch_sub(&open_count, 1);
+}
+
+void db_thread_cleanup(void)
+{
+    db_conn_close(&tl_conns[DB_PRIMARY]);
+    db_conn_close(&tl_conns[DB_READ]);
+    pthread_once(&key_once, make_key);
+    pthread_setspecific(exit_key, NULL);
+}
+
+/* Only the calling thread's connections can be closed here; other threads close theirs
+ * with db_thread_cleanup() or when they exit. */
+void db_shutdown(void)
+{
+    db_thread_cleanup();
+    free(urls[DB_PRIMARY]);
+    free(urls[DB_READ]);
+    urls[DB_PRIMARY] = urls[DB_READ] = NULL;
+    db_ready_forget();
+}

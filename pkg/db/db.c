@@ -1,0 +1,251 @@
+/* Statements and transactions: prepare-on-first-use per connection, failure classification
+ * by SQLSTATE, and the transaction runner with retries. */
+#include <sodium.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "pkg/db/db_internal.h"
+#include "pkg/log/log.h"
+
+#define TXN_ATTEMPTS 5
+
+static _Thread_local char last_state[6];
+static _Thread_local char last_constraint[64]; /* NAMEDATALEN */
+
+void db_set_last(const char *sqlstate, const char *constraint)
+{
+    snprintf(last_state, sizeof last_state, "%s", sqlstate ? sqlstate : "");
+    snprintf(last_constraint, sizeof last_constraint, "%s", constraint ? constraint : "");
+}
+
+const char *db_last_sqlstate(void)
+{
+    return last_state;
+}
+
+const char *db_last_constraint(void)
+{
+    return last_constraint;
+}
+
+static enum db_status classify(const char *s)
+{
+    if (!s || strlen(s) != 5)
+        return DB_ERROR;
+    if (strcmp(s, "23505") == 0)
+        return DB_CONFLICT;
+    if (strcmp(s, "23514") == 0 || strcmp(s, "23503") == 0 || strcmp(s, "23502") == 0)
+        return DB_CHECK;
+    if (strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0)
+        return DB_RETRY;
+    if (strncmp(s, "08", 2) == 0 || strcmp(s, "57P01") == 0 || strcmp(s, "57P02") == 0 ||
+        strcmp(s, "57P03") == 0)
+        return DB_UNAVAILABLE;
+    return DB_ERROR;
+}
+
+static void log_failure(enum db_status st, const char *what, const char *state, const char *msg)
+{
+    enum log_level lvl = st == DB_ERROR         ? LOG_LEVEL_ERROR
+                         : st == DB_UNAVAILABLE ? LOG_LEVEL_WARN
+                                                : LOG_LEVEL_DEBUG;
+    if (!log_enabled(lvl))
+        return;
+    size_t len = strcspn(msg, "\n");
+    json_t *f = json_object();
+    json_object_set_new(f, "stmt", json_string(what));
+    json_object_set_new(f, "sqlstate", json_string(state));
+    json_object_set_new(f, "error", json_stringn(msg, len));
+    log_write(lvl, st == DB_UNAVAILABLE ? "db_unavailable" : "db_error", NULL, f);
+}
+
+enum db_status db_result_status(struct db_conn *c, const PGresult *res, const char *what)
+{
+    ExecStatusType es = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK)
+        return DB_OK;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    enum db_status st = classify(state);
+    bool gone = !c->pg || PQstatus(c->pg) != CONNECTION_OK;
+    if (gone)
+        st = DB_UNAVAILABLE;
+    if (!state)
+        state = st == DB_UNAVAILABLE ? "08006" : "XX000";
+    db_set_last(state, cons);
+    const char *msg = res ? PQresultErrorMessage(res) : "";
+    if (!*msg && c->pg)
+        msg = PQerrorMessage(c->pg);
+    log_failure(st, what, state, msg);
+    if (st == DB_UNAVAILABLE)
+        db_conn_close(c);
+    return st;
+}
+
+static bool is_prepared(const struct db_conn *c, size_t i)
+{
+    return c->prepared[i / 8] & (1u << (i % 8));
+}
+
+static enum db_status prepare(struct db_conn *c, size_t i, const struct db_stmt *s)
+{
+    PGresult *res = PQprepare(c->pg, s->name, s->sql, 0, NULL);
+    enum db_status st = db_result_status(c, res, s->name);
+    PQclear(res);
+    if (st == DB_OK)
+        c->prepared[i / 8] |= (unsigned char)(1u << (i % 8));
+    return st;
+}
+
+enum db_status db_exec_params(struct db_conn *c, const char *stmt, int nparams,
+                              const char *const *values, const int *lengths, const int *formats,
+                              PGresult **out)
+{
+    const struct db_stmt *s = NULL;
+    if (out)
+        *out = NULL;
+    if (!c || !c->pg) {
+        db_set_last("08003", NULL);
+        return DB_UNAVAILABLE;
+    }
+    long i = db_registry_find(stmt, &s);
+    if (i < 0) {
+        log_error("db_unknown_statement", "statement %s is not registered", stmt ? stmt : "?");
+        db_set_last("26000", NULL);
+        return DB_ERROR;
+    }
+    enum db_status st = is_prepared(c, (size_t)i) ? DB_OK : prepare(c, (size_t)i, s);
+    if (st != DB_OK)
+        return st;
+    PGresult *res = PQexecPrepared(c->pg, s->name, nparams, values, lengths, formats, 0);
+    st = db_result_status(c, res, s->name);
+    if (st == DB_ERROR && strcmp(last_state, "26000") == 0 && c->prepared)
+        c->prepared[i / 8] &= (unsigned char)~(1u << (i % 8)); /* dropped server-side */
+    if (st == DB_OK && out)
+        *out = res;
+    else
+        PQclear(res);
+    return st;
+}
+
+enum db_status db_exec(struct db_conn *c, const char *stmt, int nparams, const char *const *values,
+                       PGresult **out)
+{
+    return db_exec_params(c, stmt, nparams, values, NULL, NULL, out);
+}
+
+enum db_status db_query(enum db_target t, const char *stmt, int nparams, const char *const *values,
+                        PGresult **out)
+{
+    struct db_conn *c = db_conn(t);
+    if (!c) {
+        if (out)
+            *out = NULL;
+        db_set_last("08006", NULL);
+        return DB_UNAVAILABLE;
+    }
+    return db_exec(c, stmt, nparams, values, out);
+}
+
+/* Transaction control: fixed SQL, no parameters, never prepared. */
+static enum db_status simple(struct db_conn *c, const char *sql, PGresult **keep)
+{
+    if (!c->pg) {
+        db_set_last("08003", NULL);
+        return DB_UNAVAILABLE;
+    }
+    PGresult *res = PQexec(c->pg, sql);
+    enum db_status st = db_result_status(c, res, sql);
+    if (st == DB_OK && keep)
+        *keep = res;
+    else
+        PQclear(res);
+    return st;
+}
+
+static const char *begin_sql(enum db_target t, enum db_isolation iso)
+{
+    static const char *const sql[3][2] = {
+        {"BEGIN", "BEGIN READ ONLY"},
+        {"BEGIN ISOLATION LEVEL REPEATABLE READ",
+         "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"},
+        {"BEGIN ISOLATION LEVEL SERIALIZABLE", "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY"},
+    };
+    return sql[iso][t];
+}
+
+/* COMMIT of a transaction that already failed silently rolls back (command tag ROLLBACK):
+ * that is fn's bug (it ignored an error) and must not pass as success. */
+static enum db_status commit(struct db_conn *c)
+{
+    if (c->pg && PQtransactionStatus(c->pg) == PQTRANS_INERROR) {
+        log_error("db_txn_failed_commit", "fn returned DB_OK after a failed statement");
+        simple(c, "ROLLBACK", NULL);
+        return DB_ERROR;
+    }
+    PGresult *res = NULL;
+    enum db_status st = simple(c, "COMMIT", &res);
+    if (st == DB_OK && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+        log_error("db_txn_failed_commit", "COMMIT answered %s", PQcmdStatus(res));
+        st = DB_ERROR;
+    }
+    PQclear(res);
+    return st;
+}
+
+static enum db_status txn_once(struct db_conn *c, enum db_target t, enum db_isolation iso,
+                               db_txn_fn fn, void *arg)
+{
+    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+        log_error("db_txn_nested", "db_txn while this thread's connection is in a transaction");
+        return DB_ERROR;
+    }
+    enum db_status st = simple(c, begin_sql(t, iso), NULL);
+    if (st != DB_OK)
+        return st;
+    st = fn(c, arg);
+    if (st == DB_OK)
+        return commit(c);
+    if (c->pg)
+        simple(c, "ROLLBACK", NULL); /* its failure closes a dead connection; nothing else */
+    return st;
+}
+
+/* 2, 4, 8, 16 ms around the mean, uniformly jittered by +-50 %. */
+static void backoff(int attempt)
+{
+    uint32_t base_us = 1000u << attempt;
+    uint32_t us = base_us / 2 + randombytes_uniform(base_us);
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)us * 1000};
+    nanosleep(&ts, NULL);
+}
+
+enum db_status db_txn_iso(enum db_target t, enum db_isolation iso, db_txn_fn fn, void *arg)
+{
+    enum db_status st = DB_ERROR;
+    if ((unsigned)iso > DB_SERIALIZABLE || !fn) {
+        log_error("db_txn_misuse", "bad isolation level or no function");
+        return DB_ERROR;
+    }
+    for (int attempt = 1; attempt <= TXN_ATTEMPTS; attempt++) {
+        struct db_conn *c = db_conn(t);
+        if (!c) {
+            db_set_last("08006", NULL);
+            return DB_UNAVAILABLE;
+        }
+        st = txn_once(c, t, iso, fn, arg);
+        if (st != DB_RETRY)
+            return st;
+        if (attempt < TXN_ATTEMPTS)
+            backoff(attempt);
+    }
+    log_warn("db_txn_gave_up", "still failing with %s after %d attempts", last_state, TXN_ATTEMPTS);
+    return st;
+}
+
+enum db_status db_txn(enum db_target t, db_txn_fn fn, void *arg)
+{
+    return db_txn_iso(t, DB_READ_COMMITTED, fn, arg);
+}

@@ -1,0 +1,89 @@
+/* db — PostgreSQL access: one lazily opened connection per thread to the primary and one to
+ * the read URL, named prepared statements prepared once per connection, a transaction runner
+ * that retries serialization failures and deadlocks, fail-fast reconnect, migrations.
+ *
+ * Threads never share a connection: db_conn() returns the calling thread's own. While the
+ * database is unreachable db_conn() answers NULL at once (reconnect attempts are spaced out),
+ * so requests fail fast with 503 and recover on their own when PostgreSQL is back. */
+#ifndef HAAT_PKG_DB_DB_H
+#define HAAT_PKG_DB_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum db_target { DB_PRIMARY, DB_READ };
+
+enum db_status {
+    DB_OK = 0,
+    DB_NOT_FOUND,   /* convenience for callers: a query matched no row */
+    DB_UNAVAILABLE, /* no connection, or it broke mid-way (class 08, 57P0x) */
+    DB_CONFLICT,    /* unique_violation 23505; db_last_constraint() names it */
+    DB_CHECK,       /* check_violation 23514 / foreign key 23503 / not null 23502 */
+    DB_RETRY,       /* serialization_failure 40001 / deadlock 40P01 (db_txn retries these) */
+    DB_ERROR,       /* anything else (logged with the statement name) */
+};
+
+/* A statement every connection prepares (on first use). Tables are static data. */
+struct db_stmt {
+    const char *name; /* unique across the program, e.g. "catalog_product_get" */
+    const char *sql;  /* $n parameters; parameter types inferred by the server */
+};
+
+struct db_conn; /* one per thread and target; owned by the db package */
+
+/* Call once before any thread uses the database (urls are copied). */
+int db_init(const char *primary_url, const char *read_url);
+/* Adds statements (the table must outlive the program). Before db_conn() is first called. */
+void db_register(const struct db_stmt *stmts, size_t n);
+/* Closes every connection this thread opened. Threads call it before they exit (a thread
+ * that exits without it has its connections closed by a thread-exit hook). */
+void db_thread_cleanup(void);
+/* Closes the calling thread's connections and forgets the urls (other threads' connections
+ * are theirs to close). */
+void db_shutdown(void);
+
+/* The calling thread's connection, opened lazily; NULL when the database is unreachable. */
+struct db_conn *db_conn(enum db_target t);
+PGconn *db_pg(struct db_conn *c); /* the raw connection (LISTEN, special cases) */
+int db_open_connections(void);    /* for the db_pool_connections gauge */
+
+/* Runs a registered statement. values may hold NULLs (SQL NULL). On DB_OK *out is a result the
+ * caller PQclear()s (out may be NULL to discard). On any other status *out is NULL. */
+enum db_status db_exec(struct db_conn *c, const char *stmt, int nparams, const char *const *values,
+                       PGresult **out);
+/* One statement on the calling thread's connection to t, outside an explicit transaction
+ * (the read connection is read-only: default_transaction_read_only). */
+enum db_status db_query(enum db_target t, const char *stmt, int nparams, const char *const *values,
+                        PGresult **out);
+/* db_exec with per-parameter lengths and formats, for binary parameters (formats[i] = 1 and
+ * lengths[i] = its size, e.g. a bytea body; an empty one is a non-NULL pointer with length
+ * 0). Either array may be NULL (all text). Results are text (bytea: PQunescapeBytea). */
+enum db_status db_exec_params(struct db_conn *c, const char *stmt, int nparams,
+                              const char *const *values, const int *lengths, const int *formats,
+                              PGresult **out);
+
+/* Runs fn inside BEGIN ... COMMIT on the primary (read: BEGIN READ ONLY on the read
+ * connection). fn returns DB_OK to commit; anything else rolls back and is returned. DB_RETRY
+ * (from fn or from COMMIT) reruns the whole transaction up to 5 times with jittered backoff,
+ * so fn must have no effects outside the database. */
+typedef enum db_status (*db_txn_fn)(struct db_conn *c, void *arg);
+enum db_status db_txn(enum db_target t, db_txn_fn fn, void *arg);
+/* db_txn at another isolation level (db_txn is DB_READ_COMMITTED). At SERIALIZABLE a
+ * conflicting concurrent transaction fails with 40001 and the whole transaction reruns. */
+enum db_isolation { DB_READ_COMMITTED, DB_REPEATABLE_READ, DB_SERIALIZABLE };
+enum db_status db_txn_iso(enum db_target t, enum db_isolation iso, db_txn_fn fn, void *arg);
+
+/* After a failed statement on this thread: the SQLSTATE ("23505") and the constraint name
+ * ("" when none). */
+const char *db_last_sqlstate(void);
+const char *db_last_constraint(void);
+
+/* Migrations: applies dir/NNNN_name.sql in order, each in its own transaction, recording it
+ * in schema_migrations; a session advisory lock keeps two instances from migrating at once.
+ * Returns the number applied (0 when current), or -1 (logged). */
+int db_migrate(const char *url, const char *dir);
+/* Readiness: true when the primary answers and every migration in dir is applied. */
+bool db_ready(const char *dir, char *why, size_t why_len);
+
+#endif

@@ -1,0 +1,58 @@
+/* db_internal — shared between the files of pkg/db only (conn.c, exec.c, registry.c,
+ * migrate.c). Nothing outside pkg/db includes this header. */
+#ifndef HAAT_PKG_DB_DB_INTERNAL_H
+#define HAAT_PKG_DB_DB_INTERNAL_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pkg/db/db.h"
+
+/* One per thread and target, living in thread-local storage (conn.c), so a pointer handed
+ * out by db_conn() stays valid for the thread's whole life: closing a broken connection only
+ * drops pg; the next db_conn() reopens into the same struct. */
+struct db_conn {
+    PGconn *pg; /* NULL while closed */
+    enum db_target target;
+    unsigned char *prepared; /* bitmap over the frozen registry, owned; NULL while closed */
+};
+
+/* registry.c. Freezing is idempotent; after it db_register() aborts. */
+void db_registry_freeze(void);
+size_t db_registry_count(void);
+/* Index of the registered statement called name (and the entry in *out), or -1. Only
+ * valid once frozen. */
+long db_registry_find(const char *name, const struct db_stmt **out);
+
+/* conn.c */
+/* Connects to url (URI or key=value) with haat's settings: connect_timeout=2, keepalives,
+ * application_name=haat (unless the url names one) and, for DB_READ, read-only
+ * transactions by default. Never NULL; check PQstatus(). Caller PQfinish()es. */
+PGconn *db_connect_url(const char *url, enum db_target t);
+/* Routes server notices to the log instead of stderr. */
+void db_route_notices(PGconn *pg);
+/* Closes c's PGconn (if open) and forgets its prepared statements; c stays usable. */
+void db_conn_close(struct db_conn *c);
+
+/* exec.c */
+/* Records the thread's last failure (either may be NULL = ""). */
+void db_set_last(const char *sqlstate, const char *constraint);
+/* Maps a result (NULL = no result at all) to a status. On failure it records sqlstate and
+ * constraint, logs (what names the statement), and closes c when the connection is gone.
+ * Does not PQclear res. */
+enum db_status db_result_status(struct db_conn *c, const PGresult *res, const char *what);
+
+/* migrate.c */
+/* A sorted list of migration file names ("0001_platform.sql"), owned by the list. */
+struct db_mig_list {
+    char **names;
+    size_t n;
+};
+/* 0 on success; -1 (logged) when dir cannot be read. */
+int db_mig_list_load(const char *dir, struct db_mig_list *out);
+void db_mig_list_cleanup(struct db_mig_list *l);
+/* Drops db_ready()'s cached file list (db_shutdown). */
+void db_ready_forget(void);
+
+#endif

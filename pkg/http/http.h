@@ -1,0 +1,136 @@
+/* http — the HTTP server: libmicrohttpd daemon, request context, replies, problem+json.
+ *
+ * A request's life: the daemon accumulates the body (<= 1 MiB), the router picks a route from
+ * the command or query set, the server checks content type, parses JSON bodies, runs the auth
+ * hook for the route's auth kind and the idempotency hook for POSTs, then calls the handler.
+ * The handler replies exactly once through http_reply_*(), either before it returns or later
+ * from another thread after http_req_defer(). Everything the request allocated is freed in one
+ * place, the completion callback, which also writes the access-log line and the metrics. */
+#ifndef HAAT_PKG_HTTP_HTTP_H
+#define HAAT_PKG_HTTP_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pkg/ids/ids.h"
+
+#define HTTP_MAX_BODY (1024 * 1024)
+#define HTTP_MAX_PARAMS 4
+
+struct http_req;
+struct router;
+
+enum http_auth {
+    HTTP_AUTH_NONE,     /* anyone */
+    HTTP_AUTH_USER,     /* a valid access token */
+    HTTP_AUTH_VERIFIED, /* ... whose user has a verified phone */
+    HTTP_AUTH_SELLER,   /* ... with the seller role */
+    HTTP_AUTH_ADMIN,    /* ... with the admin role */
+};
+
+enum http_route_set { HTTP_COMMANDS, HTTP_QUERIES };
+
+enum http_route_flags {
+    HTTP_JSON_BODY = 1u << 0,     /* body must be application/json and a JSON object */
+    HTTP_RAW_BODY = 1u << 1,      /* body kept as bytes, any content type (webhooks) */
+    HTTP_IDEMPOTENT = 1u << 2,    /* Idempotency-Key required (otherwise honoured on POST) */
+    HTTP_OPTIONAL_BODY = 1u << 3, /* with HTTP_JSON_BODY: an empty body is allowed */
+};
+
+typedef void (*http_handler_fn)(struct http_req *req);
+
+/* A route, declared as static data in each module's routes.c. */
+struct http_route {
+    const char *method;  /* "GET", "POST", ... */
+    const char *pattern; /* "/v1/products/{id}"; also the metrics/log label */
+    http_handler_fn handler;
+    enum http_auth auth;
+    unsigned flags; /* enum http_route_flags */
+};
+
+enum http_role { HTTP_ROLE_BUYER = 1u << 0, HTTP_ROLE_SELLER = 1u << 1, HTTP_ROLE_ADMIN = 1u << 2 };
+
+/* Who is calling, filled by the auth hook. */
+struct http_principal {
+    char user_id[IDS_UUID_LEN];
+    unsigned roles; /* enum http_role bits */
+    bool phone_verified;
+};
+
+/* Auth hook: checks the bearer token (NULL when absent). Returns 0 and fills *who, or -1 when
+ * the token is missing or invalid (the server answers 401). Called only for routes whose auth
+ * kind is not NONE, and for NONE routes that carry a token (so handlers may personalise). */
+typedef int (*http_auth_fn)(const char *bearer, struct http_principal *who);
+
+/* Idempotency hooks (see API.md): begin runs before the handler of a POST that carries an
+ * Idempotency-Key; it returns true to proceed, or replies itself (replay or error) and returns
+ * false. finish runs after the reply is built (status, content type and body of the reply). */
+struct http_idem_hooks {
+    bool (*begin)(struct http_req *req, const char *key);
+    void (*finish)(struct http_req *req, const char *key, int status, const char *content_type,
+                   const char *body, size_t len);
+};
+
+struct http_server_opts {
+    const char *host;           /* listen address, e.g. "127.0.0.1" or "0.0.0.0" */
+    int port;                   /* 0: any free port (see http_server_port) */
+    int threads;                /* thread-pool size */
+    unsigned connection_limit;  /* concurrent connections */
+    unsigned timeout_s;         /* idle connection timeout */
+    size_t connection_memory;   /* per-connection memory pool in bytes */
+};
+
+struct http_server *http_server_new(const struct http_server_opts *o, struct router *r);
+void http_server_set_auth(struct http_server *s, http_auth_fn fn);
+void http_server_set_idempotency(struct http_server *s, const struct http_idem_hooks *h);
+int http_server_start(struct http_server *s);      /* 0, or -1 (logged) */
+int http_server_port(const struct http_server *s); /* the bound port */
+/* Stops accepting new connections; in-flight requests go on. */
+void http_server_quiesce(struct http_server *s);
+/* Waits up to grace_ms for in-flight requests, then stops the daemon. */
+void http_server_stop(struct http_server *s, int grace_ms);
+void http_server_free(struct http_server *s);
+
+/* --- the request (borrowed pointers live until the request completes) --- */
+const char *http_req_method(const struct http_req *r);
+const char *http_req_path(const struct http_req *r);
+const char *http_req_route(const struct http_req *r); /* the matched pattern */
+const char *http_req_id(const struct http_req *r);
+const char *http_req_param(const struct http_req *r, const char *name); /* path {name} */
+const char *http_req_query(const struct http_req *r, const char *name); /* NULL when absent */
+const char *http_req_header(const struct http_req *r, const char *name);
+json_t *http_req_json(const struct http_req *r); /* borrowed; the parsed JSON body or NULL */
+const char *http_req_body(const struct http_req *r, size_t *len); /* raw body bytes */
+/* The caller, or NULL on an anonymous request. */
+const struct http_principal *http_req_principal(const struct http_req *r);
+/* Records the user for the access log (e.g. after login). */
+void http_req_set_user(struct http_req *r, const char *user_id);
+/* Memory freed with the request. */
+void *http_req_alloc(struct http_req *r, size_t n);
+
+/* --- replies: exactly one per request --- */
+void http_set_header(struct http_req *r, const char *name, const char *value); /* copied */
+void http_reply_json(struct http_req *r, int status, json_t *body);            /* steals body */
+void http_reply_status(struct http_req *r, int status);                        /* no body */
+void http_reply_bytes(struct http_req *r, int status, const char *content_type, const void *body,
+                      size_t len); /* body copied */
+void http_reply_static(struct http_req *r, int status, const char *content_type,
+                       const void *body, size_t len); /* body must outlive the program */
+/* problem+json: {"type","title","status","detail","code","request_id"(,"errors")}. */
+void http_reply_problem(struct http_req *r, int status, const char *code, const char *detail);
+/* With errors[] (steals errors, a JSON array of {"field","message"}). */
+void http_reply_problem_errors(struct http_req *r, int status, const char *code,
+                               const char *detail, json_t *errors);
+bool http_replied(const struct http_req *r);
+
+/* --- deferred replies (the handler hands the work to another thread) ---
+ * After http_req_defer() the handler returns without replying; another thread replies later
+ * with http_reply_*(), which resumes the connection. */
+void http_req_defer(struct http_req *r);
+
+/* Builds a problem body (new reference); used by the server and by the idempotency store. */
+json_t *http_problem_new(int status, const char *code, const char *detail, const char *rid);
+const char *http_status_title(int status);
+
+#endif

@@ -1,0 +1,100 @@
+/* Request accessors and per-request memory. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pkg/http/internal.h"
+#include "pkg/util/xalloc.h"
+
+const char *http_req_method(const struct http_req *r)
+{
+    return r->method;
+}
+
+const char *http_req_path(const struct http_req *r)
+{
+    return r->path;
+}
+
+const char *http_req_route(const struct http_req *r)
+{
+    return r->route ? r->route->pattern : "unmatched";
+}
+
+const char *http_req_id(const struct http_req *r)
+{
+    return r->request_id;
+}
+
+const char *http_req_param(const struct http_req *r, const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < r->match.nparams; i++) {
+        const struct router_param *p = &r->match.params[i];
+        if (p->name_len == len && memcmp(p->name, name, len) == 0)
+            return p->value;
+    }
+    return NULL;
+}
+
+const char *http_req_query(const struct http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_req_header(const struct http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+json_t *http_req_json(const struct http_req *r)
+{
+    return r->json;
+}
+
+const char *http_req_body(const struct http_req *r, size_t *len)
+{
+    if (len)
+        *len = r->body.len;
+    return r->body.buf ? r->body.buf : "";
+}
+
+const struct http_principal *http_req_principal(const struct http_req *r)
+{
+    return r->authenticated ? &r->who : NULL;
+}
+
+void http_req_set_user(struct http_req *r, const char *user_id)
+{
+    snprintf(r->user_id, sizeof r->user_id, "%s", user_id ? user_id : "");
+}
+
+void *http_req_alloc(struct http_req *r, size_t n)
+{
+    struct arena_block *b = xcalloc(1, sizeof *b + n);
+    b->next = r->arena;
+    r->arena = b;
+    return b->data;
+}
+
+void request_free(struct http_req *r)
+{
+    if (!r)
+        return;
+    while (r->arena) {
+        struct arena_block *next = r->arena->next;
+        free(r->arena);
+        r->arena = next;
+    }
+    for (size_t i = 0; i < r->nheaders; i++) {
+        free(r->headers[i].name);
+        free(r->headers[i].value);
+    }
+    if (r->response)
+        MHD_destroy_response(r->response);
+    json_decref(r->json);
+    strbuf_cleanup(&r->body);
+    pthread_mutex_destroy(&r->lock);
+    free(r->path);
+    free(r);
+}

@@ -1,0 +1,408 @@
+/* The daemon: libmicrohttpd with a thread pool over epoll, the access handler that runs the
+ * request pipeline, and the completion callback that logs, counts and frees. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "pkg/clock/clock.h"
+#include "pkg/http/internal.h"
+#include "pkg/json/jsonh.h"
+#include "pkg/log/log.h"
+#include "pkg/metrics/metrics.h"
+#include "pkg/util/xalloc.h"
+
+static struct metrics_counter *m_requests;
+static struct metrics_histogram *m_duration;
+
+static void init_metrics(void)
+{
+    static const char *const labels[] = {"method", "route", "status"};
+    m_requests = metrics_counter_new("http_requests_total", "HTTP requests answered.", 3, labels);
+    m_duration = metrics_histogram_new("http_request_duration_seconds",
+                                       "Time from request start to response completion.", "route",
+                                       NULL, 0);
+}
+
+static void metrics_once(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_metrics);
+}
+
+/* --- request id and tracing --- */
+
+static bool valid_request_id(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 1 || n > REQ_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("._:-", s[i]))
+            return false;
+    return true;
+}
+
+/* W3C traceparent: "00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>". */
+static void accept_traceparent(struct http_req *r)
+{
+    const char *tp = http_req_header(r, "traceparent");
+    if (!tp || strlen(tp) != 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-')
+        return;
+    for (int i = 3; i < 35; i++)
+        if (!isxdigit((unsigned char)tp[i]) || isupper((unsigned char)tp[i]))
+            return;
+    memcpy(r->trace_id, tp + 3, 32);
+    r->trace_id[32] = '\0';
+}
+
+static struct http_req *request_new(struct http_server *s, struct MHD_Connection *c,
+                                    const char *method, const char *url)
+{
+    struct http_req *r = xcalloc(1, sizeof *r);
+    r->srv = s;
+    r->conn = c;
+    r->method = method;
+    r->path = xstrdup(url);
+    r->start_ns = clock_mono_ns();
+    pthread_mutex_init(&r->lock, NULL);
+    strbuf_init(&r->body);
+    const char *rid = http_req_header(r, "X-Request-ID");
+    if (valid_request_id(rid))
+        snprintf(r->request_id, sizeof r->request_id, "%s", rid);
+    else
+        ids_random_hex(r->request_id, 16);
+    accept_traceparent(r);
+    return r;
+}
+
+/* --- the pipeline --- */
+
+static bool route_or_reply(struct http_req *r)
+{
+    enum router_result res = router_match(r->srv->router, r->method, r->path, &r->match);
+    if (res == ROUTER_FOUND) {
+        r->route = r->match.route;
+        return true;
+    }
+    if (res == ROUTER_METHOD_NOT_ALLOWED) {
+        http_set_header(r, "Allow", r->match.allow);
+        http_reply_problem(r, 405, "method_not_allowed", "this path does not accept that method");
+    } else {
+        http_reply_problem(r, 404, "not_found", "no such resource");
+    }
+    return false;
+}
+
+static bool size_ok_or_reply(struct http_req *r)
+{
+    const char *cl = http_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY) {
+        http_reply_problem(r, 413, "payload_too_large", "the body is larger than 1 MiB");
+        return false;
+    }
+    return true;
+}
+
+static const char *bearer_token(const struct http_req *r)
+{
+    const char *h = http_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return *h ? h : NULL;
+}
+
+static bool has_role(const struct http_principal *p, enum http_auth need)
+{
+    switch (need) {
+    case HTTP_AUTH_SELLER: return p->roles & HTTP_ROLE_SELLER;
+    case HTTP_AUTH_ADMIN: return p->roles & HTTP_ROLE_ADMIN;
+    default: return true;
+    }
+}
+
+static bool auth_or_reply(struct http_req *r)
+{
+    enum http_auth need = r->route->auth;
+    const char *token = bearer_token(r);
+    if (token && r->srv->auth && r->srv->auth(token, &r->who) == 0) {
+        r->authenticated = true;
+        http_req_set_user(r, r->who.user_id);
+    }
+    if (need == HTTP_AUTH_NONE)
+        return true;
+    if (!r->authenticated) {
+        http_set_header(r, "WWW-Authenticate", "Bearer");
+        http_reply_problem(r, 401, "unauthorized", "a valid access token is required");
+        return false;
+    }
+    if (need == HTTP_AUTH_VERIFIED && !r->who.phone_verified) {
+        http_reply_problem(r, 403, "verification_required", "verify your phone number first");
+        return false;
+    }
+    if (!has_role(&r->who, need)) {
+        http_reply_problem(r, 403, "forbidden", "your account may not do this");
+        return false;
+    }
+    return true;
+}
+
+static bool content_type_ok_or_reply(struct http_req *r)
+{
+    if (!(r->route->flags & HTTP_JSON_BODY))
+        return true;
+    const char *ct = http_req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!ct && (r->route->flags & HTTP_OPTIONAL_BODY))
+        return true;
+    if (ct && strncasecmp(ct, "application/json", 16) == 0 &&
+        (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' '))
+        return true;
+    http_reply_problem(r, 415, "unsupported_media_type",
+                       "send the body as application/json; charset=utf-8");
+    return false;
+}
+
+/* First call for a request: everything that can be decided from the headers alone. */
+static void on_headers(struct http_req *r)
+{
+    if (route_or_reply(r) && size_ok_or_reply(r) && auth_or_reply(r))
+        content_type_ok_or_reply(r);
+}
+
+static bool json_or_reply(struct http_req *r)
+{
+    if (!(r->route->flags & HTTP_JSON_BODY))
+        return true;
+    if (r->body.len == 0 && (r->route->flags & HTTP_OPTIONAL_BODY))
+        return true;
+    char err[JSONH_ERR_LEN];
+    r->json = jsonh_load_body(r->body.buf ? r->body.buf : "", r->body.len, err);
+    if (r->json)
+        return true;
+    http_reply_problem(r, 400, "invalid_json", err);
+    return false;
+}
+
+static bool idempotency_or_reply(struct http_req *r)
+{
+    if (strcmp(r->method, "POST") != 0)
+        return true;
+    const char *key = http_req_header(r, "Idempotency-Key");
+    if (!key) {
+        if (!(r->route->flags & HTTP_IDEMPOTENT))
+            return true;
+        http_reply_problem(r, 400, "idempotency_key_required",
+                           "this request needs an Idempotency-Key header");
+        return false;
+    }
+    size_t n = strlen(key);
+    if (n < 1 || n > 255) {
+        json_t *errs = json_pack("[{s:s,s:s}]", "field", "Idempotency-Key", "message",
+                                 "must be 1 to 255 characters");
+        http_reply_problem_errors(r, 400, "validation_failed", "bad Idempotency-Key", errs);
+        return false;
+    }
+    if (!r->srv->idem)
+        return true;
+    if (!r->srv->idem->begin(r, key))
+        return false;
+    r->idem_key = key; /* from now on the reply is recorded */
+    return true;
+}
+
+/* Last call: the body is complete. */
+static void on_body_done(struct http_req *r)
+{
+    if (r->body_too_large) {
+        http_reply_problem(r, 413, "payload_too_large", "the body is larger than 1 MiB");
+        return;
+    }
+    if (!json_or_reply(r) || !idempotency_or_reply(r))
+        return;
+    r->route->handler(r);
+    pthread_mutex_lock(&r->lock);
+    bool deferred = r->state == REQ_DEFERRED && !r->response;
+    if (deferred) {
+        r->suspended = true;
+        MHD_suspend_connection(r->conn);
+    }
+    pthread_mutex_unlock(&r->lock);
+    if (!deferred && !r->response) {
+        log_error("http_no_reply", "handler for %s %s did not reply", r->method,
+                  http_req_route(r));
+        http_reply_problem(r, 500, "internal", "the server could not answer this request");
+    }
+}
+
+static enum MHD_Result queue(struct http_req *r)
+{
+    r->state = REQ_DONE;
+    return MHD_queue_response(r->conn, (unsigned)r->status, r->response);
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
+                                 const char *method, const char *version, const char *upload,
+                                 size_t *upload_size, void **con_cls)
+{
+    struct http_server *s = cls;
+    struct http_req *r = *con_cls;
+    if (!r) {
+        r = request_new(s, c, method, url);
+        *con_cls = r;
+        atomic_fetch_add(&s->in_flight, 1);
+        log_set_request_id(r->request_id);
+        on_headers(r);
+        r->state = REQ_READING;
+        return r->response ? queue(r) : MHD_YES;
+    }
+    log_set_request_id(r->request_id);
+    if (r->state == REQ_DONE)
+        return MHD_YES;
+    if (*upload_size > 0) {
+        if (r->body.len + *upload_size > HTTP_MAX_BODY)
+            r->body_too_large = true;
+        else if (!r->response)
+            strbuf_append(&r->body, upload, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->state == REQ_READING && !r->response)
+        on_body_done(r);
+    pthread_mutex_lock(&r->lock);
+    bool ready = r->response && !r->suspended;
+    pthread_mutex_unlock(&r->lock);
+    return ready ? queue(r) : MHD_YES;
+}
+
+static void access_log(const struct http_req *r, int status, double seconds)
+{
+    /* request_id is added by log_write from the thread's current request. */
+    double ms = (double)(int64_t)(seconds * 1e6) / 1e3; /* microsecond precision */
+    json_t *f = json_pack("{s:s,s:s,s:s,s:i,s:f}", "method", r->method, "route",
+                          http_req_route(r), "path", r->path, "status", status, "duration_ms",
+                          ms);
+    if (r->user_id[0])
+        json_object_set_new(f, "user_id", json_string(r->user_id));
+    if (r->trace_id[0])
+        json_object_set_new(f, "trace_id", json_string(r->trace_id));
+    log_write(status >= 500 ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO, "http_request", NULL, f);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *s = cls;
+    struct http_req *r = *con_cls;
+    if (!r)
+        return;
+    double seconds = (double)(clock_mono_ns() - r->start_ns) / 1e9;
+    /* A request whose client went away before the reply counts as 499, as nginx does. */
+    int status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->status : 499;
+    char code[8];
+    snprintf(code, sizeof code, "%d", status);
+    const char *labels[] = {r->method, http_req_route(r), code};
+    metrics_counter_add(m_requests, labels, 1);
+    metrics_histogram_observe(m_duration, http_req_route(r), seconds);
+    log_set_request_id(r->request_id);
+    access_log(r, status, seconds);
+    log_set_request_id(NULL);
+    request_free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char buf[512];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    size_t n = strlen(buf);
+    while (n > 0 && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    log_warn("mhd", "%s", buf);
+}
+
+/* --- the server --- */
+
+struct http_server *http_server_new(const struct http_server_opts *o, struct router *router)
+{
+    metrics_once();
+    struct http_server *s = xcalloc(1, sizeof *s);
+    s->opts = *o;
+    s->router = router;
+    atomic_init(&s->in_flight, 0);
+    return s;
+}
+
+void http_server_set_auth(struct http_server *s, http_auth_fn fn)
+{
+    s->auth = fn;
+}
+
+void http_server_set_idempotency(struct http_server *s, const struct http_idem_hooks *h)
+{
+    s->idem = h;
+}
+
+int http_server_start(struct http_server *s)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->opts.port)};
+    if (inet_pton(AF_INET, s->opts.host, &addr.sin_addr) != 1) {
+        log_error("http_start", "listen host %s is not an IPv4 address", s->opts.host);
+        return -1;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opts.threads, MHD_OPTION_CONNECTION_LIMIT,
+        s->opts.connection_limit, MHD_OPTION_CONNECTION_TIMEOUT, s->opts.timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->opts.connection_memory,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+    if (!s->daemon) {
+        log_error("http_start", "cannot listen on %s:%d", s->opts.host, s->opts.port);
+        return -1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : s->opts.port;
+    return 0;
+}
+
+int http_server_port(const struct http_server *s)
+{
+    return s->port;
+}
+
+void http_server_quiesce(struct http_server *s)
+{
+    if (!s->daemon)
+        return;
+    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+}
+
+void http_server_stop(struct http_server *s, int grace_ms)
+{
+    if (!s->daemon)
+        return;
+    uint64_t deadline = clock_mono_ns() + (uint64_t)grace_ms * 1000000u;
+    while (atomic_load(&s->in_flight) > 0 && clock_mono_ns() < deadline)
+        usleep(10 * 1000);
+    int left = atomic_load(&s->in_flight);
+    if (left > 0)
+        log_warn("http_stop", "%d requests still running after %d ms; closing", left, grace_ms);
+    MHD_stop_daemon(s->daemon);
+    s->daemon = NULL;
+}
+
+void http_server_free(struct http_server *s)
+{
+    free(s);
+}

@@ -1,0 +1,83 @@
+/* idem — the Idempotency-Key store behind API.md "idempotency" (table idempotency_keys).
+ *
+ * A request carrying a key goes through:
+ *
+ *     idem_hash(method, route, body, len, hash);
+ *     switch (idem_begin(scope, key, hash, &stored)) {
+ *     case IDEM_PROCEED:     run the handler; then idem_complete() with its response
+ *                            (or idem_release() when it answered 5xx, so a retry may run);
+ *     case IDEM_REPLAY:      answer stored.status / content_type / body with
+ *                            Idempotent-Replayed: true; idem_stored_cleanup(&stored);
+ *     case IDEM_MISMATCH:    422 idempotency_key_reused;
+ *     case IDEM_IN_PROGRESS: 409 idempotency_in_progress;
+ *     case IDEM_UNAVAILABLE: 503 service_unavailable.
+ *     }
+ *
+ * scope: who and where, so keys of different users and routes never meet, e.g.
+ * "<user id> POST /v1/orders" or "anon:<something> POST /v1/auth/signup".
+ * Keys live IDEM_TTL_S: after that the same key starts afresh. A claim that was never
+ * completed nor released (the process died mid-request, or the database was down when
+ * idem_release ran) may be taken over after IDEM_STALE_CLAIM_S, so a crash does not lock a
+ * key for a day.
+ *
+ * Everything runs on the calling thread's primary connection, outside any transaction (the
+ * claim must be visible to other instances at once); never call these inside db_txn. */
+#ifndef HAAT_PKG_IDEM_IDEM_H
+#define HAAT_PKG_IDEM_IDEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define IDEM_TTL_S         86400
+#define IDEM_STALE_CLAIM_S 300
+#define IDEM_HASH_LEN      65 /* 64 hex chars + NUL */
+
+enum idem_outcome {
+    IDEM_PROCEED,     /* the key is ours: run the request, then complete or release it */
+    IDEM_REPLAY,      /* done before with the same request: *replay holds the response */
+    IDEM_MISMATCH,    /* the key was used with a different request */
+    IDEM_IN_PROGRESS, /* the first request with this key has not finished */
+    IDEM_UNAVAILABLE, /* the database could not answer */
+};
+
+/* A stored response. Caller-owned struct; idem_stored_cleanup frees its members. */
+struct idem_stored {
+    int status;
+    char *content_type; /* NULL when none was stored */
+    unsigned char *body;
+    size_t len;
+};
+
+/* Registers the statements. Call at start-up, before the first db_conn(). */
+void idem_init(void);
+
+/* True when key is a usable Idempotency-Key: 1-255 visible ASCII characters or spaces
+ * (the HTTP layer answers 400 otherwise, before idem_begin). */
+bool idem_key_valid(const char *key);
+
+/* The request fingerprint: hex SHA-256 over method, route and body (body may be NULL when
+ * len is 0). out holds IDEM_HASH_LEN. */
+void idem_hash(const char *method, const char *route, const void *body, size_t len,
+               char out[IDEM_HASH_LEN]);
+
+/* Claims (scope, key) for a request with request_hash, atomically across instances. On
+ * IDEM_REPLAY *replay is filled (else left zeroed); replay may be NULL only if the caller
+ * never wants the body. */
+enum idem_outcome idem_begin(const char *scope, const char *key, const char *request_hash,
+                             struct idem_stored *replay);
+
+/* Stores the response of a claimed key for replay. content_type may be NULL; body may be
+ * NULL when len is 0. Failures are logged (the claim then goes stale and may be retaken). */
+void idem_complete(const char *scope, const char *key, int status, const char *content_type,
+                   const void *body, size_t len);
+
+/* Drops an unfinished claim so the client may retry (the handler answered 5xx). */
+void idem_release(const char *scope, const char *key);
+
+void idem_stored_cleanup(struct idem_stored *s);
+
+/* Deletes keys older than IDEM_TTL_S, in batches (a periodic job). Returns the number
+ * deleted, or -1 when the database failed (logged). */
+long long idem_purge_expired(void);
+
+#endif
