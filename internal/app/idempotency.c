@@ -16,8 +16,7 @@ static void scope_of(const struct http_req *r, const char *hash, char out[SCOPE_
 {
     const struct http_principal *who = http_req_principal(r);
     if (who)
-        snprintf(out, SCOPE_LEN, "%s %s %s", who->user_id, http_req_method(r),
-                 http_req_route(r));
+        snprintf(out, SCOPE_LEN, "%s %s %s", who->user_id, http_req_method(r), http_req_route(r));
     else
         snprintf(out, SCOPE_LEN, "anon:%s %s %s", hash, http_req_method(r), http_req_route(r));
 }

@@ -43,8 +43,8 @@ static void readyz(struct http_req *r)
         http_reply_json(r, 200, json_pack("{s:s,s:o}", "status", "ready", "checks", checks));
         return;
     }
-    json_t *p = http_problem_new(503, "service_unavailable",
-                                 draining_now ? "shutting down" : why, http_req_id(r));
+    json_t *p = http_problem_new(503, "service_unavailable", draining_now ? "shutting down" : why,
+                                 http_req_id(r));
     json_object_set_new(p, "checks", checks);
     http_set_header(r, "Retry-After", "1");
     char *s = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);

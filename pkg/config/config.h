@@ -13,40 +13,40 @@
 struct cfg {
     /* All strings are owned by the struct (freed by cfg_cleanup); never NULL after a successful
      * cfg_load (empty string when unset and optional). */
-    char *database_url;      /* DATABASE_URL (required) */
-    char *database_read_url; /* DATABASE_READ_URL (default: database_url) */
-    char *http_addr;         /* HAAT_HTTP_ADDR "host:port" (default 127.0.0.1:8080) */
-    char *http_host;         /* parsed from http_addr */
-    int http_port;           /* parsed from http_addr, 0..65535 (0 = any free port) */
-    int http_threads;        /* HAAT_HTTP_THREADS, 1..256 (default from the core count) */
-    bool workers;            /* HAAT_WORKERS on|off (default on) */
-    char *jwt_secret;        /* HAAT_JWT_SECRET, >= 32 bytes (env only; required) */
-    int commission_bps;      /* HAAT_COMMISSION_BPS 0..10000 (default 500) */
-    int64_t hold_period_s;   /* HAAT_HOLD_PERIOD_S >= 0 (default 604800) */
-    int64_t payment_timeout_s; /* HAAT_PAYMENT_TIMEOUT_S > 0 (default 900) */
-    char *payment_provider;  /* HAAT_PAYMENT_PROVIDER sandbox|razorpay (default sandbox) */
-    char *razorpay_base_url; /* HAAT_RAZORPAY_BASE_URL (default https://api.razorpay.com) */
-    char *razorpay_key_id;   /* HAAT_RAZORPAY_KEY_ID (env only) */
+    char *database_url;            /* DATABASE_URL (required) */
+    char *database_read_url;       /* DATABASE_READ_URL (default: database_url) */
+    char *http_addr;               /* HAAT_HTTP_ADDR "host:port" (default 127.0.0.1:8080) */
+    char *http_host;               /* parsed from http_addr */
+    int http_port;                 /* parsed from http_addr, 0..65535 (0 = any free port) */
+    int http_threads;              /* HAAT_HTTP_THREADS, 1..256 (default from the core count) */
+    bool workers;                  /* HAAT_WORKERS on|off (default on) */
+    char *jwt_secret;              /* HAAT_JWT_SECRET, >= 32 bytes (env only; required) */
+    int commission_bps;            /* HAAT_COMMISSION_BPS 0..10000 (default 500) */
+    int64_t hold_period_s;         /* HAAT_HOLD_PERIOD_S >= 0 (default 604800) */
+    int64_t payment_timeout_s;     /* HAAT_PAYMENT_TIMEOUT_S > 0 (default 900) */
+    char *payment_provider;        /* HAAT_PAYMENT_PROVIDER sandbox|razorpay (default sandbox) */
+    char *razorpay_base_url;       /* HAAT_RAZORPAY_BASE_URL (default https://api.razorpay.com) */
+    char *razorpay_key_id;         /* HAAT_RAZORPAY_KEY_ID (env only) */
     char *razorpay_key_secret;     /* HAAT_RAZORPAY_KEY_SECRET (env only) */
     char *razorpay_webhook_secret; /* HAAT_RAZORPAY_WEBHOOK_SECRET (env only) */
     char *sandbox_webhook_secret;  /* HAAT_SANDBOX_WEBHOOK_SECRET (env only; random if unset) */
-    char *sms_provider;      /* HAAT_SMS_PROVIDER log|twilio (default log) */
-    char *twilio_base_url;   /* HAAT_TWILIO_BASE_URL (default https://api.twilio.com) */
-    char *twilio_account_sid; /* HAAT_TWILIO_ACCOUNT_SID */
-    char *twilio_auth_token;  /* HAAT_TWILIO_AUTH_TOKEN (env only) */
-    char *twilio_from;        /* HAAT_TWILIO_FROM */
-    char *email_provider;     /* HAAT_EMAIL_PROVIDER log|smtp (default log) */
-    char *smtp_url;           /* HAAT_SMTP_URL e.g. smtp://127.0.0.1:2525 */
-    char *smtp_user;          /* HAAT_SMTP_USER */
-    char *smtp_password;      /* HAAT_SMTP_PASSWORD (env only) */
-    char *smtp_from;          /* HAAT_SMTP_FROM (default "haat <no-reply@haat.local>") */
-    char *smtp_tls;           /* HAAT_SMTP_TLS require|none (default require) */
-    char *notify_log_dir;     /* HAAT_NOTIFY_LOG_DIR (default var/notify) */
-    char *templates_dir;      /* HAAT_TEMPLATES_DIR (default configs/templates) */
-    char *log_level;          /* HAAT_LOG_LEVEL debug|info|warn|error (default info) */
-    char *log_format;         /* HAAT_LOG_FORMAT json|text (default json) */
-    char *public_base_url;    /* HAAT_PUBLIC_BASE_URL (default http://<http_addr>) */
-    int shutdown_grace_s;     /* HAAT_SHUTDOWN_GRACE_S 1..60 (default 8) */
+    char *sms_provider;            /* HAAT_SMS_PROVIDER log|twilio (default log) */
+    char *twilio_base_url;         /* HAAT_TWILIO_BASE_URL (default https://api.twilio.com) */
+    char *twilio_account_sid;      /* HAAT_TWILIO_ACCOUNT_SID */
+    char *twilio_auth_token;       /* HAAT_TWILIO_AUTH_TOKEN (env only) */
+    char *twilio_from;             /* HAAT_TWILIO_FROM */
+    char *email_provider;          /* HAAT_EMAIL_PROVIDER log|smtp (default log) */
+    char *smtp_url;                /* HAAT_SMTP_URL e.g. smtp://127.0.0.1:2525 */
+    char *smtp_user;               /* HAAT_SMTP_USER */
+    char *smtp_password;           /* HAAT_SMTP_PASSWORD (env only) */
+    char *smtp_from;               /* HAAT_SMTP_FROM (default "haat <no-reply@haat.local>") */
+    char *smtp_tls;                /* HAAT_SMTP_TLS require|none (default require) */
+    char *notify_log_dir;          /* HAAT_NOTIFY_LOG_DIR (default var/notify) */
+    char *templates_dir;           /* HAAT_TEMPLATES_DIR (default configs/templates) */
+    char *log_level;               /* HAAT_LOG_LEVEL debug|info|warn|error (default info) */
+    char *log_format;              /* HAAT_LOG_FORMAT json|text (default json) */
+    char *public_base_url;         /* HAAT_PUBLIC_BASE_URL (default http://<http_addr>) */
+    int shutdown_grace_s;          /* HAAT_SHUTDOWN_GRACE_S 1..60 (default 8) */
 };
 
 /* Loads path (NULL: configs/dev.json; a missing default file is not an error, a missing

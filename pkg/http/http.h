@@ -15,7 +15,7 @@
 
 #include "pkg/ids/ids.h"
 
-#define HTTP_MAX_BODY (1024 * 1024)
+#define HTTP_MAX_BODY   (1024 * 1024)
 #define HTTP_MAX_PARAMS 4
 
 struct http_req;
@@ -73,12 +73,12 @@ struct http_idem_hooks {
 };
 
 struct http_server_opts {
-    const char *host;           /* listen address, e.g. "127.0.0.1" or "0.0.0.0" */
-    int port;                   /* 0: any free port (see http_server_port) */
-    int threads;                /* thread-pool size */
-    unsigned connection_limit;  /* concurrent connections */
-    unsigned timeout_s;         /* idle connection timeout */
-    size_t connection_memory;   /* per-connection memory pool in bytes */
+    const char *host;          /* listen address, e.g. "127.0.0.1" or "0.0.0.0" */
+    int port;                  /* 0: any free port (see http_server_port) */
+    int threads;               /* thread-pool size */
+    unsigned connection_limit; /* concurrent connections */
+    unsigned timeout_s;        /* idle connection timeout */
+    size_t connection_memory;  /* per-connection memory pool in bytes */
 };
 
 struct http_server *http_server_new(const struct http_server_opts *o, struct router *r);
@@ -115,13 +115,13 @@ void http_reply_json(struct http_req *r, int status, json_t *body);            /
 void http_reply_status(struct http_req *r, int status);                        /* no body */
 void http_reply_bytes(struct http_req *r, int status, const char *content_type, const void *body,
                       size_t len); /* body copied */
-void http_reply_static(struct http_req *r, int status, const char *content_type,
-                       const void *body, size_t len); /* body must outlive the program */
+void http_reply_static(struct http_req *r, int status, const char *content_type, const void *body,
+                       size_t len); /* body must outlive the program */
 /* problem+json: {"type","title","status","detail","code","request_id"(,"errors")}. */
 void http_reply_problem(struct http_req *r, int status, const char *code, const char *detail);
 /* With errors[] (steals errors, a JSON array of {"field","message"}). */
-void http_reply_problem_errors(struct http_req *r, int status, const char *code,
-                               const char *detail, json_t *errors);
+void http_reply_problem_errors(struct http_req *r, int status, const char *code, const char *detail,
+                               json_t *errors);
 bool http_replied(const struct http_req *r);
 
 /* --- deferred replies (the handler hands the work to another thread) ---

@@ -11,7 +11,7 @@
 #include "pkg/http/router.h"
 #include "pkg/util/strbuf.h"
 
-#define REQ_ID_MAX 64
+#define REQ_ID_MAX      64
 #define REQ_MAX_HEADERS 8
 
 struct arena_block {

@@ -9,31 +9,50 @@
 #include "pkg/log/log.h"
 #include "pkg/util/xalloc.h"
 
-#define JSON_TYPE "application/json; charset=utf-8"
+#define JSON_TYPE    "application/json; charset=utf-8"
 #define PROBLEM_TYPE "application/problem+json; charset=utf-8"
 
 const char *http_status_title(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    default: return status < 400 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status < 400 ? "OK" : status < 500 ? "Client Error" : "Server Error";
     }
 }
 
@@ -113,8 +132,8 @@ void http_reply_bytes(struct http_req *r, int status, const char *content_type, 
     set_response(r, status, content_type, copy, len, MHD_RESPMEM_MUST_FREE);
 }
 
-void http_reply_static(struct http_req *r, int status, const char *content_type,
-                       const void *body, size_t len)
+void http_reply_static(struct http_req *r, int status, const char *content_type, const void *body,
+                       size_t len)
 {
     set_response(r, status, content_type, body, len, MHD_RESPMEM_PERSISTENT);
 }
@@ -132,8 +151,8 @@ json_t *http_problem_new(int status, const char *code, const char *detail, const
     return p;
 }
 
-void http_reply_problem_errors(struct http_req *r, int status, const char *code,
-                               const char *detail, json_t *errors)
+void http_reply_problem_errors(struct http_req *r, int status, const char *code, const char *detail,
+                               json_t *errors)
 {
     json_t *p = http_problem_new(status, code, detail, r->request_id);
     if (errors)

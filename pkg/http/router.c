@@ -149,8 +149,7 @@ enum router_result router_match(const struct router *r, const char *method, cons
     const struct entry *best = NULL;
     for (size_t i = 0; i < r->n; i++) {
         const struct entry *e = &r->entries[i];
-        if (entry_matches(e, seg, (size_t)nseg) &&
-            (!best || e->literal_mask > best->literal_mask))
+        if (entry_matches(e, seg, (size_t)nseg) && (!best || e->literal_mask > best->literal_mask))
             best = e;
     }
     if (!best)

@@ -22,9 +22,9 @@ static void init_metrics(void)
 {
     static const char *const labels[] = {"method", "route", "status"};
     m_requests = metrics_counter_new("http_requests_total", "HTTP requests answered.", 3, labels);
-    m_duration = metrics_histogram_new("http_request_duration_seconds",
-                                       "Time from request start to response completion.", "route",
-                                       NULL, 0);
+    m_duration =
+        metrics_histogram_new("http_request_duration_seconds",
+                              "Time from request start to response completion.", "route", NULL, 0);
 }
 
 static void metrics_once(void)
@@ -121,9 +121,12 @@ static const char *bearer_token(const struct http_req *r)
 static bool has_role(const struct http_principal *p, enum http_auth need)
 {
     switch (need) {
-    case HTTP_AUTH_SELLER: return p->roles & HTTP_ROLE_SELLER;
-    case HTTP_AUTH_ADMIN: return p->roles & HTTP_ROLE_ADMIN;
-    default: return true;
+    case HTTP_AUTH_SELLER:
+        return p->roles & HTTP_ROLE_SELLER;
+    case HTTP_AUTH_ADMIN:
+        return p->roles & HTTP_ROLE_ADMIN;
+    default:
+        return true;
     }
 }
 
@@ -234,8 +237,7 @@ static void on_body_done(struct http_req *r)
     }
     pthread_mutex_unlock(&r->lock);
     if (!deferred && !r->response) {
-        log_error("http_no_reply", "handler for %s %s did not reply", r->method,
-                  http_req_route(r));
+        log_error("http_no_reply", "handler for %s %s did not reply", r->method, http_req_route(r));
         http_reply_problem(r, 500, "internal", "the server could not answer this request");
     }
 }
@@ -284,9 +286,8 @@ static void access_log(const struct http_req *r, int status, double seconds)
 {
     /* request_id is added by log_write from the thread's current request. */
     double ms = (double)(int64_t)(seconds * 1e6) / 1e3; /* microsecond precision */
-    json_t *f = json_pack("{s:s,s:s,s:s,s:i,s:f}", "method", r->method, "route",
-                          http_req_route(r), "path", r->path, "status", status, "duration_ms",
-                          ms);
+    json_t *f = json_pack("{s:s,s:s,s:s,s:i,s:f}", "method", r->method, "route", http_req_route(r),
+                          "path", r->path, "status", status, "duration_ms", ms);
     if (r->user_id[0])
         json_object_set_new(f, "user_id", json_string(r->user_id));
     if (r->trace_id[0])

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define JSONH_MAX_DEPTH 32
-#define JSONH_ERR_LEN 160
+#define JSONH_ERR_LEN   160
 
 enum jsonh_type {
     JSONH_STRING, /* stored as const char * (borrowed); NULL when absent */
@@ -30,7 +30,8 @@ enum jsonh_type {
 
 enum jsonh_flags {
     JSONH_REQUIRED = 1u << 0, /* absent -> "is required" */
-    JSONH_NULLABLE = 1u << 1, /* explicit null is accepted (treated as absent, but marked present) */
+    JSONH_NULLABLE =
+        1u << 1, /* explicit null is accepted (treated as absent, but marked present) */
     JSONH_NOT_BLANK = 1u << 2, /* STRING: must contain a non-space character */
 };
 
@@ -44,11 +45,11 @@ struct jsonh_field {
     /* Bounds, inclusive, applied when min < max or min == max != 0:
      * STRING: length in characters (UTF-8 code points); INT: value; ARRAY: item count. */
     int64_t min, max;
-    const char *const *one_of;         /* STRING: allowed values, NULL-terminated (or NULL) */
-    jsonh_check_fn check;              /* optional, runs after the built-in checks pass */
-    size_t offset;                     /* where the value goes in the output struct */
-    const struct jsonh_field *fields;  /* OBJECT: member table */
-    const struct jsonh_field *item;    /* ARRAY: one field describing every item (name unused) */
+    const char *const *one_of;        /* STRING: allowed values, NULL-terminated (or NULL) */
+    jsonh_check_fn check;             /* optional, runs after the built-in checks pass */
+    size_t offset;                    /* where the value goes in the output struct */
+    const struct jsonh_field *fields; /* OBJECT: member table */
+    const struct jsonh_field *item;   /* ARRAY: one field describing every item (name unused) */
 };
 
 /* Accumulated validation errors: a JSON array of {"field","message"}. Caller-owned struct. */
