@@ -39,7 +39,7 @@ HAAT     := $(BUILD)/haat
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 PG       := infra/dev/pg.sh
-DEVENV   := eval "$$($(PG) env)"
+DEVENV   := pgenv="$$($(PG) env)" && eval "$$pgenv"
 
 .DEFAULT_GOAL := help
 .PHONY: help deps db build migrate run server test unit itest lint fmt bench clean
