@@ -96,7 +96,8 @@ clean: ## remove build outputs (keeps var/ and the database)
 # --- compilation -------------------------------------------------------------
 
 $(HAAT): $(BUILD)/main.o $(LIB_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/main.o: main.c
 	@mkdir -p $(@D)
@@ -121,7 +122,8 @@ $(BUILD)/assets.o: pkg/http/assets.S $(GEN)/openapi.json $(VENDOR)/redoc.standal
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	@echo "  LD $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS) -lcmocka
 
 $(ITEST_LIB): tests/integration/harness.c tests/integration/harness.h
 	@mkdir -p $(@D)
@@ -130,6 +132,7 @@ $(ITEST_LIB): tests/integration/harness.c tests/integration/harness.h
 
 $(BUILD)/itests/test_%: tests/integration/test_%.c $(ITEST_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	@echo "  LD $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS) -lcmocka
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -8,11 +8,12 @@
     .balign 16;                        \
 name:                                  \
     .incbin path;                      \
+name##_end:                            \
     .byte 0;                           \
     .global name##_len;                \
     .balign 8;                         \
 name##_len:                            \
-    .quad name##_len - name - 1;
+    .quad name##_end - name;
 
 ASSET(http_asset_openapi_json, "build/gen/openapi.json")
 ASSET(http_asset_redoc_js, "build/vendor/redoc.standalone.js")

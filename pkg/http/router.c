@@ -86,9 +86,15 @@ void router_add(struct router *r, enum http_route_set set, const struct http_rou
         if (k < 0)
             die("malformed pattern", &routes[i]);
         e->nseg = (size_t)k;
-        for (size_t s = 0; s < e->nseg; s++)
+        size_t nparams = 0;
+        for (size_t s = 0; s < e->nseg; s++) {
             if (!e->seg[s].is_param)
                 e->literal_mask |= 1u << (MAX_SEGMENTS - 1 - s);
+            else
+                nparams++;
+        }
+        if (nparams > HTTP_MAX_PARAMS)
+            die("too many parameters", &routes[i]);
         for (size_t j = 0; j < r->n; j++)
             if (strcmp(r->entries[j].route->pattern, routes[i].pattern) == 0 &&
                 strcmp(r->entries[j].route->method, routes[i].method) == 0)

@@ -282,12 +282,33 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     return ready ? queue(r) : MHD_YES;
 }
 
+/* A JSON string of a client-controlled value that may not be UTF-8: bytes that are not
+ * printable ASCII are written %XX when the value is not valid UTF-8 (new reference). */
+static json_t *loggable_string(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    struct strbuf sb;
+    strbuf_init(&sb);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p >= 0x20 && *p < 0x7f)
+            strbuf_append(&sb, (const char *)p, 1);
+        else
+            strbuf_printf(&sb, "%%%02X", *p);
+    }
+    j = json_stringn(sb.buf ? sb.buf : "", sb.len);
+    strbuf_cleanup(&sb);
+    return j;
+}
+
 static void access_log(const struct http_req *r, int status, double seconds)
 {
     /* request_id is added by log_write from the thread's current request. */
     double ms = (double)(int64_t)(seconds * 1e6) / 1e3; /* microsecond precision */
-    json_t *f = json_pack("{s:s,s:s,s:s,s:i,s:f}", "method", r->method, "route", http_req_route(r),
-                          "path", r->path, "status", status, "duration_ms", ms);
+    json_t *f = json_pack("{s:o,s:s,s:o,s:i,s:f}", "method", loggable_string(r->method), "route",
+                          http_req_route(r), "path", loggable_string(r->path), "status", status,
+                          "duration_ms", ms);
     if (r->user_id[0])
         json_object_set_new(f, "user_id", json_string(r->user_id));
     if (r->trace_id[0])
@@ -360,12 +381,12 @@ int http_server_start(struct http_server *s)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opts.threads, MHD_OPTION_CONNECTION_LIMIT,
-        s->opts.connection_limit, MHD_OPTION_CONNECTION_TIMEOUT, s->opts.timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->opts.connection_memory,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)s->opts.threads, MHD_OPTION_CONNECTION_LIMIT, s->opts.connection_limit,
+        MHD_OPTION_CONNECTION_TIMEOUT, s->opts.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        s->opts.connection_memory, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
     if (!s->daemon) {
         log_error("http_start", "cannot listen on %s:%d", s->opts.host, s->opts.port);
         return -1;
