@@ -69,7 +69,7 @@ server: db ## hot reload: rebuild and restart on every source change
 	@infra/dev/hot-reload.sh
 
 test: db ## every test (unit + integration) under ASan/UBSan
-	@$(MAKE) --no-print-directory MODE=asan unit itest
+	@$(MAKE) --no-print-directory -k MODE=asan unit itest
 
 unit: $(UNIT_BIN)
 	@infra/dev/run-tests.sh unit $(UNIT_BIN)

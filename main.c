@@ -1,5 +1,6 @@
 /* haat — a C2C marketplace backend. One binary: serve | worker | migrate | version. */
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@ static const char usage[] =
     "  worker     run only the background workers\n"
     "  migrate    apply pending database migrations and exit\n"
     "  version    print the version and exit\n"
+    "  admin grant EMAIL\n"
+    "             give the admin role to the account with that email\n"
     "\n"
     "options:\n"
     "  --config FILE   settings file (default configs/dev.json); the environment overrides it\n"
@@ -30,7 +33,18 @@ static const char usage[] =
 struct args {
     const char *config;
     const char *command;
+    int nrest; /* words after the command (admin's arguments) */
+    char **rest;
 };
+
+static bool known_command(const char *cmd)
+{
+    static const char *const commands[] = {"serve", "worker", "migrate", "version", "admin"};
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(cmd, commands[i]) == 0)
+            return true;
+    return false;
+}
 
 /* Returns 0, or the exit code to stop with. */
 static int parse_args(int argc, char **argv, struct args *a)
@@ -47,6 +61,11 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->config = argv[i] + 9;
         } else if (argv[i][0] != '-' && !a->command) {
             a->command = argv[i];
+            if (strcmp(a->command, "admin") == 0) {
+                a->rest = argv + i + 1;
+                a->nrest = argc - i - 1;
+                break;
+            }
         } else {
             fprintf(stderr, "haat: unknown argument %s\n%s", argv[i], usage);
             return 2;
@@ -56,11 +75,18 @@ static int parse_args(int argc, char **argv, struct args *a)
         fputs(usage, stderr);
         return 2;
     }
+    if (!known_command(a->command)) {
+        fprintf(stderr, "haat: unknown command %s\n%s", a->command, usage);
+        return 2;
+    }
     return 0;
 }
 
-static int run(const char *command, const struct cfg *c)
+static int run(const struct args *a, const struct cfg *c)
 {
+    const char *command = a->command;
+    if (strcmp(command, "admin") == 0)
+        return app_admin(c, a->nrest, a->rest);
     if (strcmp(command, "serve") == 0)
         return app_serve(c);
     if (strcmp(command, "worker") == 0)
@@ -92,7 +118,7 @@ int main(int argc, char **argv)
         return 2;
     }
     log_init(c.log_level, c.log_format);
-    rc = run(a.command, &c);
+    rc = run(&a, &c);
     cfg_cleanup(&c);
     return rc;
 }

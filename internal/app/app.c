@@ -1,12 +1,17 @@
 #include "internal/app/app.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal/app/idempotency.h"
 #include "internal/app/ops.h"
+#include "internal/catalog/catalog.h"
+#include "internal/notification/notification.h"
+#include "internal/user/user.h"
+#include "pkg/crypto/sec.h"
 #include "pkg/db/db.h"
 #include "pkg/http/http.h"
 #include "pkg/idem/idem.h"
@@ -28,8 +33,17 @@ struct router *app_router_new(void)
 {
     struct router *r = router_new();
     ops_routes(r);
+    user_routes(r);
+    catalog_routes(r);
+    notify_routes(r);
     return r;
 }
+
+/* Seller profile figures the user module shows but other modules own. */
+static const struct user_seller_stats_provider seller_stats = {
+    .active_listings = catalog_seller_active_listings,
+    .rating = NULL, /* reviews arrive with the order module */
+};
 
 /* Blocks SIGINT/SIGTERM in every thread created after this call; the main thread waits for
  * them with sigwait(). */
@@ -50,20 +64,46 @@ static int wait_for_signal(const sigset_t *set)
     return sig;
 }
 
-/* Shared start-up of serve and worker: database handles and the modules' statements. */
+/* Shared start-up of serve and worker: keys, database handles, the modules' statements. */
 static int start_common(const struct cfg *c)
 {
-    if (db_init(c->database_url, c->database_read_url) != 0)
+    if (sec_init(c->jwt_secret) != 0 || db_init(c->database_url, c->database_read_url) != 0)
         return -1;
     outbox_init();
     idem_init();
+    user_init(c);
+    if (catalog_init(c) != 0 || notify_init(c) != 0)
+        return -1;
+    user_set_seller_stats_provider(&seller_stats);
     ops_metrics_init(HAAT_VERSION);
     return 0;
 }
 
-static void register_jobs(const struct cfg *c)
+static int purge_users(void *arg)
 {
+    (void)arg;
+    long long n = user_purge_expired();
+    return n < 0 ? -1 : 0;
+}
+
+static int register_jobs(void)
+{
+    static const struct jobs_spec user_purge = {
+        .name = "user_purge", .run = purge_users, .idle_ms = 10 * 60 * 1000, .threads = 1};
     app_idem_register_jobs();
+    if (jobs_register(&user_purge) != 0 || notify_register_jobs() != 0)
+        return -1;
+    return 0;
+}
+
+/* Stops everything started by start_common (and the jobs, when they run). */
+static void stop_common(bool jobs_running, int grace_ms)
+{
+    if (jobs_running)
+        jobs_stop(grace_ms);
+    notify_cleanup();
+    db_shutdown();
+    sec_cleanup();
 }
 
 int app_migrate(const struct cfg *c)
@@ -86,6 +126,7 @@ static struct http_server *start_http(const struct cfg *c, struct router *router
         .connection_memory = 64 * 1024,
     };
     struct http_server *s = http_server_new(&o, router);
+    http_server_set_auth(s, user_authenticate);
     http_server_set_idempotency(s, app_idem_hooks());
     if (http_server_start(s) != 0) {
         http_server_free(s);
@@ -102,26 +143,30 @@ int app_serve(const struct cfg *c)
     block_signals(&set);
     if (start_common(c) != 0)
         return 1;
-    struct router *router = app_router_new();
-    struct http_server *s = start_http(c, router);
-    if (!s) {
-        router_free(router);
+    if (sec_pwpool_start(2, 64) != 0) {
+        stop_common(false, 0);
         return 1;
     }
-    if (c->workers) {
-        register_jobs(c);
-        jobs_start(c->database_url);
+    struct router *router = app_router_new();
+    struct http_server *s = start_http(c, router);
+    bool jobs = c->workers && s && register_jobs() == 0 && jobs_start(c->database_url) == 0;
+    if (!s || (c->workers && !jobs)) {
+        if (s)
+            http_server_stop(s, 0), http_server_free(s);
+        router_free(router);
+        sec_pwpool_stop();
+        stop_common(jobs, 0);
+        return 1;
     }
     wait_for_signal(&set);
     ops_set_draining();
     http_server_quiesce(s);
     int grace_ms = c->shutdown_grace_s * 1000;
-    if (c->workers)
-        jobs_stop(grace_ms);
+    sec_pwpool_stop(); /* queued password jobs answer 503 before their requests are freed */
     http_server_stop(s, grace_ms);
     http_server_free(s);
     router_free(router);
-    db_shutdown();
+    stop_common(jobs, grace_ms);
     log_info("shutdown", "stopped cleanly");
     return 0;
 }
@@ -132,13 +177,21 @@ int app_worker(const struct cfg *c)
     block_signals(&set);
     if (start_common(c) != 0)
         return 1;
-    register_jobs(c);
-    if (jobs_start(c->database_url) != 0)
+    if (register_jobs() != 0 || jobs_start(c->database_url) != 0) {
+        stop_common(false, 0);
         return 1;
+    }
     log_info("worker", "background jobs running");
     wait_for_signal(&set);
-    jobs_stop(c->shutdown_grace_s * 1000);
-    db_shutdown();
+    stop_common(true, c->shutdown_grace_s * 1000);
     log_info("shutdown", "stopped cleanly");
     return 0;
+}
+
+int app_admin(const struct cfg *c, int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[0], "grant") == 0)
+        return user_admin_grant(c, argv[1]);
+    fprintf(stderr, "usage: haat admin grant EMAIL\n");
+    return 2;
 }

@@ -9,6 +9,8 @@
 int app_serve(const struct cfg *c);
 int app_worker(const struct cfg *c);
 int app_migrate(const struct cfg *c);
+/* `haat admin grant EMAIL`: argv holds the words after "admin". */
+int app_admin(const struct cfg *c, int argc, char **argv);
 
 /* Every route of the program (ops + modules), for the server and for the OpenAPI check.
  * Does not touch the database. */

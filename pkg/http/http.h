@@ -36,6 +36,9 @@ enum http_route_flags {
     HTTP_RAW_BODY = 1u << 1,      /* body kept as bytes, any content type (webhooks) */
     HTTP_IDEMPOTENT = 1u << 2,    /* Idempotency-Key required (otherwise honoured on POST) */
     HTTP_OPTIONAL_BODY = 1u << 3, /* with HTTP_JSON_BODY: an empty body is allowed */
+    /* Idempotency-Key is ignored: the response carries credentials (token pairs) that must
+     * never be stored or handed out twice, so a retry simply runs again. */
+    HTTP_NO_IDEMPOTENCY = 1u << 4,
 };
 
 typedef void (*http_handler_fn)(struct http_req *req);

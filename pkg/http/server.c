@@ -194,7 +194,7 @@ static bool json_or_reply(struct http_req *r)
 
 static bool idempotency_or_reply(struct http_req *r)
 {
-    if (strcmp(r->method, "POST") != 0)
+    if (strcmp(r->method, "POST") != 0 || (r->route->flags & HTTP_NO_IDEMPOTENCY))
         return true;
     const char *key = http_req_header(r, "Idempotency-Key");
     if (!key) {

@@ -1,0 +1,188 @@
+/* POST /v1/auth/login {login, password} -> 200 token pair
+ *
+ * `login` is an email or a phone number. An unknown login and a wrong password take the same
+ * path and the same time: the account is looked up, the failure throttle checked, a password
+ * verified (against a fixed dummy hash when there is no account), a failure recorded, and the
+ * same 401 invalid_credentials returned. Failures are counted per account (per login name when
+ * no account matches), in PostgreSQL: the 11th attempt within 15 minutes of the 10th failure
+ * answers 429 rate_limited with Retry-After, before any hashing. Each attempt records its
+ * failure before hashing, under a per-subject advisory lock, so a burst of parallel guesses
+ * gets no more than 10 either; a correct password clears the record. Only after the password
+ * matches do suspension (403 account_suspended) and an unverified phone (403
+ * verification_required) show. Verification runs on the password pool; the HTTP thread
+ * returns at once and the pool thread replies. */
+#include <sodium.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/user/internal.h"
+#include "pkg/log/log.h"
+#include "pkg/util/xalloc.h"
+
+#define LOGIN_MAX 320
+
+struct body {
+    const char *login, *password;
+};
+
+static const struct jsonh_field spec[] = {
+    {.name = "login",
+     .type = JSONH_STRING,
+     .flags = JSONH_REQUIRED,
+     .min = 1,
+     .max = LOGIN_MAX,
+     .offset = offsetof(struct body, login)},
+    {.name = "password",
+     .type = JSONH_STRING,
+     .flags = JSONH_REQUIRED,
+     .min = 1,
+     .max = USER_PASSWORD_MAX,
+     .offset = offsetof(struct body, password)},
+    {0},
+};
+
+struct login {
+    struct sec_pwjob job; /* first: done() receives &job */
+    struct http_req *req;
+    struct user_rec user; /* id empty when no account matched */
+    char subject[SEC_HEX_LEN];
+    char attempt[USER_ROWID_LEN]; /* this attempt's login_failures row */
+    int retry_after;              /* > 0: locked out */
+    char refresh[USER_REFRESH_LEN];
+};
+
+/* Finds the account for login (an email when it holds '@', else a phone) and writes the
+ * normalised login into norm (or the login as typed, case-folded, when it is neither);
+ * DB_NOT_FOUND when no account matches. */
+static enum db_status find_account(struct db_conn *c, const char *login, struct user_rec *u,
+                                   char norm[LOGIN_MAX * 4 + 1])
+{
+    bool email = strchr(login, '@') != NULL;
+    memset(u, 0, sizeof *u);
+    if (email ? user_email_normalize(login, norm) : user_phone_normalize(login, norm))
+        return user_repo_auth(c, email ? USER_BY_EMAIL : USER_BY_PHONE, norm, u);
+    size_t i = 0;
+    for (; i < LOGIN_MAX * 4 && login[i]; i++)
+        norm[i] = (char)(login[i] >= 'A' && login[i] <= 'Z' ? login[i] + 32 : login[i]);
+    norm[i] = '\0';
+    return DB_NOT_FOUND;
+}
+
+/* The throttle key: the account when there is one, else the normalised login, so an unknown
+ * login is throttled exactly like a known one. */
+static void subject_key(const struct user_rec *u, const char *norm, char out[SEC_HEX_LEN])
+{
+    if (u->id[0])
+        user_login_subject("u", u->id, out);
+    else
+        user_login_subject("l", norm, out);
+}
+
+static void login_free(struct login *l)
+{
+    sodium_memzero(l->refresh, sizeof l->refresh);
+    user_rec_cleanup(&l->user);
+    free(l);
+}
+
+static void reply_invalid(struct http_req *r)
+{
+    http_reply_problem(r, 401, "invalid_credentials", "the login or the password is wrong");
+}
+
+static enum db_status success_txn(struct db_conn *c, void *arg)
+{
+    struct login *l = arg;
+    enum db_status st = user_repo_login_clear(c, l->subject);
+    if (st == DB_OK && l->job.needs_rehash) {
+        char hash[SEC_PWHASH_LEN];
+        if (sec_password_hash(l->job.password, hash) == 0) /* on the pool thread */
+            st = user_repo_set_password(c, l->user.id, hash);
+        sodium_memzero(hash, sizeof hash);
+    }
+    return st == DB_OK ? user_refresh_issue(c, l->user.id, NULL, l->refresh) : st;
+}
+
+/* The password matched. */
+static void succeed(struct http_req *r, struct login *l)
+{
+    if (l->user.suspended || !l->user.phone_verified) /* a right password is no failure */
+        (void)user_repo_login_clear(db_conn(DB_PRIMARY), l->subject);
+    if (l->user.suspended) {
+        http_reply_problem(r, 403, "account_suspended", "this account is suspended");
+        return;
+    }
+    if (!l->user.phone_verified) {
+        http_reply_problem(r, 403, "verification_required", "verify your phone number first");
+        return;
+    }
+    enum db_status st = db_txn(DB_PRIMARY, success_txn, l);
+    if (st != DB_OK) {
+        user_reply_db(r, st);
+        return;
+    }
+    http_req_set_user(r, l->user.id);
+    http_reply_json(r, 200, user_token_pair_json(&l->user, l->refresh));
+}
+
+/* On the pool thread. */
+static void verified(struct sec_pwjob *job)
+{
+    struct login *l = (struct login *)job;
+    struct http_req *r = l->req;
+    log_set_request_id(http_req_id(r));
+    if (job->result == SEC_PW_OK) {
+        succeed(r, l);
+    } else if (job->result == SEC_PW_MISMATCH) {
+        reply_invalid(r); /* the failure was recorded before hashing */
+    } else {
+        (void)user_repo_login_forget(db_conn(DB_PRIMARY), l->attempt);
+        user_reply_busy(r);
+    }
+    login_free(l);
+    log_set_request_id(NULL);
+}
+
+/* Locks the subject, checks the limit and records this attempt as a failure in advance. */
+static enum db_status attempt_txn(struct db_conn *c, void *arg)
+{
+    struct login *l = arg;
+    enum db_status st = user_repo_login_lock(c, l->subject);
+    if (st == DB_OK)
+        st = user_repo_login_blocked(c, l->subject, &l->retry_after);
+    if (st != DB_OK || l->retry_after > 0)
+        return st;
+    return user_repo_login_failed(c, l->subject, l->attempt);
+}
+
+void user_login_handler(struct http_req *r)
+{
+    struct body b = {0};
+    if (!user_parse_or_reply(r, spec, &b))
+        return;
+    struct login *l = xcalloc(1, sizeof *l);
+    struct db_conn *c = db_conn(DB_PRIMARY);
+    char norm[LOGIN_MAX * 4 + 1];
+    enum db_status st = find_account(c, b.login, &l->user, norm);
+    if (st == DB_OK || st == DB_NOT_FOUND) {
+        subject_key(&l->user, norm, l->subject);
+        st = db_txn(DB_PRIMARY, attempt_txn, l);
+    }
+    if (st != DB_OK) {
+        user_reply_db(r, st);
+    } else if (l->retry_after > 0) {
+        user_reply_rate_limited(r, l->retry_after, "too many failed logins; try again later");
+    } else {
+        l->req = r;
+        l->job = (struct sec_pwjob){.op = SEC_PW_VERIFY,
+                                    .password = b.password,
+                                    .hash = l->user.password_hash,
+                                    .done = verified};
+        if (user_pwjob_submit_or_reply(r, &l->job))
+            return;
+        (void)user_repo_login_forget(c, l->attempt); /* never ran: not a failure */
+    }
+    login_free(l);
+}

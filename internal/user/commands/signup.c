@@ -1,0 +1,167 @@
+/* POST /v1/auth/signup {name, email, phone, password} -> 201 {"user":{...}}
+ *
+ * Creates an unverified user and, in the same transaction, emits user.signed_up and one
+ * otp.requested per channel (the SMS code to the phone, the email code to the address); both
+ * sends count towards the per-destination throttle, and a destination already throttled is
+ * skipped (the user can ask for a code later). Only name, email, phone and password are read:
+ * roles, *_verified, id and the like in the body are ignored. The password is hashed on the
+ * password pool; the reply comes from the pool thread. */
+#include <sodium.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/user/internal.h"
+#include "pkg/log/log.h"
+#include "pkg/outbox/outbox.h"
+#include "pkg/util/xalloc.h"
+
+struct body {
+    const char *name, *email, *phone, *password;
+};
+
+static const struct jsonh_field spec[] = {
+    {.name = "name",
+     .type = JSONH_STRING,
+     .flags = JSONH_REQUIRED | JSONH_NOT_BLANK,
+     .min = 2,
+     .max = 100,
+     .check = user_check_name,
+     .offset = offsetof(struct body, name)},
+    {.name = "email",
+     .type = JSONH_STRING,
+     .flags = JSONH_REQUIRED,
+     .min = 3,
+     .max = 254,
+     .offset = offsetof(struct body, email)},
+    {.name = "phone",
+     .type = JSONH_STRING,
+     .flags = JSONH_REQUIRED,
+     .min = 1,
+     .max = 32,
+     .offset = offsetof(struct body, phone)},
+    {.name = "password",
+     .type = JSONH_STRING,
+     .flags = JSONH_REQUIRED,
+     .min = USER_PASSWORD_MIN,
+     .max = USER_PASSWORD_MAX,
+     .offset = offsetof(struct body, password)},
+    {0},
+};
+
+/* The pool job and everything the transaction needs. user.name is owned; user.email and
+ * user.phone point into the arrays below. The password is borrowed from the request body,
+ * which lives until the reply. */
+struct signup {
+    struct sec_pwjob job; /* first: done() receives &job */
+    struct http_req *req;
+    struct user_rec user;
+    char email[USER_EMAIL_LEN];
+    char phone[USER_PHONE_LEN];
+};
+
+/* Reads and validates the body into s; replies 422 itself. */
+static bool parse_or_reply(struct http_req *r, struct signup *s, struct body *b)
+{
+    struct jsonh_errors e;
+    jsonh_errors_init(&e);
+    jsonh_parse(http_req_json(r), spec, b, &e, NULL);
+    if (b->email && !user_email_normalize(b->email, s->email))
+        jsonh_errors_add(&e, "email", "must be a valid email address");
+    if (b->phone && !user_phone_normalize(b->phone, s->phone))
+        jsonh_errors_add(&e, "phone",
+                         "must be a phone number in E.164 form (+<country code><number>)");
+    bool valid = !jsonh_errors_any(&e);
+    if (!valid)
+        user_reply_invalid(r, &e);
+    jsonh_errors_cleanup(&e);
+    return valid;
+}
+
+/* Sends the verify code to (channel, dest) unless the destination is throttled. */
+static enum db_status send_code(struct db_conn *c, const char *user_id, const char *channel,
+                                const char *dest)
+{
+    int wait = 0;
+    enum db_status st = user_otp_throttle(c, channel, dest, &wait);
+    if (st != DB_OK || wait > 0)
+        return st;
+    return user_otp_issue(c, user_id, channel, dest, "verify");
+}
+
+static enum db_status create_txn(struct db_conn *c, void *arg)
+{
+    struct signup *s = arg;
+    enum db_status st = user_repo_insert(c, &s->user, s->job.out);
+    if (st != DB_OK)
+        return st;
+    json_t *ev = json_pack("{s:s,s:s,s:s,s:s}", "user_id", s->user.id, "name", s->user.name,
+                           "email", s->user.email, "phone", s->user.phone);
+    st = outbox_emit(c, "user.signed_up", s->user.id, ev);
+    json_decref(ev);
+    if (st == DB_OK)
+        st = send_code(c, s->user.id, "sms", s->user.phone);
+    if (st == DB_OK)
+        st = send_code(c, s->user.id, "email", s->user.email);
+    return st;
+}
+
+static void reply_created(struct http_req *r, const struct user_rec *u)
+{
+    http_req_set_user(r, u->id);
+    http_reply_json(r, 201, json_pack("{s:o}", "user", user_rec_json(u)));
+}
+
+/* On the pool thread. */
+static void hashed(struct sec_pwjob *job)
+{
+    struct signup *s = (struct signup *)job;
+    struct http_req *r = s->req;
+    log_set_request_id(http_req_id(r));
+    if (job->result == SEC_PW_CANCELLED) {
+        user_reply_busy(r);
+    } else if (job->result != SEC_PW_OK) {
+        user_reply_db(r, DB_ERROR);
+    } else {
+        enum db_status st = db_txn(DB_PRIMARY, create_txn, s);
+        if (st == DB_OK)
+            reply_created(r, &s->user);
+        else if (st == DB_CONFLICT)
+            http_reply_problem(r, 409, "already_exists", "an account with these details exists");
+        else
+            user_reply_db(r, st);
+    }
+    sodium_memzero(job->out, sizeof job->out);
+    free(s->user.name);
+    free(s);
+    log_set_request_id(NULL);
+}
+
+void user_signup_handler(struct http_req *r)
+{
+    struct body b = {0};
+    struct signup *s = xcalloc(1, sizeof *s);
+    if (!parse_or_reply(r, s, &b))
+        goto fail;
+    /* A cheap early answer for the common duplicate (the unique indexes decide races). */
+    enum db_status st = user_repo_exists(db_conn(DB_PRIMARY), s->email, s->phone);
+    if (st == DB_OK) {
+        http_reply_problem(r, 409, "already_exists", "an account with these details exists");
+        goto fail;
+    }
+    if (st != DB_NOT_FOUND) {
+        user_reply_db(r, st);
+        goto fail;
+    }
+    s->req = r;
+    ids_uuid7(s->user.id);
+    s->user.name = xstrdup(b.name);
+    s->user.email = s->email;
+    s->user.phone = s->phone;
+    s->job = (struct sec_pwjob){.op = SEC_PW_HASH, .password = b.password, .done = hashed};
+    if (user_pwjob_submit_or_reply(r, &s->job))
+        return;
+fail:
+    free(s->user.name);
+    free(s);
+}

@@ -1,0 +1,100 @@
+/* Module set-up and the small public functions that are not use cases. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/user/internal.h"
+#include "pkg/log/log.h"
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static const struct user_seller_stats_provider *_Atomic stats_provider;
+
+static void register_statements(void)
+{
+    user_repo_register_users();
+    user_repo_register_auth();
+}
+
+void user_init(const struct cfg *c)
+{
+    (void)c;
+    pthread_once(&init_once, register_statements);
+}
+
+void user_set_seller_stats_provider(const struct user_seller_stats_provider *p)
+{
+    atomic_store(&stats_provider, p);
+}
+
+const struct user_seller_stats_provider *user_stats_provider(void)
+{
+    return atomic_load(&stats_provider);
+}
+
+long long user_purge_expired(void)
+{
+    struct db_conn *c = db_conn(DB_PRIMARY);
+    long long n = c ? user_repo_purge(c) : -1;
+    if (n < 0)
+        log_warn("user_purge", "could not purge expired identity rows");
+    return n;
+}
+
+int user_seller_payout(const char *seller_id, struct user_payout *out)
+{
+    struct db_conn *c = db_conn(DB_PRIMARY);
+    if (!c) {
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    return user_repo_seller_payout(c, seller_id, out) == DB_OK ? 0 : -1;
+}
+
+void user_payout_cleanup(struct user_payout *p)
+{
+    free(p->method);
+    free(p->upi_vpa);
+    free(p->account_name);
+    free(p->account_number);
+    free(p->ifsc);
+    memset(p, 0, sizeof *p);
+}
+
+struct grant_ctx {
+    const char *email;
+    bool was_admin;
+};
+
+static enum db_status grant_txn(struct db_conn *c, void *arg)
+{
+    struct grant_ctx *x = arg;
+    return user_repo_grant_admin(c, x->email, &x->was_admin);
+}
+
+int user_admin_grant(const struct cfg *c, const char *email)
+{
+    char norm[USER_EMAIL_LEN];
+    if (!email || !user_email_normalize(email, norm)) {
+        fprintf(stderr, "haat: admin grant: not a valid email address\n");
+        return 2;
+    }
+    if (db_init(c->database_url, c->database_read_url) != 0)
+        return 1;
+    user_init(c);
+    struct grant_ctx x = {.email = norm};
+    enum db_status st = db_txn(DB_PRIMARY, grant_txn, &x);
+    db_thread_cleanup();
+    if (st == DB_NOT_FOUND) {
+        fprintf(stderr, "haat: admin grant: no account with email %s\n", norm);
+        return 1;
+    }
+    if (st != DB_OK) {
+        fprintf(stderr, "haat: admin grant: database error (%s)\n", db_last_sqlstate());
+        return 1;
+    }
+    log_info("user_admin_granted", "admin role granted to %s", norm);
+    printf("haat: %s %s an admin\n", norm, x.was_admin ? "was already" : "is now");
+    return 0;
+}

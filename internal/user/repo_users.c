@@ -1,0 +1,273 @@
+/* SQL for users and sellers (tables users, sellers). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/user/internal.h"
+#include "pkg/util/xalloc.h"
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* SQL reads better laid out by hand. */
+/* clang-format off */
+/* Columns 0..9 of every user read, in the order row_to_user() expects. */
+#define USER_COLS                                                                      \
+    "u.id, u.name, u.email, u.phone, u.email_verified_at IS NOT NULL, "                \
+    "u.phone_verified_at IS NOT NULL, u.is_admin, "                                    \
+    "EXISTS (SELECT 1 FROM sellers s WHERE s.user_id = u.id), "                        \
+    "u.suspended_at IS NOT NULL, " TS("u.created_at")
+
+static const struct db_stmt stmts[] = {
+    {"user_get_by_id", "SELECT " USER_COLS " FROM users u WHERE u.id = $1::uuid"},
+    {"user_get_by_id_lock",
+     "SELECT " USER_COLS " FROM users u WHERE u.id = $1::uuid FOR UPDATE"},
+    {"user_get_by_email", "SELECT " USER_COLS " FROM users u WHERE u.email = $1"},
+    {"user_get_by_phone", "SELECT " USER_COLS " FROM users u WHERE u.phone = $1"},
+    {"user_auth_by_email",
+     "SELECT " USER_COLS ", u.password_hash FROM users u WHERE u.email = $1"},
+    {"user_auth_by_phone",
+     "SELECT " USER_COLS ", u.password_hash FROM users u WHERE u.phone = $1"},
+    {"user_exists", "SELECT 1 FROM users WHERE email = $1 OR phone = $2 LIMIT 1"},
+    {"user_insert",
+     "INSERT INTO users (id, name, email, phone, password_hash) "
+     "VALUES ($1::uuid, $2, $3, $4, $5) RETURNING " TS("created_at")},
+    {"user_set_phone_verified",
+     "UPDATE users SET phone_verified_at = COALESCE(phone_verified_at, now()), "
+     "updated_at = now() WHERE id = $1::uuid"},
+    {"user_set_email_verified",
+     "UPDATE users SET email_verified_at = COALESCE(email_verified_at, now()), "
+     "updated_at = now() WHERE id = $1::uuid"},
+    {"user_set_name", "UPDATE users SET name = $2, updated_at = now() WHERE id = $1::uuid"},
+    {"user_set_password",
+     "UPDATE users SET password_hash = $2, password_changed_at = now(), updated_at = now() "
+     "WHERE id = $1::uuid"},
+    {"user_grant_admin",
+     "WITH old AS (SELECT id, is_admin FROM users WHERE email = $1 FOR UPDATE) "
+     "UPDATE users u SET is_admin = true, updated_at = now() FROM old WHERE u.id = old.id "
+     "RETURNING old.is_admin"},
+    {"user_contact", "SELECT email, phone, name FROM users WHERE id = $1::uuid"},
+    {"user_seller_insert",
+     "INSERT INTO sellers (user_id, display_name, payout_method, upi_vpa, bank_account_name, "
+     "bank_account_number, bank_ifsc) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7) "
+     "ON CONFLICT (user_id) DO NOTHING RETURNING " TS("created_at")},
+    {"user_seller_public",
+     "SELECT s.display_name, " TS("s.created_at") " FROM sellers s "
+     "JOIN users u ON u.id = s.user_id WHERE s.user_id = $1::uuid AND u.suspended_at IS NULL"},
+    {"user_seller_payout",
+     "SELECT payout_method, upi_vpa, bank_account_name, bank_account_number, bank_ifsc "
+     "FROM sellers WHERE user_id = $1::uuid"},
+};
+/* clang-format on */
+
+void user_repo_register_users(void)
+{
+    db_register(stmts, sizeof stmts / sizeof stmts[0]);
+}
+
+static bool col_bool(const PGresult *res, int col)
+{
+    return strcmp(PQgetvalue(res, 0, col), "t") == 0;
+}
+
+static char *col_dup(const PGresult *res, int col)
+{
+    return PQgetisnull(res, 0, col) ? NULL : xstrdup(PQgetvalue(res, 0, col));
+}
+
+static void copy_col(const PGresult *res, int col, char *out, size_t n)
+{
+    const char *v = PQgetvalue(res, 0, col);
+    size_t len = strnlen(v, n - 1);
+    memcpy(out, v, len);
+    out[len] = '\0';
+}
+
+static void row_to_user(const PGresult *res, struct user_rec *u)
+{
+    copy_col(res, 0, u->id, sizeof u->id);
+    u->name = col_dup(res, 1);
+    u->email = col_dup(res, 2);
+    u->phone = col_dup(res, 3);
+    u->email_verified = col_bool(res, 4);
+    u->phone_verified = col_bool(res, 5);
+    u->is_admin = col_bool(res, 6);
+    u->is_seller = col_bool(res, 7);
+    u->suspended = col_bool(res, 8);
+    copy_col(res, 9, u->created_at, sizeof u->created_at);
+    u->password_hash = PQnfields(res) > 10 ? col_dup(res, 10) : NULL;
+}
+
+/* Runs stmt with one parameter and reads one user. */
+static enum db_status fetch_user(struct db_conn *c, const char *stmt, const char *value,
+                                 struct user_rec *out)
+{
+    PGresult *res = NULL;
+    const char *params[1] = {value};
+    memset(out, 0, sizeof *out);
+    enum db_status st = db_exec(c, stmt, 1, params, &res);
+    if (st == DB_OK && PQntuples(res) == 0)
+        st = DB_NOT_FOUND;
+    if (st == DB_OK)
+        row_to_user(res, out);
+    PQclear(res);
+    return st;
+}
+
+enum db_status user_repo_get(struct db_conn *c, enum user_key key, const char *value, bool lock,
+                             struct user_rec *out)
+{
+    const char *stmt = key == USER_BY_EMAIL   ? "user_get_by_email"
+                       : key == USER_BY_PHONE ? "user_get_by_phone"
+                       : lock                 ? "user_get_by_id_lock"
+                                              : "user_get_by_id";
+    if (key == USER_BY_ID && !ids_is_uuid(value)) {
+        memset(out, 0, sizeof *out);
+        return DB_NOT_FOUND;
+    }
+    return fetch_user(c, stmt, value, out);
+}
+
+enum db_status user_repo_auth(struct db_conn *c, enum user_key key, const char *value,
+                              struct user_rec *out)
+{
+    return fetch_user(c, key == USER_BY_PHONE ? "user_auth_by_phone" : "user_auth_by_email", value,
+                      out);
+}
+
+enum db_status user_repo_exists(struct db_conn *c, const char *email, const char *phone)
+{
+    PGresult *res = NULL;
+    const char *params[2] = {email, phone};
+    enum db_status st = db_exec(c, "user_exists", 2, params, &res);
+    if (st == DB_OK && PQntuples(res) == 0)
+        st = DB_NOT_FOUND;
+    PQclear(res);
+    return st;
+}
+
+enum db_status user_repo_insert(struct db_conn *c, struct user_rec *u, const char *hash)
+{
+    PGresult *res = NULL;
+    const char *params[5] = {u->id, u->name, u->email, u->phone, hash};
+    enum db_status st = db_exec(c, "user_insert", 5, params, &res);
+    if (st == DB_OK)
+        copy_col(res, 0, u->created_at, sizeof u->created_at);
+    PQclear(res);
+    return st;
+}
+
+/* A one-parameter-or-two UPDATE that must touch a row. */
+static enum db_status update(struct db_conn *c, const char *stmt, int n, const char *a,
+                             const char *b)
+{
+    PGresult *res = NULL;
+    const char *params[2] = {a, b};
+    enum db_status st = db_exec(c, stmt, n, params, &res);
+    if (st == DB_OK && strcmp(PQcmdTuples(res), "0") == 0)
+        st = DB_NOT_FOUND;
+    PQclear(res);
+    return st;
+}
+
+enum db_status user_repo_set_verified(struct db_conn *c, const char *id, const char *channel)
+{
+    return update(
+        c, strcmp(channel, "sms") == 0 ? "user_set_phone_verified" : "user_set_email_verified", 1,
+        id, NULL);
+}
+
+enum db_status user_repo_set_name(struct db_conn *c, const char *id, const char *name)
+{
+    return update(c, "user_set_name", 2, id, name);
+}
+
+enum db_status user_repo_set_password(struct db_conn *c, const char *id, const char *hash)
+{
+    return update(c, "user_set_password", 2, id, hash);
+}
+
+enum db_status user_repo_grant_admin(struct db_conn *c, const char *email, bool *was_admin)
+{
+    PGresult *res = NULL;
+    const char *params[1] = {email};
+    enum db_status st = db_exec(c, "user_grant_admin", 1, params, &res);
+    if (st == DB_OK && PQntuples(res) == 0)
+        st = DB_NOT_FOUND;
+    if (st == DB_OK)
+        *was_admin = col_bool(res, 0);
+    PQclear(res);
+    return st;
+}
+
+enum db_status user_repo_seller_insert(struct db_conn *c, const char *user_id,
+                                       const struct user_seller_in *in,
+                                       char joined_at[CLOCK_RFC3339_LEN])
+{
+    PGresult *res = NULL;
+    const char *params[7] = {user_id,          in->display_name,   in->method, in->upi_vpa,
+                             in->account_name, in->account_number, in->ifsc};
+    enum db_status st = db_exec(c, "user_seller_insert", 7, params, &res);
+    if (st == DB_OK && PQntuples(res) == 0)
+        st = DB_CONFLICT; /* ON CONFLICT DO NOTHING: already a seller */
+    if (st == DB_OK)
+        copy_col(res, 0, joined_at, CLOCK_RFC3339_LEN);
+    PQclear(res);
+    return st;
+}
+
+enum db_status user_repo_seller_public(struct db_conn *c, const char *id, char **display_name,
+                                       char joined_at[CLOCK_RFC3339_LEN])
+{
+    PGresult *res = NULL;
+    const char *params[1] = {id};
+    *display_name = NULL;
+    if (!ids_is_uuid(id))
+        return DB_NOT_FOUND;
+    enum db_status st = db_exec(c, "user_seller_public", 1, params, &res);
+    if (st == DB_OK && PQntuples(res) == 0)
+        st = DB_NOT_FOUND;
+    if (st == DB_OK) {
+        *display_name = col_dup(res, 0);
+        copy_col(res, 1, joined_at, CLOCK_RFC3339_LEN);
+    }
+    PQclear(res);
+    return st;
+}
+
+enum db_status user_repo_seller_payout(struct db_conn *c, const char *id, struct user_payout *out)
+{
+    PGresult *res = NULL;
+    const char *params[1] = {id};
+    memset(out, 0, sizeof *out);
+    if (!ids_is_uuid(id))
+        return DB_NOT_FOUND;
+    enum db_status st = db_exec(c, "user_seller_payout", 1, params, &res);
+    if (st == DB_OK && PQntuples(res) == 0)
+        st = DB_NOT_FOUND;
+    if (st == DB_OK) {
+        out->method = col_dup(res, 0);
+        out->upi_vpa = col_dup(res, 1);
+        out->account_name = col_dup(res, 2);
+        out->account_number = col_dup(res, 3);
+        out->ifsc = col_dup(res, 4);
+    }
+    PQclear(res);
+    return st;
+}
+
+int user_contact(const char *user_id, char **email, char **phone, char **name)
+{
+    PGresult *res = NULL;
+    const char *params[1] = {user_id};
+    *email = *phone = *name = NULL;
+    if (!ids_is_uuid(user_id))
+        return -1;
+    enum db_status st = db_query(DB_PRIMARY, "user_contact", 1, params, &res);
+    int rc = st == DB_OK && PQntuples(res) == 1 ? 0 : -1;
+    if (rc == 0) {
+        *email = col_dup(res, 0);
+        *phone = col_dup(res, 1);
+        *name = col_dup(res, 2);
+    }
+    PQclear(res);
+    return rc;
+}

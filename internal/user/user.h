@@ -1,0 +1,71 @@
+/* user — users and identity: signup, OTPs, login, tokens, the caller's profile, sellers.
+ *
+ * The only header other modules and internal/app include. Start-up order (internal/app):
+ *   sec_init(cfg->jwt_secret)                   pkg/crypto/sec.h: keys for tokens and seals
+ *   user_init(cfg)                              statements; before the first db_conn()
+ *   user_routes(router)                         /v1/auth/..., /v1/me..., /v1/sellers/{id}
+ *   http_server_set_auth(srv, user_authenticate)
+ *   sec_pwpool_start(2, 64)                     before the server accepts requests
+ *   a periodic job calling user_purge_expired() (e.g. every 10 minutes)
+ * and at shutdown: http_server_quiesce, sec_pwpool_stop, http_server_stop (queued password
+ * jobs then answer 503 instead of touching a request the server already freed). */
+#ifndef HAAT_INTERNAL_USER_USER_H
+#define HAAT_INTERNAL_USER_USER_H
+
+#include "pkg/config/config.h"
+#include "pkg/http/http.h"
+#include "pkg/http/router.h"
+
+/* Registers the module's statements (idempotent). Needs nothing else from cfg today. */
+void user_init(const struct cfg *c);
+/* Adds the module's command and query routes. */
+void user_routes(struct router *r);
+
+/* The http_auth_fn of the server (pkg/http/http.h): verifies an access token (JWT HS256)
+ * without a database call and fills *who (user id, roles, phone verified). 0 or -1.
+ * Stateless by design: a suspended user's access token lives until it expires (<= 15 min);
+ * see docs/decisions/0002-stateless-access-tokens.md. */
+int user_authenticate(const char *bearer, struct http_principal *who);
+
+/* `haat admin grant EMAIL`: gives the admin role to the account with that email. Opens the
+ * database itself (db_init + user_init), prints one line, returns the exit code: 0 granted
+ * (or already admin), 1 no such account or database error, 2 malformed email. */
+int user_admin_grant(const struct cfg *c, const char *email);
+
+/* For the notification module: how to reach a user. On 0, *email, *phone and *name are heap
+ * strings the caller frees; -1 when there is no such user or the database failed. Reads the
+ * primary (a just-signed-up user is not on a replica yet); works inside or outside the
+ * caller's transaction on this thread. */
+int user_contact(const char *user_id, char **email, char **phone, char **name);
+
+/* For the payment module: where a seller's payouts go. method is "upi" or "bank"; the other
+ * method's fields are NULL. Heap strings the caller frees with user_payout_cleanup. */
+struct user_payout {
+    char *method;
+    char *upi_vpa;
+    char *account_name;
+    char *account_number; /* in full: never put it in a response, log or event */
+    char *ifsc;
+};
+/* 0, or -1 when seller_id is not a seller or the database failed. */
+int user_seller_payout(const char *seller_id, struct user_payout *out);
+void user_payout_cleanup(struct user_payout *p);
+
+/* Public seller profile figures owned by other modules (catalog, order), wired by the app so
+ * this module needs no compile-time dependency on them. Each returns 0, or -1 on failure
+ * (the profile then shows the fresh-seller value and the failure is logged). Either function
+ * may be NULL. */
+struct user_seller_stats_provider {
+    int (*active_listings)(const char *seller_id, long long *n);
+    int (*rating)(const char *seller_id, double *avg, long long *count); /* count 0: avg unused */
+};
+/* p is borrowed (static data); NULL removes it. Call at start-up, before serving. Without a
+ * provider: active_listings 0, rating_count 0, rating_avg null. */
+void user_set_seller_stats_provider(const struct user_seller_stats_provider *p);
+
+/* Deletes expired OTPs, throttle rows older than an hour, login failures older than their
+ * window and refresh tokens a day past expiry. Returns rows deleted, or -1 when the database
+ * failed (logged). */
+long long user_purge_expired(void);
+
+#endif
