@@ -1088,7 +1088,7 @@ static void test_presence_bitmask(void **state)
 
 static void test_presence_bit_63(void **state)
 {
-    static char names[64][12];
+    static char names[64][16];
     struct jsonh_field f[65];
     memset(f, 0, sizeof f);
     for (int i = 0; i < 64; i++) {
