@@ -51,6 +51,8 @@ if [[ -n "${HAAT_BIN:-}" && "$HAAT_BIN" != /* ]]; then
     export HAAT_BIN="$PWD/$HAAT_BIN"
 fi
 cd "$repo" || exit 2
+# Test logs are named by test and pid; keep a day of them for diagnosis.
+find var/test-logs -mindepth 1 -maxdepth 1 -mtime +1 -exec rm -rf {} + 2>/dev/null
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -385,8 +385,7 @@ int http_server_start(struct http_server *s)
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)s->opts.threads, MHD_OPTION_CONNECTION_LIMIT, s->opts.connection_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, s->opts.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        s->opts.connection_memory, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+        s->opts.connection_memory, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
     if (!s->daemon) {
         log_error("http_start", "cannot listen on %s:%d", s->opts.host, s->opts.port);
         return -1;

@@ -659,8 +659,11 @@ static void server_paths(struct h_server *s)
         return; /* a restart: keep the log and the notify dir */
     mkdir_p(LOG_DIR);
     int n = atomic_fetch_add(&counter, 1);
-    snprintf(s->log_path, sizeof s->log_path, LOG_DIR "/%s-%d.log", h_test_name(), n);
-    snprintf(s->notify_dir, sizeof s->notify_dir, LOG_DIR "/%s-%d.notify", h_test_name(), n);
+    /* The pid keeps concurrent runs of the same test binary apart. */
+    snprintf(s->log_path, sizeof s->log_path, LOG_DIR "/%s-%d-%d.log", h_test_name(), (int)getpid(),
+             n);
+    snprintf(s->notify_dir, sizeof s->notify_dir, LOG_DIR "/%s-%d-%d.notify", h_test_name(),
+             (int)getpid(), n);
     unlink(s->log_path);
     remove_tree(s->notify_dir);
     mkdir_p(s->notify_dir);
@@ -1252,8 +1255,10 @@ void h_sink_start_at(struct h_sink *k, const char *script, const char *scheme, c
         fail_at(file, line, "%s is missing (run from the repository root)", script);
     mkdir_p(LOG_DIR);
     int n = atomic_fetch_add(&counter, 1);
-    snprintf(k->out, sizeof k->out, LOG_DIR "/%s-%s%d.jsonl", h_test_name(), scheme, n);
-    snprintf(k->log_path, sizeof k->log_path, LOG_DIR "/%s-%s%d.log", h_test_name(), scheme, n);
+    snprintf(k->out, sizeof k->out, LOG_DIR "/%s-%d-%s%d.jsonl", h_test_name(), (int)getpid(),
+             scheme, n);
+    snprintf(k->log_path, sizeof k->log_path, LOG_DIR "/%s-%d-%s%d.log", h_test_name(),
+             (int)getpid(), scheme, n);
     unlink(k->out);
     char why[256] = "";
     for (int attempt = 0; attempt < 5; attempt++) {

@@ -1,0 +1,31 @@
+/* notification — turns domain events (outbox_events) into email and SMS messages, delivers
+ * them through providers (SMTP / Twilio-compatible HTTP / a log file), and serves the in-app
+ * feed and the notification preferences.
+ *
+ * No module calls this one to send something: producers write events with outbox_emit() and
+ * the jobs registered here consume them (docs/events.md is the input contract). */
+#ifndef HAAT_INTERNAL_NOTIFICATION_NOTIFICATION_H
+#define HAAT_INTERNAL_NOTIFICATION_NOTIFICATION_H
+
+#include "pkg/config/config.h"
+#include "pkg/http/router.h"
+
+/* Start-up, before the first db_conn(): registers the statements and metrics, loads every
+ * template from c->templates_dir and validates it against the declared fields of its event,
+ * and sets up the providers (c->sms_provider, c->email_provider). Returns 0, or -1 with the
+ * reason logged (a template error, a missing template, an unusable log directory): start-up
+ * must then fail. The settings it needs are copied. */
+int notify_init(const struct cfg *c);
+
+/* Adds GET /v1/me/notifications and GET/PUT /v1/me/notification-preferences. Does not touch
+ * the database (the route table is static). */
+void notify_routes(struct router *r);
+
+/* Registers the background jobs (after notify_init, before jobs_start): the outbox fan-out,
+ * the delivery workers, and the OTP fast lane. Returns 0, or -1 (logged by the runner). */
+int notify_register_jobs(void);
+
+/* Frees the templates and provider settings. After jobs_stop(); optional at exit. */
+void notify_cleanup(void);
+
+#endif

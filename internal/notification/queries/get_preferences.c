@@ -1,0 +1,12 @@
+/* GET /v1/me/notification-preferences: {"email":{category:bool,...},"sms":{...}} over every
+ * category; categories the caller never set show their default ("security" is always true). */
+#include "internal/notification/internal.h"
+
+void notify_prefs_get_handler(struct http_req *r)
+{
+    json_t *prefs = NULL;
+    enum db_status st = notify_repo_prefs_get(http_req_principal(r)->user_id, false, &prefs);
+    if (!notify_db_or_reply(r, st))
+        return;
+    http_reply_json(r, 200, prefs);
+}
