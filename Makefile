@@ -34,7 +34,9 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 ITEST_SRC := $(wildcard tests/integration/test_*.c)
 ITEST_BIN := $(ITEST_SRC:tests/integration/%.c=$(BUILD)/itests/%)
-ITEST_LIB := $(BUILD)/tests/integration/harness.o
+# Every non-test file in tests/integration/ belongs to the harness library.
+ITEST_LIB_SRC := $(filter-out tests/integration/test_%.c,$(wildcard tests/integration/*.c))
+ITEST_LIB := $(ITEST_LIB_SRC:%.c=$(BUILD)/%.o)
 HAAT     := $(BUILD)/haat
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
@@ -124,11 +126,6 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
 	@echo "  LD $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS) -lcmocka
-
-$(ITEST_LIB): tests/integration/harness.c tests/integration/harness.h
-	@mkdir -p $(@D)
-	@echo "  CC $<"
-	@$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/itests/test_%: tests/integration/test_%.c $(ITEST_LIB)
 	@mkdir -p $(@D)
