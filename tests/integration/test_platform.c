@@ -661,9 +661,25 @@ static void test_postgres_restart(void **state)
     snprintf(s->db_url, sizeof s->db_url, "postgresql://haat@127.0.0.1:%d/haat", pg2_port);
     h_server_start(s, NULL);
     assert_true(h_wait_status(s, "/readyz", 200, 5000) >= 0);
+    struct h_resp r = {0};
+    h_get(s, "/v1/products?limit=1", &r);
+    h_assert_status(&r, 200);
+    h_resp_cleanup(&r);
 
     assert_int_equal(pg2("stop"), 0);
-    struct h_resp r = {0};
+    /* Business routes fail fast with 503 while the database is down: a query ... */
+    long long q0 = h_now_ms();
+    h_get(s, "/v1/products?limit=1", &r);
+    h_assert_problem(&r, 503, "service_unavailable");
+    assert_true(h_now_ms() - q0 < 2000);
+    h_resp_cleanup(&r);
+    /* ... and a command. */
+    static const char otp[] = "{\"channel\":\"sms\",\"destination\":\"+919812345678\","
+                              "\"purpose\":\"login\"}";
+    h_request(s, "POST", "/v1/auth/otp", otp, NULL, &r);
+    h_assert_problem(&r, 503, "service_unavailable");
+    h_resp_cleanup(&r);
+
     long long t0 = h_now_ms();
     h_get(s, "/readyz", &r);
     long long took = h_now_ms() - t0;
@@ -685,6 +701,13 @@ static void test_postgres_restart(void **state)
     printf("note: /readyz back to 200 %ld ms after PostgreSQL came back\n", waited);
     assert_true(waited >= 0);
     assert_true(waited <= 8000);
+    /* The same routes work again without restarting haat. */
+    h_get(s, "/v1/products?limit=1", &r);
+    h_assert_status(&r, 200);
+    h_resp_cleanup(&r);
+    h_request(s, "POST", "/v1/auth/otp", otp, NULL, &r);
+    h_assert_status(&r, 202);
+    h_resp_cleanup(&r);
     assert_int_equal(h_server_stop(s), 0);
 }
 
