@@ -1,0 +1,218 @@
+/* The catalog's product and stock statements (tables products, stock_movements, categories).
+ *
+ * Every stock change is one statement: a guarded UPDATE (the guard keeps stock >= 0 under any
+ * concurrency; PostgreSQL re-evaluates it on the newest row version after a concurrent
+ * update) with the movement INSERT in a data-modifying CTE, and the status that follows stock
+ * computed in the same UPDATE. A statement that matches no row changes nothing; callers then
+ * probe to tell the client why (404 / 409 / 412 / 422). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal/catalog/internal.h"
+#include "internal/catalog/sql.h"
+
+#define STOCK_STATUS_SQL(new_stock)                                                          \
+    "status = CASE WHEN status = 'active' AND " new_stock " = 0 THEN 'sold_out' "            \
+    "WHEN status = 'sold_out' AND " new_stock " > 0 THEN 'active' ELSE status END"
+
+#define MOVEMENT_RETURN "SELECT " CATALOG_STOCK_COLS ", status = 'sold_out' FROM upd"
+
+static const struct db_stmt stmts[] = {
+    {"catalog_categories", "SELECT slug, name FROM categories ORDER BY position"},
+    {"catalog_product_get",
+     "SELECT " CATALOG_PRODUCT_COLS " FROM products p WHERE p.id = $1::uuid"},
+    {"catalog_product_insert",
+     "INSERT INTO products AS p (id, seller_id, title, description, category, condition, "
+     "price_minor, currency, stock, status, city, images) "
+     "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7::bigint, $8, $9::int, "
+     "CASE WHEN $10::text = 'active' AND $9::int = 0 THEN 'sold_out' ELSE $10::text END, "
+     "$11, $12::jsonb) RETURNING " CATALOG_PRODUCT_COLS},
+    /* cur locks the row (the newest version) and remembers its status for the event. */
+    {"catalog_product_update",
+     "WITH cur AS (SELECT id, status FROM products WHERE id = $1::uuid AND seller_id = $2::uuid "
+     "AND status <> 'archived' AND ($3::int[] IS NULL OR version = ANY ($3::int[])) FOR UPDATE) "
+     "UPDATE products p SET title = COALESCE($4::text, p.title), "
+     "description = CASE WHEN $5::bool THEN $6::text ELSE p.description END, "
+     "category = COALESCE($7::text, p.category), condition = COALESCE($8::text, p.condition), "
+     "price_minor = COALESCE($9::bigint, p.price_minor), "
+     "currency = COALESCE($10::text, p.currency), city = COALESCE($11::text, p.city), "
+     "images = COALESCE($12::jsonb, p.images), "
+     "status = CASE WHEN $13::text IS NULL THEN p.status WHEN $13::text = 'draft' THEN 'draft' "
+     "WHEN p.stock > 0 THEN 'active' ELSE 'sold_out' END, "
+     "version = p.version + 1, updated_at = now() "
+     "FROM cur WHERE p.id = cur.id RETURNING " CATALOG_PRODUCT_COLS ", cur.status"},
+    {"catalog_product_archive",
+     "WITH upd AS (UPDATE products SET status = 'archived', version = version + 1, "
+     "updated_at = now() WHERE id = $1::uuid AND seller_id = $2::uuid "
+     "AND status <> 'archived' RETURNING id) "
+     "SELECT EXISTS (SELECT 1 FROM upd), "
+     "EXISTS (SELECT 1 FROM products WHERE id = $1::uuid AND seller_id = $2::uuid)"},
+    {"catalog_product_probe",
+     "SELECT seller_id, status, version, stock FROM products WHERE id = $1::uuid"},
+    /* Manual adjustment: never below 0, never above the maximum when adding. */
+    {"catalog_stock_adjust",
+     "WITH upd AS (UPDATE products SET stock = stock + $3::int, " STOCK_STATUS_SQL(
+         "stock + $3::int") ", version = version + 1, updated_at = now() "
+                            "WHERE id = $1::uuid AND seller_id = $2::uuid AND status <> "
+                            "'archived' AND stock + $3::int >= 0 "
+                            "AND ($3::int < 0 OR stock + $3::int <= 1000000) "
+                            "RETURNING " CATALOG_STOCK_COLS "), "
+                            "mv AS (INSERT INTO stock_movements (product_id, delta, reason, "
+                            "stock_after) SELECT id, $3::int, $4::text, stock FROM upd) "
+     MOVEMENT_RETURN},
+    /* Set: cur locks the newest row version, so old stock and delta are exact; nothing is
+     * written when the quantity already is the stock. */
+    {"catalog_stock_set",
+     "WITH cur AS (SELECT id, stock, version FROM products WHERE id = $1::uuid "
+     "AND seller_id = $2::uuid AND status <> 'archived' "
+     "AND ($5::int[] IS NULL OR version = ANY ($5::int[])) FOR UPDATE), "
+     "upd AS (UPDATE products p SET stock = $3::int, "
+     "status = CASE WHEN p.status = 'active' AND $3::int = 0 THEN 'sold_out' "
+     "WHEN p.status = 'sold_out' AND $3::int > 0 THEN 'active' ELSE p.status END, "
+     "version = p.version + 1, updated_at = now() FROM cur "
+     "WHERE p.id = cur.id AND cur.stock <> $3::int "
+     "RETURNING p.id, p.seller_id, p.title, p.price_minor, p.currency, p.stock, p.status, "
+     "p.version, cur.stock AS old_stock), "
+     "mv AS (INSERT INTO stock_movements (product_id, delta, reason, stock_after) "
+     "SELECT id, stock - old_stock, $4::text, stock FROM upd) "
+     "SELECT cur.id, upd.seller_id, upd.title, upd.price_minor, upd.currency, "
+     "COALESCE(upd.stock, cur.stock), upd.status, COALESCE(upd.version, cur.version), "
+     "COALESCE(upd.status = 'sold_out', false), upd.id IS NOT NULL "
+     "FROM cur LEFT JOIN upd ON true"},
+    /* Orders (catalog_stock_take / _return), inside the order module's transaction. */
+    {"catalog_stock_take",
+     "WITH upd AS (UPDATE products SET stock = stock - $2::int, "
+     "status = CASE WHEN stock - $2::int = 0 THEN 'sold_out' ELSE status END, "
+     "version = version + 1, updated_at = now() "
+     "WHERE id = $1::uuid AND status = 'active' AND stock >= $2::int "
+     "RETURNING " CATALOG_STOCK_COLS "), "
+     "mv AS (INSERT INTO stock_movements (product_id, delta, reason, stock_after, order_id) "
+     "SELECT id, -$2::int, 'order', stock, $3::uuid FROM upd) " MOVEMENT_RETURN},
+    {"catalog_stock_return",
+     "WITH upd AS (UPDATE products SET stock = stock + $2::int, "
+     "status = CASE WHEN status = 'sold_out' THEN 'active' ELSE status END, "
+     "version = version + 1, updated_at = now() WHERE id = $1::uuid AND NOT EXISTS "
+     "(SELECT 1 FROM stock_movements WHERE order_id = $3::uuid AND product_id = $1::uuid "
+     "AND delta > 0) RETURNING " CATALOG_STOCK_COLS "), "
+     "mv AS (INSERT INTO stock_movements (product_id, delta, reason, stock_after, order_id) "
+     "SELECT id, $2::int, 'order cancelled', stock, $3::uuid FROM upd) " MOVEMENT_RETURN},
+    {"catalog_active_count",
+     "SELECT count(*) FROM products WHERE seller_id = $1::uuid AND status = 'active'"},
+};
+
+const struct db_stmt *catalog_repo_statements(size_t *n)
+{
+    *n = sizeof stmts / sizeof stmts[0];
+    return stmts;
+}
+
+void catalog_repo_register(void)
+{
+    db_register(stmts, sizeof stmts / sizeof stmts[0]);
+}
+
+enum db_status catalog_repo_categories(PGresult **out)
+{
+    return db_query(DB_READ, "catalog_categories", 0, NULL, out);
+}
+
+enum db_status catalog_repo_get(const char *id, PGresult **out)
+{
+    const char *p[] = {id};
+    return db_query(DB_READ, "catalog_product_get", 1, p, out);
+}
+
+enum db_status catalog_repo_insert(struct db_conn *c, const char *id, const char *seller_id,
+                                   const struct catalog_product_input *in, PGresult **out)
+{
+    char price[24], stock[24];
+    snprintf(price, sizeof price, "%lld", (long long)in->price_minor);
+    snprintf(stock, sizeof stock, "%lld", (long long)in->stock);
+    char *images = catalog_images_text(in->images);
+    const char *p[] = {id,        seller_id, in->title, in->description, in->category,
+                       in->condition, price,  in->currency, stock, in->status,
+                       in->city,  images};
+    enum db_status st = db_exec(c, "catalog_product_insert", 12, p, out);
+    free(images);
+    return st;
+}
+
+enum db_status catalog_repo_update(struct db_conn *c, const char *id, const char *seller_id,
+                                   const char *versions, const struct catalog_product_input *in,
+                                   PGresult **out)
+{
+    char price[24];
+    snprintf(price, sizeof price, "%lld", (long long)in->price_minor);
+    char *images = in->images ? catalog_images_text(in->images) : NULL;
+    const char *p[] = {id,
+                       seller_id,
+                       versions,
+                       in->title,
+                       in->description_set ? "t" : "f",
+                       in->description,
+                       in->category,
+                       in->condition,
+                       in->has_price ? price : NULL,
+                       in->currency,
+                       in->city,
+                       images,
+                       in->status};
+    enum db_status st = db_exec(c, "catalog_product_update", 13, p, out);
+    free(images);
+    return st;
+}
+
+enum db_status catalog_repo_archive(const char *id, const char *seller_id, PGresult **out)
+{
+    const char *p[] = {id, seller_id};
+    return db_query(DB_PRIMARY, "catalog_product_archive", 2, p, out);
+}
+
+enum db_status catalog_repo_probe(struct db_conn *c, const char *id, PGresult **out)
+{
+    const char *p[] = {id};
+    return db_exec(c, "catalog_product_probe", 1, p, out);
+}
+
+enum db_status catalog_repo_adjust(struct db_conn *c, const char *id, const char *seller_id,
+                                   int delta, const char *reason, PGresult **out)
+{
+    char d[16];
+    snprintf(d, sizeof d, "%d", delta);
+    const char *p[] = {id, seller_id, d, reason};
+    return db_exec(c, "catalog_stock_adjust", 4, p, out);
+}
+
+enum db_status catalog_repo_set_stock(struct db_conn *c, const char *id, const char *seller_id,
+                                      int quantity, const char *reason, const char *versions,
+                                      PGresult **out)
+{
+    char q[16];
+    snprintf(q, sizeof q, "%d", quantity);
+    const char *p[] = {id, seller_id, q, reason, versions};
+    return db_exec(c, "catalog_stock_set", 5, p, out);
+}
+
+enum db_status catalog_repo_take(struct db_conn *c, const char *id, int quantity,
+                                 const char *order_id, PGresult **out)
+{
+    char q[16];
+    snprintf(q, sizeof q, "%d", quantity);
+    const char *p[] = {id, q, order_id};
+    return db_exec(c, "catalog_stock_take", 3, p, out);
+}
+
+enum db_status catalog_repo_return(struct db_conn *c, const char *id, int quantity,
+                                   const char *order_id, PGresult **out)
+{
+    char q[16];
+    snprintf(q, sizeof q, "%d", quantity);
+    const char *p[] = {id, q, order_id};
+    return db_exec(c, "catalog_stock_return", 3, p, out);
+}
+
+enum db_status catalog_repo_active_count(const char *seller_id, PGresult **out)
+{
+    const char *p[] = {seller_id};
+    return db_query(DB_READ, "catalog_active_count", 1, p, out);
+}

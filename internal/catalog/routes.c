@@ -1,0 +1,31 @@
+/* The catalog's routes (API.md "Catalog"; docs/openapi.yaml). */
+#include "internal/catalog/internal.h"
+
+static const struct http_route commands[] = {
+    {"POST", "/v1/products", catalog_create_product, HTTP_AUTH_SELLER, HTTP_JSON_BODY},
+    {"PATCH", "/v1/products/{id}", catalog_update_product, HTTP_AUTH_SELLER, HTTP_JSON_BODY},
+    {"DELETE", "/v1/products/{id}", catalog_archive_product, HTTP_AUTH_SELLER, 0},
+    {"PUT", "/v1/products/{id}/stock", catalog_set_stock, HTTP_AUTH_SELLER, HTTP_JSON_BODY},
+    {"POST", "/v1/products/{id}/stock/adjustments", catalog_adjust_stock, HTTP_AUTH_SELLER,
+     HTTP_JSON_BODY},
+};
+
+static const struct http_route queries[] = {
+    {"GET", "/v1/categories", catalog_list_categories, HTTP_AUTH_NONE, 0},
+    {"GET", "/v1/products", catalog_search_products, HTTP_AUTH_NONE, 0},
+    {"GET", "/v1/products/{id}", catalog_get_product, HTTP_AUTH_NONE, 0},
+    {"GET", "/v1/products/{id}/stock/movements", catalog_list_movements, HTTP_AUTH_SELLER, 0},
+    {"GET", "/v1/seller/products", catalog_list_seller_products, HTTP_AUTH_SELLER, 0},
+};
+
+const struct http_route *catalog_command_routes(size_t *n)
+{
+    *n = sizeof commands / sizeof commands[0];
+    return commands;
+}
+
+const struct http_route *catalog_query_routes(size_t *n)
+{
+    *n = sizeof queries / sizeof queries[0];
+    return queries;
+}
