@@ -63,8 +63,8 @@ migrate: db build ## apply migrations to the dev database
 	@$(DEVENV) && $(HAAT) migrate
 
 run: db build ## install, start PostgreSQL, migrate, serve on http://127.0.0.1:8080
-	@$(DEVENV) && $(HAAT) migrate && \
-	  echo "haat: API  http://127.0.0.1:8080/v1   docs http://127.0.0.1:8080/docs   metrics http://127.0.0.1:8080/metrics" && \
+	@$(DEVENV) && $(HAAT) migrate && addr=$${HAAT_HTTP_ADDR:-127.0.0.1:8080} && \
+	  echo "haat: API http://$$addr/v1   docs http://$$addr/docs   metrics http://$$addr/metrics" && \
 	  exec $(HAAT) serve
 
 server: db ## hot reload: rebuild and restart on every source change
@@ -103,7 +103,8 @@ $(HAAT): $(BUILD)/main.o $(LIB_OBJ)
 
 $(BUILD)/main.o: main.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -DHAAT_VERSION='"$(VERSION)"' -c -o $@ $<
+	@echo "  CC $<"
+	@$(CC) $(CFLAGS) -DHAAT_VERSION='"$(VERSION)"' -c -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -120,7 +121,8 @@ $(VENDOR)/redoc.standalone.js:
 
 $(BUILD)/assets.o: pkg/http/assets.S $(GEN)/openapi.json $(VENDOR)/redoc.standalone.js
 	@mkdir -p $(@D)
-	$(CC) -c -o $@ $<
+	@echo "  AS $<"
+	@$(CC) -c -o $@ $<
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
