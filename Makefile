@@ -101,7 +101,15 @@ $(HAAT): $(BUILD)/main.o $(LIB_OBJ)
 	@echo "  LD $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/main.o: main.c
+# Rewritten only when the version changes, so main.o (and haat_build_info) follow commits.
+$(BUILD)/version.txt: FORCE
+	@mkdir -p $(@D)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+
+.PHONY: FORCE
+FORCE:
+
+$(BUILD)/main.o: main.c $(BUILD)/version.txt
 	@mkdir -p $(@D)
 	@echo "  CC $<"
 	@$(CC) $(CFLAGS) -DHAAT_VERSION='"$(VERSION)"' -c -o $@ $<
