@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/app/housekeeping.h"
 #include "internal/app/idempotency.h"
 #include "internal/app/ops.h"
 #include "internal/catalog/catalog.h"
@@ -79,19 +80,9 @@ static int start_common(const struct cfg *c)
     return 0;
 }
 
-static int purge_users(void *arg)
-{
-    (void)arg;
-    long long n = user_purge_expired();
-    return n < 0 ? -1 : 0;
-}
-
 static int register_jobs(void)
 {
-    static const struct jobs_spec user_purge = {
-        .name = "user_purge", .run = purge_users, .idle_ms = 10 * 60 * 1000, .threads = 1};
-    app_idem_register_jobs();
-    if (jobs_register(&user_purge) != 0 || notify_register_jobs() != 0)
+    if (housekeeping_register() != 0 || notify_register_jobs() != 0)
         return -1;
     return 0;
 }

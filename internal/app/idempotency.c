@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "pkg/idem/idem.h"
-#include "pkg/jobs/jobs.h"
 
 #define SCOPE_LEN (IDS_UUID_LEN + IDEM_HASH_LEN + 160)
 
@@ -76,22 +75,4 @@ static const struct http_idem_hooks hooks = {begin, finish};
 const struct http_idem_hooks *app_idem_hooks(void)
 {
     return &hooks;
-}
-
-static int purge(void *arg)
-{
-    (void)arg;
-    long long n = idem_purge_expired();
-    return n < 0 ? -1 : n > 0; /* a full batch may mean more: run again at once */
-}
-
-void app_idem_register_jobs(void)
-{
-    static const struct jobs_spec spec = {
-        .name = "idempotency_purge",
-        .run = purge,
-        .idle_ms = 10 * 60 * 1000,
-        .threads = 1,
-    };
-    jobs_register(&spec);
 }

@@ -1,11 +1,10 @@
 /* The HTTP side of Idempotency-Key (API.md "idempotency"): hooks for pkg/http backed by the
- * pkg/idem store, and the job that purges expired keys. */
+ * pkg/idem store (internal/app/housekeeping.c purges expired keys). */
 #ifndef HAAT_INTERNAL_APP_IDEMPOTENCY_H
 #define HAAT_INTERNAL_APP_IDEMPOTENCY_H
 
 #include "pkg/http/http.h"
 
 const struct http_idem_hooks *app_idem_hooks(void);
-void app_idem_register_jobs(void);
 
 #endif

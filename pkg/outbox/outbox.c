@@ -1,5 +1,6 @@
 #include "pkg/outbox/outbox.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "pkg/ids/ids.h"
@@ -10,6 +11,9 @@ static const struct db_stmt stmts[] = {
                     "VALUES ($1::uuid, $2, $3, $4::jsonb) RETURNING type) "
                     "SELECT pg_notify('" OUTBOX_CHANNEL "', type) FROM e"},
     {"outbox_pending", "SELECT count(*) FROM outbox_events WHERE processed_at IS NULL"},
+    {"outbox_purge", "DELETE FROM outbox_events WHERE id IN (SELECT id FROM outbox_events "
+                     "WHERE processed_at < now() - make_interval(days => $1::int) "
+                     "ORDER BY processed_at LIMIT 1000)"},
 };
 
 void outbox_init(void)
@@ -53,4 +57,22 @@ enum db_status outbox_pending(long long *n)
         *n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
     return st;
+}
+
+long long outbox_purge_processed(void)
+{
+    char days[16];
+    snprintf(days, sizeof days, "%d", OUTBOX_RETENTION_DAYS);
+    const char *params[] = {days};
+    long long total = 0;
+    for (;;) {
+        PGresult *res = NULL;
+        if (db_query(DB_PRIMARY, "outbox_purge", 1, params, &res) != DB_OK)
+            return -1;
+        long long n = strtoll(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+        total += n;
+        if (n < 1000)
+            return total;
+    }
 }

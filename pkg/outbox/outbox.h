@@ -10,6 +10,8 @@
 #include "pkg/db/db.h"
 
 #define OUTBOX_CHANNEL "haat_outbox"
+/* Processed events are kept this long (for audit and replay), then purged. */
+#define OUTBOX_RETENTION_DAYS 7
 
 /* Registers the outbox statements. Call at start-up, before the first db_conn(). */
 void outbox_init(void);
@@ -24,5 +26,10 @@ enum db_status outbox_emit(struct db_conn *c, const char *type, const char *aggr
 /* The number of unprocessed events (the outbox_pending_events gauge), read on the calling
  * thread's read connection. */
 enum db_status outbox_pending(long long *n);
+
+/* Deletes events processed more than OUTBOX_RETENTION_DAYS ago, in batches of 1000 (a
+ * periodic job; unprocessed events are never touched). Returns the number deleted, or -1
+ * when the database failed (logged). */
+long long outbox_purge_processed(void);
 
 #endif
