@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,26 +69,41 @@ static int mkdirs(const char *dir)
     return rc;
 }
 
-static char *dup_or_empty(const char *s)
+/* Every setting: where it lives in pcfg and in struct cfg, and whether it is a secret (wiped
+ * before it is freed). */
+#define TO(f)   offsetof(struct notify_provider_cfg, f)
+#define FROM(f) offsetof(struct cfg, f)
+static const struct setting {
+    size_t to, from;
+    bool secret;
+} settings[] = {
+    {TO(sms), FROM(sms_provider), false},
+    {TO(email), FROM(email_provider), false},
+    {TO(log_dir), FROM(notify_log_dir), false},
+    {TO(twilio_base_url), FROM(twilio_base_url), false},
+    {TO(twilio_sid), FROM(twilio_account_sid), false},
+    {TO(twilio_token), FROM(twilio_auth_token), true},
+    {TO(twilio_from), FROM(twilio_from), false},
+    {TO(smtp_url), FROM(smtp_url), false},
+    {TO(smtp_user), FROM(smtp_user), false},
+    {TO(smtp_password), FROM(smtp_password), true},
+    {TO(smtp_from), FROM(smtp_from), false},
+    {TO(smtp_tls), FROM(smtp_tls), false},
+};
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+
+static char **slot(const struct setting *s)
 {
-    return xstrdup(s ? s : "");
+    return (char **)((char *)&pcfg + s->to);
 }
 
 int notify_providers_init(const struct cfg *c)
 {
     notify_providers_cleanup();
-    pcfg.sms = dup_or_empty(c->sms_provider);
-    pcfg.email = dup_or_empty(c->email_provider);
-    pcfg.log_dir = dup_or_empty(c->notify_log_dir);
-    pcfg.twilio_base_url = dup_or_empty(c->twilio_base_url);
-    pcfg.twilio_sid = dup_or_empty(c->twilio_account_sid);
-    pcfg.twilio_token = dup_or_empty(c->twilio_auth_token);
-    pcfg.twilio_from = dup_or_empty(c->twilio_from);
-    pcfg.smtp_url = dup_or_empty(c->smtp_url);
-    pcfg.smtp_user = dup_or_empty(c->smtp_user);
-    pcfg.smtp_password = dup_or_empty(c->smtp_password);
-    pcfg.smtp_from = dup_or_empty(c->smtp_from);
-    pcfg.smtp_tls = dup_or_empty(c->smtp_tls);
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const char *v = *(char *const *)((const char *)c + settings[i].from);
+        *slot(&settings[i]) = xstrdup(v ? v : "");
+    }
     bool uses_log = strcmp(pcfg.sms, "log") == 0 || strcmp(pcfg.email, "log") == 0;
     if (uses_log && (!*pcfg.log_dir || mkdirs(pcfg.log_dir) != 0)) {
         log_error("notify_log_dir", "HAAT_NOTIFY_LOG_DIR %s: cannot create it: %s", pcfg.log_dir,
@@ -109,14 +125,12 @@ int notify_providers_init(const struct cfg *c)
 
 void notify_providers_cleanup(void)
 {
-    char **all[] = {&pcfg.sms,        &pcfg.email,         &pcfg.log_dir,     &pcfg.twilio_base_url,
-                    &pcfg.twilio_sid, &pcfg.twilio_token,  &pcfg.twilio_from, &pcfg.smtp_url,
-                    &pcfg.smtp_user,  &pcfg.smtp_password, &pcfg.smtp_from,   &pcfg.smtp_tls};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-        if (*all[i] && (all[i] == &pcfg.smtp_password || all[i] == &pcfg.twilio_token))
-            memset(*all[i], 0, strlen(*all[i]));
-        free(*all[i]);
-        *all[i] = NULL;
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        char **v = slot(&settings[i]);
+        if (*v && settings[i].secret)
+            memset(*v, 0, strlen(*v));
+        free(*v);
+        *v = NULL;
     }
 }
 

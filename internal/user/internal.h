@@ -137,8 +137,19 @@ void user_add_access_token(json_t *obj, const struct user_rec *u);
 void user_reply_db(struct http_req *r, enum db_status st);
 /* 429 rate_limited with Retry-After: seconds. */
 void user_reply_rate_limited(struct http_req *r, int seconds, const char *detail);
-/* 422 validation_failed with e's errors (e is left empty). */
-void user_reply_invalid(struct http_req *r, struct jsonh_errors *e);
+/* 403 account_suspended. */
+void user_reply_suspended(struct http_req *r);
+/* 403 verification_required (the phone is not verified). */
+void user_reply_unverified(struct http_req *r);
+/* 401 unauthorized with WWW-Authenticate: Bearer. USER_NO_CALLER is the detail when the
+ * caller's token names no usable account. */
+#define USER_NO_CALLER "a valid access token is required"
+void user_reply_unauthorized(struct http_req *r, const char *detail);
+/* 401 invalid_code: any failure of a one-time code (none sent, expired, used, wrong). */
+void user_reply_bad_code(struct http_req *r);
+/* Ends a parse: replies 422 validation_failed with e's errors when there are any, cleans e up
+ * either way, and returns whether there were none. */
+bool user_errors_or_reply(struct http_req *r, struct jsonh_errors *e);
 /* Parses the request body against spec into out; replies 422 itself and returns false when
  * any field is wrong. */
 bool user_parse_or_reply(struct http_req *r, const struct jsonh_field *spec, void *out);
@@ -147,6 +158,34 @@ void user_reply_busy(struct http_req *r);
 /* Defers r and queues job on the password pool; on failure replies 503 itself and returns
  * false (the job was not queued: the caller frees it). */
 bool user_pwjob_submit_or_reply(struct http_req *r, struct sec_pwjob *job);
+
+/* --- request bodies shared by several handlers (body.c) --- */
+
+/* The members shared by the one-time-code bodies (otp_request, otp_verify, password_reset).
+ * The strings are borrowed from the request body. */
+struct user_otp_body {
+    const char *channel;      /* "sms" | "email" */
+    const char *destination;  /* as sent */
+    const char *code;         /* USER_OTP_CHECK only */
+    const char *purpose;      /* when the use case has the member */
+    char dest[USER_DEST_LEN]; /* destination normalised for channel */
+};
+enum user_otp_use {
+    USER_OTP_SEND,  /* {channel, destination, ...}: asking for a code */
+    USER_OTP_CHECK, /* {channel, destination, code, ...}: presenting one */
+};
+/* Parses channel and destination (and code for USER_OTP_CHECK) into b, then a required
+ * "purpose" member with one of purposes (NULL: the body has none), then the use case's other
+ * members (rest, a jsonh table; may be NULL) into rest_out; checks the destination against the
+ * channel and the code's form. Errors come in that order, then destination, then code. b must
+ * be zeroed. Replies 422 itself and returns false when anything is wrong. */
+bool user_otp_body_parse_or_reply(struct http_req *r, enum user_otp_use use,
+                                  const char *const *purposes, const struct jsonh_field *rest,
+                                  void *rest_out, struct user_otp_body *b);
+
+/* Parses a {refresh_token} body (logout, refresh) and writes the token's hash, its lookup
+ * key, into hash. Replies 422 itself and returns false when the body is wrong. */
+bool user_refresh_body_or_reply(struct http_req *r, char hash[SEC_HEX_LEN]);
 
 /* The caller's record (principal's user id) into *u, answering 401 when the account is gone
  * or suspended and 503/500 on database failure. For /v1/me handlers. */
@@ -157,6 +196,15 @@ bool user_load_caller_or_reply(struct http_req *r, struct db_conn *c, struct use
 /* Registers both files' statements. */
 void user_repo_register_users(void);
 void user_repo_register_auth(void);
+
+/* Helpers of both files (repo_rows.c). user_repo_row: db_exec of a statement that answers at
+ * most one row; DB_NOT_FOUND (and *res NULL) when it answers none. The column helpers read
+ * row 0: "t" as true; a heap copy, NULL for SQL NULL; a copy cut to fit n bytes. */
+enum db_status user_repo_row(struct db_conn *c, const char *stmt, int n, const char *const *params,
+                             PGresult **res);
+bool user_col_bool(const PGresult *res, int col);
+char *user_col_dup(const PGresult *res, int col);
+void user_col_copy(const PGresult *res, int col, char *out, size_t n);
 
 enum user_key { USER_BY_ID, USER_BY_EMAIL, USER_BY_PHONE };
 

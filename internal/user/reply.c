@@ -22,10 +22,35 @@ void user_reply_rate_limited(struct http_req *r, int seconds, const char *detail
     http_reply_problem(r, 429, "rate_limited", detail);
 }
 
-void user_reply_invalid(struct http_req *r, struct jsonh_errors *e)
+void user_reply_suspended(struct http_req *r)
 {
-    http_reply_problem_errors(r, 422, "validation_failed", "some fields are invalid",
-                              json_incref(e->list));
+    http_reply_problem(r, 403, "account_suspended", "this account is suspended");
+}
+
+void user_reply_unverified(struct http_req *r)
+{
+    http_reply_problem(r, 403, "verification_required", "verify your phone number first");
+}
+
+void user_reply_unauthorized(struct http_req *r, const char *detail)
+{
+    http_set_header(r, "WWW-Authenticate", "Bearer");
+    http_reply_problem(r, 401, "unauthorized", detail);
+}
+
+void user_reply_bad_code(struct http_req *r)
+{
+    http_reply_problem(r, 401, "invalid_code", "the code is wrong, expired or already used");
+}
+
+bool user_errors_or_reply(struct http_req *r, struct jsonh_errors *e)
+{
+    bool ok = !jsonh_errors_any(e);
+    if (!ok) /* json_incref: the reply steals a reference, e keeps its own */
+        http_reply_problem_errors(r, 422, "validation_failed", "some fields are invalid",
+                                  json_incref(e->list));
+    jsonh_errors_cleanup(e);
+    return ok;
 }
 
 bool user_parse_or_reply(struct http_req *r, const struct jsonh_field *spec, void *out)
@@ -33,11 +58,7 @@ bool user_parse_or_reply(struct http_req *r, const struct jsonh_field *spec, voi
     struct jsonh_errors e;
     jsonh_errors_init(&e);
     jsonh_parse(http_req_json(r), spec, out, &e, NULL);
-    bool ok = !jsonh_errors_any(&e);
-    if (!ok)
-        user_reply_invalid(r, &e);
-    jsonh_errors_cleanup(&e);
-    return ok;
+    return user_errors_or_reply(r, &e);
 }
 
 void user_reply_busy(struct http_req *r)
@@ -64,10 +85,9 @@ bool user_load_caller_or_reply(struct http_req *r, struct db_conn *c, struct use
     if (st == DB_OK && !u->suspended)
         return true;
     if (st == DB_OK) {
-        http_reply_problem(r, 403, "account_suspended", "this account is suspended");
+        user_reply_suspended(r);
     } else if (st == DB_NOT_FOUND) {
-        http_set_header(r, "WWW-Authenticate", "Bearer");
-        http_reply_problem(r, 401, "unauthorized", "a valid access token is required");
+        user_reply_unauthorized(r, USER_NO_CALLER);
     } else {
         user_reply_db(r, st);
     }

@@ -89,14 +89,6 @@ void user_repo_register_auth(void)
     db_register(stmts, sizeof stmts / sizeof stmts[0]);
 }
 
-static void copy_col(const PGresult *res, int col, char *out, size_t n)
-{
-    const char *v = PQgetvalue(res, 0, col);
-    size_t len = strnlen(v, n - 1);
-    memcpy(out, v, len);
-    out[len] = '\0';
-}
-
 /* Runs a statement whose result is not needed. */
 static enum db_status run(struct db_conn *c, const char *stmt, int n, const char *a, const char *b)
 {
@@ -148,13 +140,11 @@ enum db_status user_repo_otp_live(struct db_conn *c, const char *dest_key, const
 {
     PGresult *res = NULL;
     const char *params[2] = {dest_key, purpose};
-    enum db_status st = db_exec(c, "user_otp_live", 2, params, &res);
-    if (st == DB_OK && PQntuples(res) == 0)
-        st = DB_NOT_FOUND;
+    enum db_status st = user_repo_row(c, "user_otp_live", 2, params, &res);
     if (st == DB_OK) {
-        copy_col(res, 0, out->id, sizeof out->id);
-        copy_col(res, 1, out->user_id, sizeof out->user_id);
-        copy_col(res, 2, out->code_hash, sizeof out->code_hash);
+        user_col_copy(res, 0, out->id, sizeof out->id);
+        user_col_copy(res, 1, out->user_id, sizeof out->user_id);
+        user_col_copy(res, 2, out->code_hash, sizeof out->code_hash);
     }
     PQclear(res);
     return st;
@@ -202,7 +192,7 @@ enum db_status user_repo_login_failed(struct db_conn *c, const char *subject_key
     const char *params[1] = {subject_key};
     enum db_status st = db_exec(c, "user_login_failed", 1, params, &res);
     if (st == DB_OK)
-        copy_col(res, 0, id, USER_ROWID_LEN);
+        user_col_copy(res, 0, id, USER_ROWID_LEN);
     PQclear(res);
     return st;
 }
@@ -229,13 +219,11 @@ enum db_status user_repo_refresh_find(struct db_conn *c, const char *token_hash,
 {
     PGresult *res = NULL;
     const char *params[1] = {token_hash};
-    enum db_status st = db_exec(c, "user_refresh_find", 1, params, &res);
-    if (st == DB_OK && PQntuples(res) == 0)
-        st = DB_NOT_FOUND;
+    enum db_status st = user_repo_row(c, "user_refresh_find", 1, params, &res);
     if (st == DB_OK) {
-        copy_col(res, 0, out->id, sizeof out->id);
-        copy_col(res, 1, out->user_id, sizeof out->user_id);
-        copy_col(res, 2, out->family_id, sizeof out->family_id);
+        user_col_copy(res, 0, out->id, sizeof out->id);
+        user_col_copy(res, 1, out->user_id, sizeof out->user_id);
+        user_col_copy(res, 2, out->family_id, sizeof out->family_id);
         out->rotated = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
         out->revoked = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
         out->expired = strcmp(PQgetvalue(res, 0, 5), "t") == 0;

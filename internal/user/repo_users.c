@@ -1,9 +1,7 @@
 /* SQL for users and sellers (tables users, sellers). */
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal/user/internal.h"
-#include "pkg/util/xalloc.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
@@ -63,37 +61,19 @@ void user_repo_register_users(void)
     db_register(stmts, sizeof stmts / sizeof stmts[0]);
 }
 
-static bool col_bool(const PGresult *res, int col)
-{
-    return strcmp(PQgetvalue(res, 0, col), "t") == 0;
-}
-
-static char *col_dup(const PGresult *res, int col)
-{
-    return PQgetisnull(res, 0, col) ? NULL : xstrdup(PQgetvalue(res, 0, col));
-}
-
-static void copy_col(const PGresult *res, int col, char *out, size_t n)
-{
-    const char *v = PQgetvalue(res, 0, col);
-    size_t len = strnlen(v, n - 1);
-    memcpy(out, v, len);
-    out[len] = '\0';
-}
-
 static void row_to_user(const PGresult *res, struct user_rec *u)
 {
-    copy_col(res, 0, u->id, sizeof u->id);
-    u->name = col_dup(res, 1);
-    u->email = col_dup(res, 2);
-    u->phone = col_dup(res, 3);
-    u->email_verified = col_bool(res, 4);
-    u->phone_verified = col_bool(res, 5);
-    u->is_admin = col_bool(res, 6);
-    u->is_seller = col_bool(res, 7);
-    u->suspended = col_bool(res, 8);
-    copy_col(res, 9, u->created_at, sizeof u->created_at);
-    u->password_hash = PQnfields(res) > 10 ? col_dup(res, 10) : NULL;
+    user_col_copy(res, 0, u->id, sizeof u->id);
+    u->name = user_col_dup(res, 1);
+    u->email = user_col_dup(res, 2);
+    u->phone = user_col_dup(res, 3);
+    u->email_verified = user_col_bool(res, 4);
+    u->phone_verified = user_col_bool(res, 5);
+    u->is_admin = user_col_bool(res, 6);
+    u->is_seller = user_col_bool(res, 7);
+    u->suspended = user_col_bool(res, 8);
+    user_col_copy(res, 9, u->created_at, sizeof u->created_at);
+    u->password_hash = PQnfields(res) > 10 ? user_col_dup(res, 10) : NULL;
 }
 
 /* Runs stmt with one parameter and reads one user. */
@@ -103,9 +83,7 @@ static enum db_status fetch_user(struct db_conn *c, const char *stmt, const char
     PGresult *res = NULL;
     const char *params[1] = {value};
     memset(out, 0, sizeof *out);
-    enum db_status st = db_exec(c, stmt, 1, params, &res);
-    if (st == DB_OK && PQntuples(res) == 0)
-        st = DB_NOT_FOUND;
+    enum db_status st = user_repo_row(c, stmt, 1, params, &res);
     if (st == DB_OK)
         row_to_user(res, out);
     PQclear(res);
@@ -137,9 +115,7 @@ enum db_status user_repo_exists(struct db_conn *c, const char *email, const char
 {
     PGresult *res = NULL;
     const char *params[2] = {email, phone};
-    enum db_status st = db_exec(c, "user_exists", 2, params, &res);
-    if (st == DB_OK && PQntuples(res) == 0)
-        st = DB_NOT_FOUND;
+    enum db_status st = user_repo_row(c, "user_exists", 2, params, &res);
     PQclear(res);
     return st;
 }
@@ -150,7 +126,7 @@ enum db_status user_repo_insert(struct db_conn *c, struct user_rec *u, const cha
     const char *params[5] = {u->id, u->name, u->email, u->phone, hash};
     enum db_status st = db_exec(c, "user_insert", 5, params, &res);
     if (st == DB_OK)
-        copy_col(res, 0, u->created_at, sizeof u->created_at);
+        user_col_copy(res, 0, u->created_at, sizeof u->created_at);
     PQclear(res);
     return st;
 }
@@ -189,11 +165,9 @@ enum db_status user_repo_grant_admin(struct db_conn *c, const char *email, bool 
 {
     PGresult *res = NULL;
     const char *params[1] = {email};
-    enum db_status st = db_exec(c, "user_grant_admin", 1, params, &res);
-    if (st == DB_OK && PQntuples(res) == 0)
-        st = DB_NOT_FOUND;
+    enum db_status st = user_repo_row(c, "user_grant_admin", 1, params, &res);
     if (st == DB_OK)
-        *was_admin = col_bool(res, 0);
+        *was_admin = user_col_bool(res, 0);
     PQclear(res);
     return st;
 }
@@ -209,7 +183,7 @@ enum db_status user_repo_seller_insert(struct db_conn *c, const char *user_id,
     if (st == DB_OK && PQntuples(res) == 0)
         st = DB_CONFLICT; /* ON CONFLICT DO NOTHING: already a seller */
     if (st == DB_OK)
-        copy_col(res, 0, joined_at, CLOCK_RFC3339_LEN);
+        user_col_copy(res, 0, joined_at, CLOCK_RFC3339_LEN);
     PQclear(res);
     return st;
 }
@@ -222,12 +196,10 @@ enum db_status user_repo_seller_public(struct db_conn *c, const char *id, char *
     *display_name = NULL;
     if (!ids_is_uuid(id))
         return DB_NOT_FOUND;
-    enum db_status st = db_exec(c, "user_seller_public", 1, params, &res);
-    if (st == DB_OK && PQntuples(res) == 0)
-        st = DB_NOT_FOUND;
+    enum db_status st = user_repo_row(c, "user_seller_public", 1, params, &res);
     if (st == DB_OK) {
-        *display_name = col_dup(res, 0);
-        copy_col(res, 1, joined_at, CLOCK_RFC3339_LEN);
+        *display_name = user_col_dup(res, 0);
+        user_col_copy(res, 1, joined_at, CLOCK_RFC3339_LEN);
     }
     PQclear(res);
     return st;
@@ -240,15 +212,13 @@ enum db_status user_repo_seller_payout(struct db_conn *c, const char *id, struct
     memset(out, 0, sizeof *out);
     if (!ids_is_uuid(id))
         return DB_NOT_FOUND;
-    enum db_status st = db_exec(c, "user_seller_payout", 1, params, &res);
-    if (st == DB_OK && PQntuples(res) == 0)
-        st = DB_NOT_FOUND;
+    enum db_status st = user_repo_row(c, "user_seller_payout", 1, params, &res);
     if (st == DB_OK) {
-        out->method = col_dup(res, 0);
-        out->upi_vpa = col_dup(res, 1);
-        out->account_name = col_dup(res, 2);
-        out->account_number = col_dup(res, 3);
-        out->ifsc = col_dup(res, 4);
+        out->method = user_col_dup(res, 0);
+        out->upi_vpa = user_col_dup(res, 1);
+        out->account_name = user_col_dup(res, 2);
+        out->account_number = user_col_dup(res, 3);
+        out->ifsc = user_col_dup(res, 4);
     }
     PQclear(res);
     return st;
@@ -264,9 +234,9 @@ int user_contact(const char *user_id, char **email, char **phone, char **name)
     enum db_status st = db_query(DB_PRIMARY, "user_contact", 1, params, &res);
     int rc = st == DB_OK && PQntuples(res) == 1 ? 0 : -1;
     if (rc == 0) {
-        *email = col_dup(res, 0);
-        *phone = col_dup(res, 1);
-        *name = col_dup(res, 2);
+        *email = user_col_dup(res, 0);
+        *phone = user_col_dup(res, 1);
+        *name = user_col_dup(res, 2);
     }
     PQclear(res);
     return rc;

@@ -126,11 +126,7 @@ static bool parse_or_reply(struct http_req *r, struct ctx *x)
     if (present & 2u) /* payout present: check it even when display_name failed */
         check_payout(&b.payout, x, &e);
     x->in.display_name = b.display_name;
-    bool valid = !jsonh_errors_any(&e);
-    if (!valid)
-        user_reply_invalid(r, &e);
-    jsonh_errors_cleanup(&e);
-    return valid;
+    return user_errors_or_reply(r, &e);
 }
 
 static enum db_status seller_txn(struct db_conn *c, void *arg)
@@ -186,14 +182,13 @@ static void reply(struct http_req *r, const struct ctx *x)
         http_reply_problem(r, 409, "already_exists", "this account is already a seller");
         break;
     case SUSPENDED:
-        http_reply_problem(r, 403, "account_suspended", "this account is suspended");
+        user_reply_suspended(r);
         break;
     case UNVERIFIED:
-        http_reply_problem(r, 403, "verification_required", "verify your phone number first");
+        user_reply_unverified(r);
         break;
     case GONE:
-        http_set_header(r, "WWW-Authenticate", "Bearer");
-        http_reply_problem(r, 401, "unauthorized", "a valid access token is required");
+        user_reply_unauthorized(r, USER_NO_CALLER);
         break;
     }
 }

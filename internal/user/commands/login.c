@@ -111,11 +111,11 @@ static void succeed(struct http_req *r, struct login *l)
     if (l->user.suspended || !l->user.phone_verified) /* a right password is no failure */
         (void)user_repo_login_clear(db_conn(DB_PRIMARY), l->subject);
     if (l->user.suspended) {
-        http_reply_problem(r, 403, "account_suspended", "this account is suspended");
+        user_reply_suspended(r);
         return;
     }
     if (!l->user.phone_verified) {
-        http_reply_problem(r, 403, "verification_required", "verify your phone number first");
+        user_reply_unverified(r);
         return;
     }
     enum db_status st = db_txn(DB_PRIMARY, success_txn, l);

@@ -4,24 +4,9 @@
  * the token belongs to the caller: someone else's token, an unknown one or a dead one changes
  * nothing, and the answer is the same 204 (logout is idempotent and leaks nothing). The
  * caller's access token stays valid until it expires (<= 15 min); clients drop it. */
-#include <stddef.h>
 #include <string.h>
 
 #include "internal/user/internal.h"
-
-struct body {
-    const char *refresh_token;
-};
-
-static const struct jsonh_field spec[] = {
-    {.name = "refresh_token",
-     .type = JSONH_STRING,
-     .flags = JSONH_REQUIRED,
-     .min = 1,
-     .max = 512,
-     .offset = offsetof(struct body, refresh_token)},
-    {0},
-};
 
 struct ctx {
     const char *user_id;
@@ -40,11 +25,9 @@ static enum db_status logout_txn(struct db_conn *c, void *arg)
 
 void user_logout_handler(struct http_req *r)
 {
-    struct body b = {0};
-    if (!user_parse_or_reply(r, spec, &b))
-        return;
     struct ctx x = {.user_id = http_req_principal(r)->user_id};
-    sec_hash_token(b.refresh_token, x.hash);
+    if (!user_refresh_body_or_reply(r, x.hash))
+        return;
     enum db_status st = db_txn(DB_PRIMARY, logout_txn, &x);
     if (st != DB_OK)
         user_reply_db(r, st);

@@ -50,12 +50,11 @@ void user_me_patch_handler(struct http_req *r)
     struct ctx x = {.req = r, .name = b.name};
     enum db_status st = db_txn(DB_PRIMARY, update_txn, &x);
     if (st == DB_NOT_FOUND) {
-        http_set_header(r, "WWW-Authenticate", "Bearer");
-        http_reply_problem(r, 401, "unauthorized", "a valid access token is required");
+        user_reply_unauthorized(r, USER_NO_CALLER);
     } else if (st != DB_OK) {
         user_reply_db(r, st);
     } else if (x.user.suspended) {
-        http_reply_problem(r, 403, "account_suspended", "this account is suspended");
+        user_reply_suspended(r);
     } else {
         http_reply_json(r, 200, user_rec_json(&x.user));
     }

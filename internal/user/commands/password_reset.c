@@ -14,30 +14,12 @@
 #include "pkg/log/log.h"
 #include "pkg/util/xalloc.h"
 
-static const char *const channels[] = {"sms", "email", NULL};
-
+/* The members besides the shared ones. */
 struct body {
-    const char *channel, *destination, *code, *new_password;
+    const char *new_password;
 };
 
 static const struct jsonh_field spec[] = {
-    {.name = "channel",
-     .type = JSONH_STRING,
-     .flags = JSONH_REQUIRED,
-     .one_of = channels,
-     .offset = offsetof(struct body, channel)},
-    {.name = "destination",
-     .type = JSONH_STRING,
-     .flags = JSONH_REQUIRED,
-     .min = 1,
-     .max = 254,
-     .offset = offsetof(struct body, destination)},
-    {.name = "code",
-     .type = JSONH_STRING,
-     .flags = JSONH_REQUIRED,
-     .min = 1,
-     .max = 16,
-     .offset = offsetof(struct body, code)},
     {.name = "new_password",
      .type = JSONH_STRING,
      .flags = JSONH_REQUIRED,
@@ -50,42 +32,17 @@ static const struct jsonh_field spec[] = {
 struct reset {
     struct sec_pwjob job; /* first: done() receives &job */
     struct http_req *req;
-    const char *channel, *code;
-    char dest[USER_DEST_LEN];
+    struct user_otp_body otp;
     enum user_otp_check check;
     struct user_otp_hit hit;
     bool closed;
 };
 
-static bool parse_or_reply(struct http_req *r, struct body *b, struct reset *x)
-{
-    struct jsonh_errors e;
-    jsonh_errors_init(&e);
-    jsonh_parse(http_req_json(r), spec, b, &e, NULL);
-    if (b->channel && b->destination &&
-        !user_destination_normalize(b->channel, b->destination, x->dest))
-        jsonh_errors_add(&e, "destination", "must be a valid phone number or email address");
-    if (b->code && !user_otp_wellformed(b->code))
-        jsonh_errors_add(&e, "code", "must be 6 digits");
-    bool valid = !jsonh_errors_any(&e);
-    if (!valid)
-        user_reply_invalid(r, &e);
-    jsonh_errors_cleanup(&e);
-    x->channel = b->channel;
-    x->code = b->code;
-    return valid;
-}
-
-static void reply_bad_code(struct http_req *r)
-{
-    http_reply_problem(r, 401, "invalid_code", "the code is wrong, expired or already used");
-}
-
 static enum db_status check_txn(struct db_conn *c, void *arg)
 {
     struct reset *x = arg;
-    return user_otp_consume(c, x->channel, x->dest, "reset_password", x->code, false, &x->check,
-                            &x->hit);
+    return user_otp_consume(c, x->otp.channel, x->otp.dest, "reset_password", x->otp.code, false,
+                            &x->check, &x->hit);
 }
 
 static enum db_status apply_txn(struct db_conn *c, void *arg)
@@ -115,7 +72,7 @@ static void hashed(struct sec_pwjob *job)
         if (st != DB_OK)
             user_reply_db(r, st);
         else if (!x->closed)
-            reply_bad_code(r);
+            user_reply_bad_code(r);
         else
             http_reply_status(r, 204);
     } else {
@@ -130,7 +87,7 @@ void user_password_reset_handler(struct http_req *r)
 {
     struct body b = {0};
     struct reset *x = xcalloc(1, sizeof *x);
-    if (!parse_or_reply(r, &b, x))
+    if (!user_otp_body_parse_or_reply(r, USER_OTP_CHECK, NULL, spec, &b, &x->otp))
         goto fail;
     enum db_status st = db_txn(DB_PRIMARY, check_txn, x);
     if (st != DB_OK) {
@@ -138,7 +95,7 @@ void user_password_reset_handler(struct http_req *r)
         goto fail;
     }
     if (x->check != USER_OTP_GOOD) {
-        reply_bad_code(r);
+        user_reply_bad_code(r);
         goto fail;
     }
     x->req = r;

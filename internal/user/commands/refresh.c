@@ -6,23 +6,8 @@
  * answer is 401. The user is re-read on every refresh: a suspended user's family is revoked
  * too, which bounds a suspension's delay by the access token's 15 minutes. */
 #include <sodium.h>
-#include <stddef.h>
 
 #include "internal/user/internal.h"
-
-struct body {
-    const char *refresh_token;
-};
-
-static const struct jsonh_field spec[] = {
-    {.name = "refresh_token",
-     .type = JSONH_STRING,
-     .flags = JSONH_REQUIRED,
-     .min = 1,
-     .max = 512,
-     .offset = offsetof(struct body, refresh_token)},
-    {0},
-};
 
 struct ctx {
     char hash[SEC_HEX_LEN];
@@ -61,17 +46,14 @@ static enum db_status refresh_txn(struct db_conn *c, void *arg)
 
 void user_refresh_handler(struct http_req *r)
 {
-    struct body b = {0};
     struct ctx x = {0};
-    if (!user_parse_or_reply(r, spec, &b))
+    if (!user_refresh_body_or_reply(r, x.hash))
         return;
-    sec_hash_token(b.refresh_token, x.hash);
     enum db_status st = db_txn(DB_PRIMARY, refresh_txn, &x);
     if (st != DB_OK) {
         user_reply_db(r, st);
     } else if (!x.ok) {
-        http_set_header(r, "WWW-Authenticate", "Bearer");
-        http_reply_problem(r, 401, "unauthorized", "the refresh token is not valid");
+        user_reply_unauthorized(r, "the refresh token is not valid");
     } else {
         http_req_set_user(r, x.user.id);
         http_reply_json(r, 200, user_token_pair_json(&x.user, x.refresh));

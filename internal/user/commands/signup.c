@@ -71,11 +71,7 @@ static bool parse_or_reply(struct http_req *r, struct signup *s, struct body *b)
     if (b->phone && !user_phone_normalize(b->phone, s->phone))
         jsonh_errors_add(&e, "phone",
                          "must be a phone number in E.164 form (+<country code><number>)");
-    bool valid = !jsonh_errors_any(&e);
-    if (!valid)
-        user_reply_invalid(r, &e);
-    jsonh_errors_cleanup(&e);
-    return valid;
+    return user_errors_or_reply(r, &e);
 }
 
 /* Sends the verify code to (channel, dest) unless the destination is throttled. */
