@@ -278,7 +278,7 @@ static void test_json_body_errors(void **state)
 {
     if (!route_exists("/v1/auth/signup", "post")) {
         printf("note: POST /v1/auth/signup does not exist yet; JSON body errors are covered "
-               "by tests/unit/test_http.c only\n");
+               "by tests/unit/test_http_requests.c only\n");
         skip();
     }
     size_t big = 1024 * 1024 + 16;

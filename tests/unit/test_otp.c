@@ -1,7 +1,7 @@
 /* Unit tests of the OTP logic (internal/user/otp.c, no database): generation, its
  * distribution, the format check, keyed hashing bound to the otp id, constant-time matching,
  * destination keys. The database side (expiry, single use, 5 tries, throttling) is covered by
- * tests/integration/test_user.c. */
+ * tests/integration/test_user_signup_otp.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
