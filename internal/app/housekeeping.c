@@ -1,5 +1,6 @@
 #include "internal/app/housekeeping.h"
 
+#include "internal/notification/notification.h"
 #include "internal/user/user.h"
 #include "pkg/idem/idem.h"
 #include "pkg/jobs/jobs.h"
@@ -17,6 +18,7 @@ static const struct purge purges[] = {
     {"idempotency keys", idem_purge_expired},
     {"expired OTPs, throttles and refresh tokens", user_purge_expired},
     {"processed outbox events", outbox_purge_processed},
+    {"old notifications", notify_purge_expired},
 };
 
 /* One pass over every purge; a failing one does not stop the others. */

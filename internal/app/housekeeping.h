@@ -1,5 +1,5 @@
 /* housekeeping — one periodic job that purges what each module no longer needs (expired
- * Idempotency-Keys, OTPs and refresh tokens, processed outbox events). */
+ * Idempotency-Keys, OTPs and refresh tokens, processed outbox events, old notifications). */
 #ifndef HAAT_INTERNAL_APP_HOUSEKEEPING_H
 #define HAAT_INTERNAL_APP_HOUSEKEEPING_H
 

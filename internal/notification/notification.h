@@ -25,6 +25,13 @@ void notify_routes(struct router *r);
  * the delivery workers, and the OTP fast lane. Returns 0, or -1 (logged by the runner). */
 int notify_register_jobs(void);
 
+/* Sent and failed notifications are kept this long in the feed, then purged. */
+#define NOTIFY_RETENTION_DAYS 180
+
+/* Deletes sent and failed notifications older than NOTIFY_RETENTION_DAYS, in batches (a
+ * periodic job; queued ones are never touched). Returns the number deleted, or -1. */
+long long notify_purge_expired(void);
+
 /* Frees the templates and provider settings. After jobs_stop(); optional at exit. */
 void notify_cleanup(void);
 

@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -147,6 +148,21 @@ enum db_status db_query(enum db_target t, const char *stmt, int nparams, const c
         return DB_UNAVAILABLE;
     }
     return db_exec(c, stmt, nparams, values, out);
+}
+
+long long db_exec_batches(const char *stmt, int nparams, const char *const *values, long long batch)
+{
+    long long total = 0;
+    for (;;) {
+        PGresult *res = NULL;
+        if (db_query(DB_PRIMARY, stmt, nparams, values, &res) != DB_OK)
+            return -1;
+        long long n = strtoll(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+        total += n;
+        if (n < batch)
+            return total;
+    }
 }
 
 /* Transaction control: fixed SQL, no parameters, never prepared. */

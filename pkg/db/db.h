@@ -63,6 +63,12 @@ enum db_status db_exec_params(struct db_conn *c, const char *stmt, int nparams,
                               const char *const *values, const int *lengths, const int *formats,
                               PGresult **out);
 
+/* For purge jobs: runs a registered statement that changes at most `batch` rows a call (a
+ * DELETE ... WHERE id IN (SELECT ... LIMIT batch)) on the primary, again and again until a
+ * call changes fewer. Returns the total number of rows, or -1 when the database failed. */
+long long db_exec_batches(const char *stmt, int nparams, const char *const *values,
+                          long long batch);
+
 /* Runs fn inside BEGIN ... COMMIT on the primary (read: BEGIN READ ONLY on the read
  * connection). fn returns DB_OK to commit; anything else rolls back and is returned. DB_RETRY
  * (from fn or from COMMIT) reruns the whole transaction up to 5 times with jittered backoff,

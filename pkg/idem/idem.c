@@ -180,15 +180,5 @@ void idem_release(const char *scope, const char *key)
 
 long long idem_purge_expired(void)
 {
-    long long total = 0;
-    for (;;) {
-        PGresult *res = NULL;
-        if (db_query(DB_PRIMARY, "idem_purge", 0, NULL, &res) != DB_OK)
-            return -1;
-        long long n = strtoll(PQcmdTuples(res), NULL, 10);
-        PQclear(res);
-        total += n;
-        if (n < atoll(PURGE_BATCH))
-            return total;
-    }
+    return db_exec_batches("idem_purge", 0, NULL, atoll(PURGE_BATCH));
 }

@@ -64,15 +64,5 @@ long long outbox_purge_processed(void)
     char days[16];
     snprintf(days, sizeof days, "%d", OUTBOX_RETENTION_DAYS);
     const char *params[] = {days};
-    long long total = 0;
-    for (;;) {
-        PGresult *res = NULL;
-        if (db_query(DB_PRIMARY, "outbox_purge", 1, params, &res) != DB_OK)
-            return -1;
-        long long n = strtoll(PQcmdTuples(res), NULL, 10);
-        PQclear(res);
-        total += n;
-        if (n < 1000)
-            return total;
-    }
+    return db_exec_batches("outbox_purge", 1, params, 1000);
 }

@@ -1,6 +1,6 @@
 /* The housekeeping job purges what modules no longer need, and nothing else: processed outbox
- * events past retention go, recent and unprocessed ones stay; expired Idempotency-Keys go,
- * live ones stay. */
+ * events and sent notifications past retention go, recent and unfinished ones stay; expired
+ * Idempotency-Keys go, live ones stay. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,7 +22,16 @@ static const char seed[] =
     "('01a1fe3e-0000-7000-8000-000000000003', 'test.old_pending', '{}', now() - interval '9 days',"
     " NULL);"
     "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES "
-    "('s', 'expired', 'h', now() - interval '25 hours'), ('s', 'live', 'h', now());";
+    "('s', 'expired', 'h', now() - interval '25 hours'), ('s', 'live', 'h', now());"
+    "INSERT INTO notifications (id, event_id, event_type, channel, destination, category, body,"
+    " status, event_created_at, created_at, sent_at, next_attempt_at) VALUES "
+    "('01a1fe3e-0000-7000-8000-0000000000a1', gen_random_uuid(), 'test.old_sent', 'sms',"
+    " '+919800000001', 'account', 'b', 'sent', now(), now() - interval '200 days', now(), now()),"
+    "('01a1fe3e-0000-7000-8000-0000000000a2', gen_random_uuid(), 'test.recent_sent', 'sms',"
+    " '+919800000002', 'account', 'b', 'sent', now(), now() - interval '10 days', now(), now()),"
+    "('01a1fe3e-0000-7000-8000-0000000000a3', gen_random_uuid(), 'test.old_queued', 'sms',"
+    " '+919800000003', 'account', 'b', 'queued', now(), now() - interval '200 days', NULL,"
+    " now() + interval '1 day');"; /* queued, not yet due: the workers leave it alone */
 
 static long long count(const struct h_server *s, const char *sql)
 {
@@ -59,6 +68,12 @@ static void test_purges_only_what_is_past_retention(void **state)
         count(&s, "SELECT count(*) FROM outbox_events WHERE type LIKE 'test.old_pending'"), 1);
     assert_int_equal(count(&s, "SELECT count(*) FROM idempotency_keys WHERE key = 'expired'"), 0);
     assert_int_equal(count(&s, "SELECT count(*) FROM idempotency_keys WHERE key = 'live'"), 1);
+    assert_int_equal(
+        count(&s, "SELECT count(*) FROM notifications WHERE event_type = 'test.old_sent'"), 0);
+    assert_int_equal(
+        count(&s, "SELECT count(*) FROM notifications WHERE event_type = 'test.recent_sent'"), 1);
+    assert_int_equal(
+        count(&s, "SELECT count(*) FROM notifications WHERE event_type = 'test.old_queued'"), 1);
     assert_int_equal(h_server_stop(&s), 0);
     h_server_cleanup(&s);
 }
