@@ -64,7 +64,9 @@ CREATE INDEX products_search_idx ON products USING gin (search) WHERE status = '
 CREATE INDEX products_newest_idx ON products (created_at DESC, id DESC) WHERE status = 'active';
 -- sort=price_asc/price_desc, and the min_price/max_price range.
 CREATE INDEX products_price_idx ON products (price_minor, id) WHERE status = 'active';
--- category filter with a price sort (the category pages).
+-- A category's pages: newest first (the default) and by price.
+CREATE INDEX products_category_newest_idx ON products (category, created_at DESC, id DESC)
+    WHERE status = 'active';
 CREATE INDEX products_category_price_idx ON products (category, price_minor, id)
     WHERE status = 'active';
 -- A seller's own products (GET /v1/seller/products, newest first), the seller_id search

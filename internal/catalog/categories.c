@@ -42,8 +42,8 @@ static enum db_status load(struct snapshot *s)
     json_t *items = json_array();
     s->slugs = xcalloc((size_t)rows + 1, sizeof *s->slugs);
     for (int i = 0; i < rows; i++) {
-        json_array_append_new(items, json_pack("{s:s,s:s}", "slug", PQgetvalue(res, i, 0),
-                                               "name", PQgetvalue(res, i, 1)));
+        json_array_append_new(items, json_pack("{s:s,s:s}", "slug", PQgetvalue(res, i, 0), "name",
+                                               PQgetvalue(res, i, 1)));
         s->slugs[s->n++] = xstrdup(PQgetvalue(res, i, 0));
     }
     PQclear(res);

@@ -13,12 +13,12 @@
 
 #include "internal/catalog/internal.h"
 
-#define MAC_LEN crypto_generichash_BYTES_MIN /* 16 */
-#define PAYLOAD_MAX 80
-#define RAW_MAX (PAYLOAD_MAX + MAC_LEN)
+#define MAC_LEN        crypto_generichash_BYTES_MIN /* 16 */
+#define PAYLOAD_MAX    80
+#define RAW_MAX        (PAYLOAD_MAX + MAC_LEN)
 #define KEY_MAX_NEWEST ((INT64_C(1) << 53) - 1) /* epoch microseconds, exact as double */
-#define KEY_MAX_RANK (INT64_C(1) << 62)
-#define KEY_MAX_PRICE (2 * CATALOG_PRICE_MAX)
+#define KEY_MAX_RANK   (INT64_C(1) << 62)
+#define KEY_MAX_PRICE  (2 * CATALOG_PRICE_MAX)
 
 static unsigned char mac_key[crypto_generichash_KEYBYTES];
 
@@ -27,8 +27,8 @@ void catalog_cursor_set_secret(const char *secret, size_t len)
     static const char label[] = "haat catalog cursor v1";
     unsigned char k0[crypto_generichash_KEYBYTES];
     crypto_generichash(k0, sizeof k0, (const unsigned char *)secret, len, NULL, 0);
-    crypto_generichash(mac_key, sizeof mac_key, (const unsigned char *)label, sizeof label - 1,
-                       k0, sizeof k0);
+    crypto_generichash(mac_key, sizeof mac_key, (const unsigned char *)label, sizeof label - 1, k0,
+                       sizeof k0);
     sodium_memzero(k0, sizeof k0);
 }
 
@@ -69,12 +69,17 @@ static bool key_fits(char kind, int64_t key)
 {
     switch (kind) {
     case 'n':
-    case 's': return key <= KEY_MAX_NEWEST;
+    case 's':
+        return key <= KEY_MAX_NEWEST;
     case 'a':
-    case 'd': return key <= KEY_MAX_PRICE;
-    case 'r': return key <= KEY_MAX_RANK;
-    case 'm': return key >= 1;
-    default: return false;
+    case 'd':
+        return key <= KEY_MAX_PRICE;
+    case 'r':
+        return key <= KEY_MAX_RANK;
+    case 'm':
+        return key >= 1;
+    default:
+        return false;
     }
 }
 

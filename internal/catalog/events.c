@@ -10,8 +10,8 @@ enum db_status catalog_emit_published(struct db_conn *c, const PGresult *res, in
     json_t *p = json_pack("{s:s,s:s,s:s,s:I,s:s}", "product_id", id, "seller_id",
                           PQgetvalue(res, row, CATALOG_COL_SELLER_ID), "title",
                           PQgetvalue(res, row, CATALOG_COL_TITLE), "price_minor",
-                          (json_int_t)catalog_col_ll(res, row, CATALOG_COL_PRICE_MINOR),
-                          "currency", PQgetvalue(res, row, CATALOG_COL_CURRENCY));
+                          (json_int_t)catalog_col_ll(res, row, CATALOG_COL_PRICE_MINOR), "currency",
+                          PQgetvalue(res, row, CATALOG_COL_CURRENCY));
     enum db_status st = outbox_emit(c, "product.published", id, p);
     json_decref(p);
     return st;

@@ -12,16 +12,19 @@
 #include "pkg/db/db.h"
 #include "pkg/http/http.h"
 #include "pkg/json/jsonh.h"
+#include "pkg/util/strbuf.h"
 
 #define CATALOG_LIMIT_DEFAULT 20
-#define CATALOG_LIMIT_MAX 100
-#define CATALOG_PRICE_MAX 1000000000LL
-#define CATALOG_STOCK_MAX 1000000
+#define CATALOG_LIMIT_MAX     100
+#define CATALOG_PRICE_MAX     1000000000LL
+#define CATALOG_STOCK_MAX     1000000
 #define CATALOG_STOCK_DEFAULT 1
-#define CATALOG_REASON_MAX 200
-#define CATALOG_Q_MAX 200
+#define CATALOG_REASON_MAX    200
+#define CATALOG_Q_MAX         200
 /* Bound of If-Match entity tags honoured in one header. */
 #define CATALOG_IF_MATCH_MAX 8
+
+struct catalog_cursor;
 
 /* ---- product rows (product_json.c) ---------------------------------------------------- */
 
@@ -46,10 +49,17 @@ enum catalog_col {
     CATALOG_COL_COUNT
 };
 
-/* The product object of API.md (new reference) from row of res. */
-json_t *catalog_product_json(const PGresult *res, int row);
+/* The product object of API.md from row of res, appended to sb as JSON text. */
+void catalog_product_write(struct strbuf *sb, const PGresult *res, int row);
+/* s as a JSON string literal (s is valid UTF-8). */
+void catalog_json_string(struct strbuf *sb, const char *s);
 /* ETag: "<version>" (quoted), set from the row's version column. */
 void catalog_set_etag(struct http_req *r, const PGresult *res, int row);
+/* Replies status with the product of row and its ETag. */
+void catalog_reply_product(struct http_req *r, int status, const PGresult *res, int row);
+/* Replies 200 {"items":[products of rows 0..n-1],"next_cursor":cursor|null}. */
+void catalog_reply_products(struct http_req *r, const PGresult *res, int n,
+                            const struct catalog_cursor *next);
 /* A text column as a long long (0 when NULL). */
 long long catalog_col_ll(const PGresult *res, int row, int col);
 
@@ -63,12 +73,12 @@ struct catalog_product_input {
     const char *condition;
     const char *currency;
     const char *city;
-    const char *status;    /* "draft" | "active" */
-    const json_t *images;  /* borrowed array, NULL when absent */
+    const char *status;   /* "draft" | "active" */
+    const json_t *images; /* borrowed array, NULL when absent */
     int64_t price_minor;
     int64_t stock;
     bool has_price;
-    bool description_set;  /* patch: description was present (a null clears it) */
+    bool description_set; /* patch: description was present (a null clears it) */
 };
 
 /* Parses and validates a POST /v1/products body, defaults applied (currency INR, stock 1,
@@ -119,7 +129,7 @@ enum catalog_sort {
 };
 
 struct catalog_search {
-    const char *q; /* NULL: no text query */
+    const char *q;                                       /* NULL: no text query */
     const char *category, *condition, *city, *seller_id; /* NULL: any */
     int64_t min_price, max_price;                        /* inclusive */
     enum catalog_sort sort;
@@ -234,9 +244,8 @@ void catalog_reply_invalid(struct http_req *r, const struct jsonh_errors *e);
  * ("{}"), so they never match: the caller answers 412 — after 404, which comes first. */
 const char *catalog_if_match(struct http_req *r, char *buf, size_t n);
 /* limit and cursor query parameters; errors go to e. */
-void catalog_page_params(struct http_req *r, char kind, int *limit,
-                         struct catalog_cursor *after, bool *has_cursor,
-                         struct jsonh_errors *e);
+void catalog_page_params(struct http_req *r, char kind, int *limit, struct catalog_cursor *after,
+                         bool *has_cursor, struct jsonh_errors *e);
 /* Why a guarded write matched no row, from a catalog_repo_probe() result. */
 enum catalog_miss { CATALOG_MISS_NOT_FOUND, CATALOG_MISS_ARCHIVED, CATALOG_MISS_GUARD };
 enum catalog_miss catalog_classify_miss(const PGresult *probe, const char *seller_id);

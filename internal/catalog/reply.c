@@ -82,9 +82,8 @@ const char *catalog_if_match(struct http_req *r, char *buf, size_t size)
     return buf;
 }
 
-void catalog_page_params(struct http_req *r, char kind, int *limit,
-                         struct catalog_cursor *after, bool *has_cursor,
-                         struct jsonh_errors *e)
+void catalog_page_params(struct http_req *r, char kind, int *limit, struct catalog_cursor *after,
+                         bool *has_cursor, struct jsonh_errors *e)
 {
     if (!catalog_parse_limit(http_req_query(r, "limit"), limit))
         jsonh_errors_add(e, "limit", "must be an integer from 1 to 100");
@@ -141,6 +140,5 @@ void catalog_reply_stock(struct http_req *r, const PGresult *res)
     http_set_header(r, "ETag", etag);
     http_reply_json(r, 200,
                     json_pack("{s:s,s:I}", "product_id", PQgetvalue(res, 0, CATALOG_STOCK_ID),
-                              "stock",
-                              (json_int_t)catalog_col_ll(res, 0, CATALOG_STOCK_STOCK)));
+                              "stock", (json_int_t)catalog_col_ll(res, 0, CATALOG_STOCK_STOCK)));
 }

@@ -11,9 +11,10 @@
 #include "internal/catalog/internal.h"
 #include "internal/catalog/sql.h"
 
-#define STOCK_STATUS_SQL(new_stock)                                                          \
-    "status = CASE WHEN status = 'active' AND " new_stock " = 0 THEN 'sold_out' "            \
-    "WHEN status = 'sold_out' AND " new_stock " > 0 THEN 'active' ELSE status END"
+/* status after stock changed by $3 (SET expressions read the row's old values). */
+#define ADJUSTED_STATUS                                                             \
+    "status = CASE WHEN status = 'active' AND stock + $3::int = 0 THEN 'sold_out' " \
+    "WHEN status = 'sold_out' AND stock + $3::int > 0 THEN 'active' ELSE status END"
 
 #define MOVEMENT_RETURN "SELECT " CATALOG_STOCK_COLS ", status = 'sold_out' FROM upd"
 
@@ -51,15 +52,13 @@ static const struct db_stmt stmts[] = {
      "SELECT seller_id, status, version, stock FROM products WHERE id = $1::uuid"},
     /* Manual adjustment: never below 0, never above the maximum when adding. */
     {"catalog_stock_adjust",
-     "WITH upd AS (UPDATE products SET stock = stock + $3::int, " STOCK_STATUS_SQL(
-         "stock + $3::int") ", version = version + 1, updated_at = now() "
-                            "WHERE id = $1::uuid AND seller_id = $2::uuid AND status <> "
-                            "'archived' AND stock + $3::int >= 0 "
-                            "AND ($3::int < 0 OR stock + $3::int <= 1000000) "
-                            "RETURNING " CATALOG_STOCK_COLS "), "
-                            "mv AS (INSERT INTO stock_movements (product_id, delta, reason, "
-                            "stock_after) SELECT id, $3::int, $4::text, stock FROM upd) "
-     MOVEMENT_RETURN},
+     "WITH upd AS (UPDATE products SET stock = stock + $3::int, " ADJUSTED_STATUS ", "
+     "version = version + 1, updated_at = now() "
+     "WHERE id = $1::uuid AND seller_id = $2::uuid AND status <> 'archived' "
+     "AND stock + $3::int >= 0 AND ($3::int < 0 OR stock + $3::int <= 1000000) "
+     "RETURNING " CATALOG_STOCK_COLS "), "
+     "mv AS (INSERT INTO stock_movements (product_id, delta, reason, stock_after) "
+     "SELECT id, $3::int, $4::text, stock FROM upd) " MOVEMENT_RETURN},
     /* Set: cur locks the newest row version, so old stock and delta are exact; nothing is
      * written when the quantity already is the stock. */
     {"catalog_stock_set",
@@ -129,9 +128,8 @@ enum db_status catalog_repo_insert(struct db_conn *c, const char *id, const char
     snprintf(price, sizeof price, "%lld", (long long)in->price_minor);
     snprintf(stock, sizeof stock, "%lld", (long long)in->stock);
     char *images = catalog_images_text(in->images);
-    const char *p[] = {id,        seller_id, in->title, in->description, in->category,
-                       in->condition, price,  in->currency, stock, in->status,
-                       in->city,  images};
+    const char *p[] = {id,    seller_id,    in->title, in->description, in->category, in->condition,
+                       price, in->currency, stock,     in->status,      in->city,     images};
     enum db_status st = db_exec(c, "catalog_product_insert", 12, p, out);
     free(images);
     return st;

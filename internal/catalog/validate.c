@@ -21,27 +21,65 @@ static const struct jsonh_field image_item = {
     .name = "", .type = JSONH_STRING, .min = 0, .max = 2048, .check = jsonh_check_https_url};
 
 /* Indices into the tables below (for the present-fields bitmask). */
-enum { F_TITLE, F_DESCRIPTION, F_CATEGORY, F_CONDITION, F_PRICE, F_CURRENCY, F_CITY, F_IMAGES,
-       F_STATUS, F_STOCK };
+enum {
+    F_TITLE,
+    F_DESCRIPTION,
+    F_CATEGORY,
+    F_CONDITION,
+    F_PRICE,
+    F_CURRENCY,
+    F_CITY,
+    F_IMAGES,
+    F_STATUS,
+    F_STOCK
+};
 
-#define PRODUCT_FIELDS(req)                                                                 \
-    {.name = "title", .type = JSONH_STRING, .flags = (req) | JSONH_NOT_BLANK, .min = 3,      \
-     .max = CATALOG_TITLE_MAX_CHARS, .offset = IN(title)},                                  \
-        {.name = "description", .type = JSONH_STRING, .flags = JSONH_NULLABLE, .min = 0,    \
-         .max = 5000, .offset = IN(description)},                                           \
-        {.name = "category", .type = JSONH_STRING, .flags = (req) | JSONH_NOT_BLANK,        \
-         .min = 1, .max = 40, .offset = IN(category)},                                      \
-        {.name = "condition", .type = JSONH_STRING, .flags = (req), .one_of = conditions,   \
-         .offset = IN(condition)},                                                          \
-        {.name = "price_minor", .type = JSONH_INT, .flags = (req), .min = 1,                \
-         .max = CATALOG_PRICE_MAX, .offset = IN(price_minor)},                              \
-        {.name = "currency", .type = JSONH_STRING, .one_of = currencies,                    \
-         .offset = IN(currency)},                                                           \
-        {.name = "city", .type = JSONH_STRING, .flags = (req) | JSONH_NOT_BLANK, .min = 2,  \
-         .max = 80, .offset = IN(city)},                                                    \
-        {.name = "images", .type = JSONH_ARRAY, .min = 0, .max = 10, .offset = IN(images),  \
-         .item = &image_item},                                                              \
-        {.name = "status", .type = JSONH_STRING, .one_of = statuses, .offset = IN(status)}
+#define PRODUCT_FIELDS(req)                                                                       \
+    {.name = "title",                                                                             \
+     .type = JSONH_STRING,                                                                        \
+     .flags = (req) | JSONH_NOT_BLANK,                                                            \
+     .min = 3,                                                                                    \
+     .max = CATALOG_TITLE_MAX_CHARS,                                                              \
+     .offset = IN(title)},                                                                        \
+        {.name = "description",                                                                   \
+         .type = JSONH_STRING,                                                                    \
+         .flags = JSONH_NULLABLE,                                                                 \
+         .min = 0,                                                                                \
+         .max = 5000,                                                                             \
+         .offset = IN(description)},                                                              \
+        {.name = "category",                                                                      \
+         .type = JSONH_STRING,                                                                    \
+         .flags = (req) | JSONH_NOT_BLANK,                                                        \
+         .min = 1,                                                                                \
+         .max = 40,                                                                               \
+         .offset = IN(category)},                                                                 \
+        {.name = "condition",                                                                     \
+         .type = JSONH_STRING,                                                                    \
+         .flags = (req),                                                                          \
+         .one_of = conditions,                                                                    \
+         .offset = IN(condition)},                                                                \
+        {.name = "price_minor",                                                                   \
+         .type = JSONH_INT,                                                                       \
+         .flags = (req),                                                                          \
+         .min = 1,                                                                                \
+         .max = CATALOG_PRICE_MAX,                                                                \
+         .offset = IN(price_minor)},                                                              \
+        {.name = "currency", .type = JSONH_STRING, .one_of = currencies, .offset = IN(currency)}, \
+        {.name = "city",                                                                          \
+         .type = JSONH_STRING,                                                                    \
+         .flags = (req) | JSONH_NOT_BLANK,                                                        \
+         .min = 2,                                                                                \
+         .max = 80,                                                                               \
+         .offset = IN(city)},                                                                     \
+        {.name = "images",                                                                        \
+         .type = JSONH_ARRAY,                                                                     \
+         .min = 0,                                                                                \
+         .max = 10,                                                                               \
+         .offset = IN(images),                                                                    \
+         .item = &image_item},                                                                    \
+    {                                                                                             \
+        .name = "status", .type = JSONH_STRING, .one_of = statuses, .offset = IN(status)          \
+    }
 
 static const struct jsonh_field create_fields[] = {
     PRODUCT_FIELDS(JSONH_REQUIRED),
@@ -136,9 +174,11 @@ bool catalog_utf8_chars(const char *s, size_t *chars)
     const unsigned char *p = (const unsigned char *)s;
     size_t n = 0;
     while (*p) {
-        size_t len = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3
-                   : (*p & 0xF8) == 0xF0                  ? 4
-                                                          : 0;
+        size_t len = *p < 0x80             ? 1
+                     : (*p & 0xE0) == 0xC0 ? 2
+                     : (*p & 0xF0) == 0xE0 ? 3
+                     : (*p & 0xF8) == 0xF0 ? 4
+                                           : 0;
         if (len == 0 || (len == 2 && *p < 0xC2) || (len == 4 && *p > 0xF4))
             return false;
         uint32_t cp = len == 1 ? *p : *p & (0x7F >> len);

@@ -17,10 +17,18 @@ struct adjust_body {
 };
 
 static const struct jsonh_field fields[] = {
-    {.name = "delta", .type = JSONH_INT, .flags = JSONH_REQUIRED, .min = -CATALOG_STOCK_MAX,
-     .max = CATALOG_STOCK_MAX, .offset = offsetof(struct adjust_body, delta)},
-    {.name = "reason", .type = JSONH_STRING, .flags = JSONH_REQUIRED | JSONH_NOT_BLANK,
-     .min = 1, .max = CATALOG_REASON_MAX, .offset = offsetof(struct adjust_body, reason)},
+    {.name = "delta",
+     .type = JSONH_INT,
+     .flags = JSONH_REQUIRED,
+     .min = -CATALOG_STOCK_MAX,
+     .max = CATALOG_STOCK_MAX,
+     .offset = offsetof(struct adjust_body, delta)},
+    {.name = "reason",
+     .type = JSONH_STRING,
+     .flags = JSONH_REQUIRED | JSONH_NOT_BLANK,
+     .min = 1,
+     .max = CATALOG_REASON_MAX,
+     .offset = offsetof(struct adjust_body, reason)},
     {0},
 };
 
@@ -36,8 +44,8 @@ static enum db_status adjust_txn(struct db_conn *c, void *arg)
     PQclear(x->row);
     PQclear(x->probe);
     x->row = x->probe = NULL;
-    enum db_status st = catalog_repo_adjust(c, x->id, x->seller_id, (int)x->body->delta,
-                                            x->body->reason, &x->row);
+    enum db_status st =
+        catalog_repo_adjust(c, x->id, x->seller_id, (int)x->body->delta, x->body->reason, &x->row);
     if (st != DB_OK)
         return st;
     if (PQntuples(x->row) == 0)
@@ -63,8 +71,8 @@ static void reply_refused(struct http_req *r, const PGresult *probe, const char 
         http_reply_problem(r, 409, "insufficient_stock", detail);
         return;
     }
-    json_t *errs = json_pack("[{s:s,s:s}]", "field", "delta", "message",
-                             "would take stock above 1000000");
+    json_t *errs =
+        json_pack("[{s:s,s:s}]", "field", "delta", "message", "would take stock above 1000000");
     http_reply_problem_errors(r, 422, "validation_failed", "some fields are invalid", errs);
 }
 

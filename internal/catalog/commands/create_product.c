@@ -53,8 +53,7 @@ void catalog_create_product(struct http_req *r)
     char location[64];
     snprintf(location, sizeof location, "/v1/products/%s", x.id);
     http_set_header(r, "Location", location);
-    catalog_set_etag(r, x.row, 0);
-    http_reply_json(r, 201, catalog_product_json(x.row, 0));
+    catalog_reply_product(r, 201, x.row, 0);
 out:
     PQclear(x.row);
     jsonh_errors_cleanup(&e);

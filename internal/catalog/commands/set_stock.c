@@ -15,10 +15,18 @@ struct stock_body {
 };
 
 static const struct jsonh_field fields[] = {
-    {.name = "quantity", .type = JSONH_INT, .flags = JSONH_REQUIRED, .min = 0,
-     .max = CATALOG_STOCK_MAX, .offset = offsetof(struct stock_body, quantity)},
-    {.name = "reason", .type = JSONH_STRING, .flags = JSONH_REQUIRED | JSONH_NOT_BLANK,
-     .min = 1, .max = CATALOG_REASON_MAX, .offset = offsetof(struct stock_body, reason)},
+    {.name = "quantity",
+     .type = JSONH_INT,
+     .flags = JSONH_REQUIRED,
+     .min = 0,
+     .max = CATALOG_STOCK_MAX,
+     .offset = offsetof(struct stock_body, quantity)},
+    {.name = "reason",
+     .type = JSONH_STRING,
+     .flags = JSONH_REQUIRED | JSONH_NOT_BLANK,
+     .min = 1,
+     .max = CATALOG_REASON_MAX,
+     .offset = offsetof(struct stock_body, reason)},
     {0},
 };
 

@@ -21,8 +21,7 @@ static enum db_status update_txn(struct db_conn *c, void *arg)
     PQclear(x->row);
     PQclear(x->probe);
     x->row = x->probe = NULL;
-    enum db_status st =
-        catalog_repo_update(c, x->id, x->seller_id, x->versions, x->in, &x->row);
+    enum db_status st = catalog_repo_update(c, x->id, x->seller_id, x->versions, x->in, &x->row);
     if (st != DB_OK)
         return st;
     if (PQntuples(x->row) == 0)
@@ -60,8 +59,7 @@ void catalog_update_product(struct http_req *r)
     } else if (x.probe) {
         catalog_reply_miss(r, catalog_classify_miss(x.probe, who->user_id));
     } else {
-        catalog_set_etag(r, x.row, 0);
-        http_reply_json(r, 200, catalog_product_json(x.row, 0));
+        catalog_reply_product(r, 200, x.row, 0);
     }
 out:
     PQclear(x.row);

@@ -47,11 +47,12 @@ void catalog_get_product(struct http_req *r)
     else if (PQntuples(res) == 0 || !visible(res, http_req_principal(r)))
         http_reply_problem(r, 404, "not_found", "no such product");
     else {
-        catalog_set_etag(r, res, 0);
-        if (not_modified(r, res))
+        if (!not_modified(r, res)) {
+            catalog_reply_product(r, 200, res, 0);
+        } else {
+            catalog_set_etag(r, res, 0);
             http_reply_status(r, 304);
-        else
-            http_reply_json(r, 200, catalog_product_json(res, 0));
+        }
     }
     PQclear(res);
 }

@@ -24,8 +24,8 @@ static bool one_of(const char *s, const char *const *set, size_t n, size_t *at)
 }
 
 /* A text filter of 1..max characters of UTF-8, or NULL when absent. */
-static const char *text_param(struct http_req *r, const char *name, size_t max,
-                              const char *message, struct jsonh_errors *e)
+static const char *text_param(struct http_req *r, const char *name, size_t max, const char *message,
+                              struct jsonh_errors *e)
 {
     const char *v = http_req_query(r, name);
     size_t chars = 0;
@@ -36,8 +36,7 @@ static const char *text_param(struct http_req *r, const char *name, size_t max,
     return v;
 }
 
-static void price_param(struct http_req *r, const char *name, int64_t *out,
-                        struct jsonh_errors *e)
+static void price_param(struct http_req *r, const char *name, int64_t *out, struct jsonh_errors *e)
 {
     const char *v = http_req_query(r, name);
     if (v && !catalog_parse_int(v, 0, CATALOG_PRICE_MAX, out))
@@ -108,15 +107,12 @@ void catalog_search_products(struct http_req *r)
     }
     int rows = PQntuples(res);
     int n = rows > s.limit ? s.limit : rows;
-    json_t *items = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(items, catalog_product_json(res, i));
     struct catalog_cursor next = {.kind = catalog_sort_kind(s.sort)};
     if (rows > s.limit) {
         next.key = catalog_col_ll(res, n - 1, CATALOG_COL_SORT_KEY);
         strncpy(next.id, PQgetvalue(res, n - 1, CATALOG_COL_ID), sizeof next.id - 1);
     }
-    catalog_reply_page(r, items, rows > s.limit ? &next : NULL);
+    catalog_reply_products(r, res, n, rows > s.limit ? &next : NULL);
 out:
     PQclear(res);
     jsonh_errors_cleanup(&e);

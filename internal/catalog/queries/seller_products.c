@@ -28,23 +28,20 @@ void catalog_list_seller_products(struct http_req *r)
         catalog_reply_invalid(r, &e);
         goto out;
     }
-    enum db_status st = catalog_repo_seller_products(who->user_id, status,
-                                                     has_cursor ? &after : NULL, limit, &res);
+    enum db_status st =
+        catalog_repo_seller_products(who->user_id, status, has_cursor ? &after : NULL, limit, &res);
     if (st != DB_OK) {
         catalog_reply_db(r, st);
         goto out;
     }
     int rows = PQntuples(res);
     int n = rows > limit ? limit : rows;
-    json_t *items = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(items, catalog_product_json(res, i));
     struct catalog_cursor next = {.kind = 's'};
     if (rows > limit) {
         next.key = catalog_col_ll(res, n - 1, CATALOG_COL_COUNT);
         strncpy(next.id, PQgetvalue(res, n - 1, CATALOG_COL_ID), sizeof next.id - 1);
     }
-    catalog_reply_page(r, items, rows > limit ? &next : NULL);
+    catalog_reply_products(r, res, n, rows > limit ? &next : NULL);
 out:
     PQclear(res);
     jsonh_errors_cleanup(&e);

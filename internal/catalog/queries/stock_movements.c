@@ -9,9 +9,8 @@ enum { M_PRODUCT, M_DELTA, M_REASON, M_STOCK_AFTER, M_ORDER_ID, M_CREATED_AT, M_
 
 static json_t *movement_json(const PGresult *res, int i)
 {
-    return json_pack("{s:I,s:s,s:I,s:o,s:s}", "delta",
-                     (json_int_t)catalog_col_ll(res, i, M_DELTA), "reason",
-                     PQgetvalue(res, i, M_REASON), "stock_after",
+    return json_pack("{s:I,s:s,s:I,s:o,s:s}", "delta", (json_int_t)catalog_col_ll(res, i, M_DELTA),
+                     "reason", PQgetvalue(res, i, M_REASON), "stock_after",
                      (json_int_t)catalog_col_ll(res, i, M_STOCK_AFTER), "order_id",
                      PQgetisnull(res, i, M_ORDER_ID) ? json_null()
                                                      : json_string(PQgetvalue(res, i, M_ORDER_ID)),
@@ -35,8 +34,8 @@ void catalog_list_movements(struct http_req *r)
         catalog_reply_invalid(r, &e);
         goto out;
     }
-    enum db_status st = catalog_repo_movements(id, who->user_id,
-                                               has_cursor ? after.key : INT64_MAX, limit, &res);
+    enum db_status st =
+        catalog_repo_movements(id, who->user_id, has_cursor ? after.key : INT64_MAX, limit, &res);
     if (st != DB_OK) {
         catalog_reply_db(r, st);
         goto out;
