@@ -14,6 +14,12 @@
 #define SHORT_CHARS 8 /* {{order_id|short}}: the first 8 characters, enough to tell ids apart */
 
 static const char *const filter_names[] = {"", "rupees", "short", "yesno"};
+#define N_FILTERS (sizeof filter_names / sizeof filter_names[0])
+
+static const char *filter_name(enum tpl_filter f)
+{
+    return (unsigned)f < N_FILTERS ? filter_names[f] : "?";
+}
 
 static void add_seg(struct tpl *t, const char *text, size_t len, char *var, enum tpl_filter f)
 {
@@ -53,7 +59,7 @@ static size_t read_word(const char **p, const char *end, char out[MAX_NAME])
 
 static int parse_filter(const char *name, enum tpl_filter *f)
 {
-    for (size_t i = 1; i < sizeof filter_names / sizeof filter_names[0]; i++) {
+    for (size_t i = 1; i < N_FILTERS; i++) {
         if (strcmp(name, filter_names[i]) == 0) {
             *f = (enum tpl_filter)i;
             return 0;
@@ -284,7 +290,7 @@ static int render_value(struct strbuf *sb, const struct tpl_seg *s, const json_t
         break;
     }
     snprintf(err, errlen, "field %s has the wrong type for {{%s%s%s}}", s->var, s->var,
-             s->filter ? "|" : "", filter_names[s->filter]);
+             s->filter ? "|" : "", filter_name(s->filter));
     return -1;
 }
 

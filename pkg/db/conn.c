@@ -157,6 +157,8 @@ static bool open_conn(struct db_conn *c, enum db_target t)
 /* An idle connection the server has closed (restart, idle timeout, admin kill) reads as
  * EOF: drain what is there without blocking and see whether libpq noticed the end. Data
  * on an idle connection is only notices, NOTIFYs or the server's last words. */
+#define IDLE_PROBE_NS 1000000000ull /* probe connections idle for longer than this */
+
 static bool still_alive(struct db_conn *c)
 {
     if (PQstatus(c->pg) != CONNECTION_OK)
@@ -183,8 +185,14 @@ struct db_conn *db_conn(enum db_target t)
         return NULL;
     }
     struct db_conn *c = &tl_conns[t];
-    if (c->pg && still_alive(c))
+    uint64_t now = clock_mono_ns();
+    /* A connection used within the last second is busy, not dead: skip the probe (a poll()
+     * per query) on the hot path. A restart under load is then seen by the next statement,
+     * which fails as DB_UNAVAILABLE and closes the connection. */
+    if (c->pg && (now - c->last_used_ns < IDLE_PROBE_NS || still_alive(c))) {
+        c->last_used_ns = now;
         return c;
+    }
     if (c->pg)
         db_conn_close(c);
     if (clock_mono_ns() < tl_next_try_ns[t])
@@ -193,6 +201,7 @@ struct db_conn *db_conn(enum db_target t)
         tl_next_try_ns[t] = clock_mono_ns() + DB_RETRY_CONNECT_NS;
         return NULL;
     }
+    c->last_used_ns = clock_mono_ns();
     return c;
 }
 

@@ -4,6 +4,7 @@
 #define HAAT_PKG_DB_DB_INTERNAL_H
 
 #include <libpq-fe.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -16,6 +17,7 @@ struct db_conn {
     PGconn *pg; /* NULL while closed */
     enum db_target target;
     unsigned char *prepared; /* bitmap over the frozen registry, owned; NULL while closed */
+    uint64_t last_used_ns;   /* clock_mono_ns() when db_conn() last handed it out */
 };
 
 /* registry.c. Freezing is idempotent; after it db_register() aborts. */

@@ -74,7 +74,7 @@ static struct http_req *request_new(struct http_server *s, struct MHD_Connection
     if (valid_request_id(rid))
         snprintf(r->request_id, sizeof r->request_id, "%s", rid);
     else
-        ids_random_hex(r->request_id, 16);
+        ids_request_id(r->request_id);
     accept_traceparent(r);
     return r;
 }
@@ -304,6 +304,8 @@ static json_t *loggable_string(const char *s)
 
 static void access_log(const struct http_req *r, int status, double seconds)
 {
+    if (!log_enabled(LOG_LEVEL_INFO) && status < 500)
+        return;
     /* request_id is added by log_write from the thread's current request. */
     double ms = (double)(int64_t)(seconds * 1e6) / 1e3; /* microsecond precision */
     json_t *f = json_pack("{s:o,s:s,s:o,s:i,s:f}", "method", loggable_string(r->method), "route",

@@ -50,3 +50,25 @@ void ids_random_hex(char *out, size_t n_bytes)
     }
     *out = '\0';
 }
+
+/* splitmix64: a fast, well-mixed 64-bit sequence; each thread starts at a random point. */
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+void ids_request_id(char out[IDS_REQUEST_ID_LEN])
+{
+    static _Thread_local uint64_t state;
+    static _Thread_local bool seeded;
+    if (!seeded) {
+        randombytes_buf(&state, sizeof state);
+        seeded = true;
+    }
+    uint64_t a = splitmix64(&state), b = splitmix64(&state);
+    snprintf(out, IDS_REQUEST_ID_LEN, "%016llx%016llx", (unsigned long long)a,
+             (unsigned long long)b);
+}
