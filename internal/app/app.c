@@ -20,6 +20,9 @@
 #include "pkg/log/log.h"
 #include "pkg/outbox/outbox.h"
 
+/* How long shutdown waits for a suspension list query in flight (it takes milliseconds). */
+#define SUSPENSIONS_STOP_MS 1000
+
 #ifndef HAAT_VERSION
 #define HAAT_VERSION "dev"
 #endif
@@ -114,7 +117,7 @@ static struct http_server *start_http(const struct cfg *c, struct router *router
         .threads = c->http_threads,
         .connection_limit = 2048,
         .timeout_s = 30,
-        .connection_memory = 64 * 1024,
+        .connection_memory = 32 * 1024, /* headers only: bodies go to our own buffer */
     };
     struct http_server *s = http_server_new(&o, router);
     http_server_set_auth(s, user_authenticate);
@@ -138,6 +141,13 @@ int app_serve(const struct cfg *c)
         stop_common(false, 0);
         return 1;
     }
+    /* Every serve process, whatever HAAT_WORKERS says: each one authenticates requests. */
+    if (user_auth_cache_start() != 0) {
+        user_auth_cache_stop(SUSPENSIONS_STOP_MS);
+        sec_pwpool_stop();
+        stop_common(false, 0);
+        return 1;
+    }
     struct router *router = app_router_new();
     struct http_server *s = start_http(c, router);
     bool jobs = c->workers && s && register_jobs() == 0 && jobs_start(c->database_url) == 0;
@@ -146,6 +156,7 @@ int app_serve(const struct cfg *c)
             http_server_stop(s, 0), http_server_free(s);
         router_free(router);
         sec_pwpool_stop();
+        user_auth_cache_stop(SUSPENSIONS_STOP_MS);
         stop_common(jobs, 0);
         return 1;
     }
@@ -157,6 +168,7 @@ int app_serve(const struct cfg *c)
     http_server_stop(s, grace_ms);
     http_server_free(s);
     router_free(router);
+    user_auth_cache_stop(SUSPENSIONS_STOP_MS);
     stop_common(jobs, grace_ms);
     log_info("shutdown", "stopped cleanly");
     return 0;

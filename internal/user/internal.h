@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pkg/clock/clock.h"
 #include "pkg/crypto/sec.h"
@@ -35,6 +36,12 @@
 #define USER_UPI_LEN         322            /* 256 + "@" + 64 + NUL */
 #define USER_IFSC_LEN        12
 #define USER_BUSY_RETRY_S    "1" /* Retry-After when the password pool is full */
+/* The auth hook's suspension list (auth_cache.c): reloaded this often (the worst-case delay
+ * before a suspension bites on every route), holding users suspended within the window (two
+ * access token lives: covers a token issued by a refresh racing the suspension, and clock
+ * skew between the instances and PostgreSQL). */
+#define USER_SUSPENDED_POLL_MS  2000
+#define USER_SUSPENDED_WINDOW_S 1800 /* literal: SQL */
 
 /* --- the user record --- */
 struct user_rec {
@@ -46,6 +53,8 @@ struct user_rec {
 };
 
 void user_rec_cleanup(struct user_rec *u);
+/* Whether u has verified channel ("sms": the phone, "email": the email). */
+bool user_channel_verified(const struct user_rec *u, const char *channel);
 /* The contract's user object (new reference): never the hash. */
 json_t *user_rec_json(const struct user_rec *u);
 /* enum http_role bits: buyer always, seller, admin. */
@@ -130,6 +139,34 @@ enum db_status user_refresh_issue(struct db_conn *c, const char *user_id, const 
 json_t *user_token_pair_json(const struct user_rec *u, const char *refresh_token);
 /* access_token, token_type, expires_in added to obj (after a role change). */
 void user_add_access_token(json_t *obj, const struct user_rec *u);
+
+/* --- the suspension list of the auth hook (suspended_set.c, auth_cache.c) --- */
+
+#define USER_UUID_BYTES 16
+/* A canonical 36-character UUID, any case, into its 16 bytes; false when malformed. */
+bool user_uuid_parse(const char *s, unsigned char out[USER_UUID_BYTES]);
+
+struct user_suspension {
+    unsigned char id[USER_UUID_BYTES];
+    int64_t at; /* suspended_at, unix seconds */
+};
+/* An immutable set of suspensions, sorted for binary search; any thread may search it. */
+struct user_suspended_set;
+/* A set holding v[0..n) (copied; any order; for a repeated id the latest time wins). */
+struct user_suspended_set *user_suspended_set_new(const struct user_suspension *v, size_t n);
+void user_suspended_set_free(struct user_suspended_set *s);         /* NULL: no-op */
+size_t user_suspended_set_size(const struct user_suspended_set *s); /* NULL: 0 */
+/* Whether id is in s (NULL: empty); *at (may be NULL) gets its suspended_at. */
+bool user_suspended_set_find(const struct user_suspended_set *s,
+                             const unsigned char id[USER_UUID_BYTES], int64_t *at);
+
+/* Publishes s as the auth hook's list (steals it; frees the previous one). NULL forgets the
+ * list: the hook is back to "never loaded" and refuses nothing. Any thread. */
+void user_auth_cache_install(struct user_suspended_set *s);
+/* Whether the auth hook must refuse user_id's tokens: it is in the current list. Lock-free
+ * (one atomic load) while the list is empty or was never loaded; else a read lock around a
+ * binary search. */
+bool user_auth_cache_refuses(const char *user_id);
 
 /* --- replies (reply.c) --- */
 
@@ -291,6 +328,9 @@ enum db_status user_repo_refresh_revoke_family(struct db_conn *c, const char *fa
 enum db_status user_repo_refresh_revoke_user(struct db_conn *c, const char *user_id);
 /* Rows deleted, or -1. */
 long long user_repo_purge(struct db_conn *c);
+/* Users suspended within USER_SUSPENDED_WINDOW_S (by the database clock) as a new set in
+ * *out; *out NULL unless DB_OK. */
+enum db_status user_repo_suspended_recent(struct db_conn *c, struct user_suspended_set **out);
 
 /* --- module state --- */
 const struct user_seller_stats_provider *user_stats_provider(void);

@@ -1,8 +1,12 @@
 /* SQL for users and sellers (tables users, sellers). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal/user/internal.h"
+#include "pkg/util/xalloc.h"
 
+#define STR_(x) #x
+#define STR(x)  STR_(x)
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 /* SQL reads better laid out by hand. */
@@ -50,6 +54,11 @@ static const struct db_stmt stmts[] = {
     {"user_seller_public",
      "SELECT s.display_name, " TS("s.created_at") " FROM sellers s "
      "JOIN users u ON u.id = s.user_id WHERE s.user_id = $1::uuid AND u.suspended_at IS NULL"},
+    /* The auth hook's suspension list (auth_cache.c), every USER_SUSPENDED_POLL_MS on every
+     * instance: a range scan of users_suspended_idx (0007), which holds suspended users only. */
+    {"user_suspended_recent",
+     "SELECT id::text, floor(extract(epoch FROM suspended_at))::bigint FROM users "
+     "WHERE suspended_at > now() - interval '" STR(USER_SUSPENDED_WINDOW_S) " seconds'"},
     {"user_seller_payout",
      "SELECT payout_method, upi_vpa, bank_account_name, bank_account_number, bank_ifsc "
      "FROM sellers WHERE user_id = $1::uuid"},
@@ -240,4 +249,24 @@ int user_contact(const char *user_id, char **email, char **phone, char **name)
     }
     PQclear(res);
     return rc;
+}
+
+enum db_status user_repo_suspended_recent(struct db_conn *c, struct user_suspended_set **out)
+{
+    PGresult *res = NULL;
+    *out = NULL;
+    enum db_status st = db_exec(c, "user_suspended_recent", 0, NULL, &res);
+    if (st != DB_OK)
+        return st;
+    int rows = PQntuples(res);
+    struct user_suspension *v = xcalloc((size_t)rows + 1, sizeof *v);
+    size_t n = 0;
+    for (int i = 0; i < rows; i++) {
+        if (user_uuid_parse(PQgetvalue(res, i, 0), v[n].id))
+            v[n++].at = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+    }
+    PQclear(res);
+    *out = user_suspended_set_new(v, n);
+    free(v);
+    return DB_OK;
 }

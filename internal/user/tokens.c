@@ -2,11 +2,11 @@
  * tokens (opaque, stored as SHA-256, rotated in families).
  *
  * Trade-off (docs/decisions/0002-stateless-access-tokens.md): the auth hook trusts a valid
- * access token for its whole life without asking the database, so suspending a user or
- * revoking their refresh tokens does not stop an access token already issued. That is why
- * access tokens live USER_ACCESS_TTL_S (15 min) only and why every refresh re-reads the user:
- * a suspended user's refresh fails (and its family is revoked), so a suspension takes full
- * effect within 15 minutes; handlers that load the caller's row (/v1/me...) refuse at once. */
+ * access token for its whole life without asking the database, so a logout or a password reset
+ * (refresh tokens revoked) does not stop an access token already issued: access tokens live
+ * USER_ACCESS_TTL_S (15 min) only. A suspension does: the hook also refuses the users on the
+ * in-memory suspension list (auth_cache.c, reloaded every USER_SUSPENDED_POLL_MS), and every
+ * refresh re-reads the user, so a suspended user's refresh fails (and its family is revoked). */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +148,7 @@ int user_authenticate(const char *bearer, struct http_principal *who)
         return -1;
     bool ok = claims_ok(claims, now, &p);
     json_decref(claims);
-    if (!ok)
+    if (!ok || user_auth_cache_refuses(p.user_id))
         return -1;
     *who = p;
     return 0;

@@ -4,11 +4,14 @@
  *   sec_init(cfg->jwt_secret)                   pkg/crypto/sec.h: keys for tokens and seals
  *   user_init(cfg)                              statements; before the first db_conn()
  *   user_routes(router)                         /v1/auth/..., /v1/me..., /v1/sellers/{id}
+ *   user_auth_cache_start()                     every serve process (not worker): the
+ *                                               suspension list user_authenticate consults
  *   http_server_set_auth(srv, user_authenticate)
  *   sec_pwpool_start(2, 64)                     before the server accepts requests
  *   a periodic job calling user_purge_expired() (e.g. every 10 minutes)
  * and at shutdown: http_server_quiesce, sec_pwpool_stop, http_server_stop (queued password
- * jobs then answer 503 instead of touching a request the server already freed). */
+ * jobs then answer 503 instead of touching a request the server already freed), then
+ * user_auth_cache_stop(grace_ms) before db_shutdown. */
 #ifndef HAAT_INTERNAL_USER_USER_H
 #define HAAT_INTERNAL_USER_USER_H
 
@@ -22,10 +25,25 @@ void user_init(const struct cfg *c);
 void user_routes(struct router *r);
 
 /* The http_auth_fn of the server (pkg/http/http.h): verifies an access token (JWT HS256)
- * without a database call and fills *who (user id, roles, phone verified). 0 or -1.
- * Stateless by design: a suspended user's access token lives until it expires (<= 15 min);
- * see docs/decisions/0002-stateless-access-tokens.md. */
+ * without a database call and fills *who (user id, roles, phone verified). 0 or -1 (the
+ * server answers 401 unauthorized). A token whose user is on the in-memory suspension list
+ * (below) is refused like an expired one; see docs/decisions/0002-stateless-access-tokens.md. */
 int user_authenticate(const char *bearer, struct http_principal *who);
+
+/* The suspension list of user_authenticate: the users suspended (users.suspended_at set to
+ * the time of the suspension) within the last 30 minutes, reloaded from the primary every
+ * 2 s by a thread of this module. Worst case, a suspension stops the user's access tokens on
+ * every route 2 s (plus one query) after it commits; un-suspending lets a new login's token
+ * through within the same delay (the login itself works at once).
+ * Start: starts the thread and waits (up to 5 s) for its first load, so the server listens
+ * with the list loaded; 0, or -1 (logged) when the thread cannot start or already runs. Needs
+ * db_init and user_init; start and stop from one thread. A database that is down is no error:
+ * until the first load succeeds nothing is refused (fail open: such tokens expire within 15
+ * minutes and cannot be refreshed), and after a failed reload the last list stays. Gauges:
+ * user_suspensions_cached, user_suspensions_age_seconds.
+ * Stop: ends the thread (waiting up to grace_ms for a query in flight) and forgets the list. */
+int user_auth_cache_start(void);
+void user_auth_cache_stop(int grace_ms);
 
 /* `haat admin grant EMAIL`: gives the admin role to the account with that email. Opens the
  * database itself (db_init + user_init), prints one line, returns the exit code: 0 granted

@@ -201,3 +201,8 @@ const char *user_check_name(const json_t *v)
     }
     return NULL;
 }
+
+bool user_channel_verified(const struct user_rec *u, const char *channel)
+{
+    return strcmp(channel, "sms") == 0 ? u->phone_verified : u->email_verified;
+}

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -367,12 +368,53 @@ static void test_otp_request_same_answer_known_unknown(void **state)
     h_resp_cleanup(&unknown);
 }
 
+/* An unverified channel never opens the account: an email typed wrong at signup (or someone
+ * else's address registered with the attacker's phone) gets no login or reset code, with the
+ * same 202 answer, and a code issued before for verification is no key either. */
+static void test_unverified_channel_cannot_log_in_or_reset(void **state)
+{
+    struct uf_ident u;
+    json_t *pair;
+    struct h_resp r = {0};
+    uf_ready_user(&srv, &u, &pair); /* phone verified, email not */
+    int before = uf_codes_sent(&srv, "email.jsonl", u.email);
+    uf_age_sends(&srv);
+    request_otp("email", u.email, "reset_password", &r);
+    h_assert_status(&r, 202);
+    uf_age_sends(&srv);
+    request_otp("email", u.email, "login", &r);
+    h_assert_status(&r, 202);
+    /* The verified phone does get a code (so the worker is running), the email none. */
+    uf_age_sends(&srv);
+    request_otp("sms", u.phone, "reset_password", &r);
+    h_assert_status(&r, 202);
+    char sms_code[8];
+    uf_wait_code(&srv, "sms.jsonl", u.phone, 2, sms_code);
+    usleep(300 * 1000);
+    assert_int_equal(uf_codes_sent(&srv, "email.jsonl", u.email), before);
+    /* The email's signup (verify) code cannot be used to log in or reset. */
+    uf_verify(&srv, &u, "email", u.code_email, "login", &r);
+    h_assert_problem(&r, 401, "invalid_code");
+    uf_post(&srv, "/v1/auth/password/reset", NULL, &r,
+            "{\"channel\":\"email\",\"destination\":\"%s\",\"code\":\"%s\",\"new_password\":"
+            "\"taken over 123\"}",
+            u.email, u.code_email);
+    h_assert_problem(&r, 401, "invalid_code");
+    uf_login(&srv, u.email, "taken over 123", &r);
+    h_assert_problem(&r, 401, "invalid_credentials");
+    json_decref(pair);
+    h_resp_cleanup(&r);
+}
+
 static void test_password_reset(void **state)
 {
     struct uf_ident u;
     json_t *pair;
     struct h_resp r = {0};
     uf_ready_user(&srv, &u, &pair);
+    /* Reset codes go only to verified channels: verify the email first. */
+    uf_verify(&srv, &u, "email", u.code_email, "verify", &r);
+    h_assert_status(&r, 200);
     uf_age_sends(&srv);
     request_otp("email", u.email, "reset_password", &r);
     h_assert_status(&r, 202);
@@ -429,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_otp_throttle),
         cmocka_unit_test(test_otp_request_same_answer_known_unknown),
         cmocka_unit_test(test_password_reset),
+        cmocka_unit_test(test_unverified_channel_cannot_log_in_or_reset),
     };
     return cmocka_run_group_tests(tests, start, stop);
 }

@@ -3,8 +3,8 @@
  * The answer is the same whether or not the destination belongs to an account, and the
  * throttle (1 per 30 s, 10 per hour per destination, in PostgreSQL) is applied and counted
  * before the account is even looked up, so neither the answer nor the 429 is an oracle. A code
- * is sent only when it is useful: an account exists, is not suspended, and for "verify" the
- * channel is not verified yet. */
+ * is sent only when it is useful: an account exists, is not suspended, and the channel is not
+ * verified yet ("verify") or is verified ("login", "reset_password"). */
 #include <string.h>
 
 #include "internal/user/internal.h"
@@ -16,14 +16,15 @@ struct ctx {
     int retry_after; /* > 0: throttled */
 };
 
-/* Whether a code for purpose on channel is of any use to u. */
+/* Whether a code for purpose on channel is of any use to u. Login and password-reset codes
+ * go only to a channel the user has verified: an address typed wrong at signup, or someone
+ * else's address registered with the attacker's phone, must never open the account. */
 static bool worth_sending(const struct user_rec *u, const char *channel, const char *purpose)
 {
     if (u->suspended)
         return false;
-    if (strcmp(purpose, "verify") != 0)
-        return true;
-    return strcmp(channel, "sms") == 0 ? !u->phone_verified : !u->email_verified;
+    bool verified = user_channel_verified(u, channel);
+    return strcmp(purpose, "verify") == 0 ? !verified : verified;
 }
 
 static enum db_status request_txn(struct db_conn *c, void *arg)

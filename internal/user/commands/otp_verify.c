@@ -41,6 +41,10 @@ static enum db_status act(struct db_conn *c, struct ctx *x, const char *user_id)
         x->outcome = VERIFIED;
         return st;
     }
+    if (!user_channel_verified(&x->user, x->b.channel)) {
+        x->outcome = BAD_CODE; /* never issued for an unverified channel (otp_request.c) */
+        return DB_OK;
+    }
     if (!x->user.phone_verified) {
         x->outcome = UNVERIFIED;
         return DB_OK;

@@ -41,8 +41,19 @@ struct reset {
 static enum db_status check_txn(struct db_conn *c, void *arg)
 {
     struct reset *x = arg;
-    return user_otp_consume(c, x->otp.channel, x->otp.dest, "reset_password", x->otp.code, false,
-                            &x->check, &x->hit);
+    enum db_status st = user_otp_consume(c, x->otp.channel, x->otp.dest, "reset_password",
+                                         x->otp.code, false, &x->check, &x->hit);
+    if (st != DB_OK || x->check == USER_OTP_BAD)
+        return st;
+    /* Reset codes go only to verified channels (otp_request.c); refuse any other. */
+    struct user_rec u = {0};
+    st = user_repo_get(c, USER_BY_ID, x->hit.user_id, false, &u);
+    if (st == DB_NOT_FOUND || (st == DB_OK && !user_channel_verified(&u, x->otp.channel))) {
+        x->check = USER_OTP_BAD;
+        st = DB_OK;
+    }
+    user_rec_cleanup(&u);
+    return st;
 }
 
 static enum db_status apply_txn(struct db_conn *c, void *arg)

@@ -4,7 +4,7 @@
  * issued in the same family. Presenting a token that was already rotated (or revoked) means
  * two parties hold it, so the whole family is revoked, the newest token included, and the
  * answer is 401. The user is re-read on every refresh: a suspended user's family is revoked
- * too, which bounds a suspension's delay by the access token's 15 minutes. */
+ * too (the access tokens already issued are refused by the auth hook's suspension list). */
 #include <sodium.h>
 
 #include "internal/user/internal.h"
