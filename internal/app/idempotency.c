@@ -20,15 +20,24 @@ static void scope_of(const struct http_req *r, const char *hash, char out[SCOPE_
         snprintf(out, SCOPE_LEN, "anon:%s %s %s", hash, http_req_method(r), http_req_route(r));
 }
 
+/* The request's fingerprint covers the concrete path, not just the route pattern: the same key
+ * and body sent to another product (another {id}) is a different request (422), never a
+ * replay of the first product's answer. */
 static void request_hash(const struct http_req *r, char hash[IDEM_HASH_LEN])
 {
     size_t len = 0;
     const char *body = http_req_body(r, &len);
-    idem_hash(http_req_method(r), http_req_route(r), body, len, hash);
+    idem_hash(http_req_method(r), http_req_path(r), body, len, hash);
 }
 
 static bool begin(struct http_req *r, const char *key)
 {
+    if (!idem_key_valid(key)) {
+        json_t *errs = json_pack("[{s:s,s:s}]", "field", "Idempotency-Key", "message",
+                                 "must be 1 to 255 printable ASCII characters");
+        http_reply_problem_errors(r, 400, "validation_failed", "bad Idempotency-Key", errs);
+        return false;
+    }
     char hash[IDEM_HASH_LEN], scope[SCOPE_LEN];
     request_hash(r, hash);
     scope_of(r, hash, scope);

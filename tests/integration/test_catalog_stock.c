@@ -204,12 +204,46 @@ static void test_zero_stock_status(void **state)
     fx_actor_free(&s);
 }
 
+/* Idempotency-Key covers the concrete path: the same key and body sent for another product is
+ * refused (422), not answered with the first product's replay, and that product is unchanged.
+ * The same request again is replayed, flagged. A key that is not printable ASCII is a 400. */
+static void test_idempotency_key_is_per_path(void **state)
+{
+    struct actor s;
+    struct h_resp r = {0};
+    fx_actor(&s, true);
+    json_t *a = fx_create(&s, "Idem product A", "{\"stock\":5}");
+    json_t *b = fx_create(&s, "Idem product B", "{\"stock\":5}");
+    static const char body[] = "{\"delta\":-1,\"reason\":\"sold offline\"}";
+    char pa[120], pb[120];
+    snprintf(pa, sizeof pa, "/v1/products/%s/stock/adjustments", fx_str(a, "id"));
+    snprintf(pb, sizeof pb, "/v1/products/%s/stock/adjustments", fx_str(b, "id"));
+    fx_call(&s, "POST", pa, body, "Idempotency-Key: adj-1", &r);
+    h_assert_status(&r, 200);
+    assert_int_equal(fx_int(r.json, "stock"), 4);
+    fx_call(&s, "POST", pa, body, "Idempotency-Key: adj-1", &r);
+    h_assert_status(&r, 200);
+    assert_non_null(h_resp_header(&r, "Idempotent-Replayed"));
+    assert_int_equal(fx_int(r.json, "stock"), 4); /* replayed, not applied twice */
+    fx_call(&s, "POST", pb, body, "Idempotency-Key: adj-1", &r);
+    h_assert_problem(&r, 422, "idempotency_key_reused");
+    assert_int_equal(fx_count("SELECT stock FROM products WHERE id = '%s'", fx_str(b, "id")), 5);
+    assert_int_equal(fx_count("SELECT stock FROM products WHERE id = '%s'", fx_str(a, "id")), 4);
+    fx_call(&s, "POST", pb, body, "Idempotency-Key: caf\xc3\xa9", &r);
+    h_assert_problem(&r, 400, "validation_failed");
+    json_decref(a);
+    json_decref(b);
+    h_resp_cleanup(&r);
+    fx_actor_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_stock_and_movements),
         cmocka_unit_test(test_concurrent_adjustments),
         cmocka_unit_test(test_zero_stock_status),
+        cmocka_unit_test(test_idempotency_key_is_per_path),
     };
     return cmocka_run_group_tests(tests, fx_start, fx_stop);
 }
