@@ -318,6 +318,17 @@ static void access_log(const struct http_req *r, int status, double seconds)
     log_write(status >= 500 ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO, "http_request", NULL, f);
 }
 
+/* The method as a metrics label, from a closed set: the method comes from the client, and
+ * every distinct label value is a series kept for the life of the process. */
+static const char *method_label(const char *method)
+{
+    static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(method, known[i]) == 0)
+            return known[i];
+    return "OTHER";
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -330,7 +341,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     int status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->status : 499;
     char code[8];
     snprintf(code, sizeof code, "%d", status);
-    const char *labels[] = {r->method, http_req_route(r), code};
+    const char *labels[] = {method_label(r->method), http_req_route(r), code};
     metrics_counter_add(m_requests, labels, 1);
     metrics_histogram_observe(m_duration, http_req_route(r), seconds);
     log_set_request_id(r->request_id);

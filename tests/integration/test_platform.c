@@ -134,10 +134,18 @@ static void test_metrics_labels_never_raw_ids(void **state)
     double v = metric_at_least(
         "http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"}", 1);
     assert_true(v >= 1);
+    /* Invented methods are one bounded series, not one per method. */
+    h_request(&shared, "MXYZ123", "/healthz", NULL, NULL, &r);
+    h_assert_problem(&r, 405, "method_not_allowed");
+    h_resp_cleanup(&r);
+    v = metric_at_least("http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"405\"}",
+                        1);
+    assert_true(v >= 1);
     h_get(&shared, "/metrics", &r);
     h_assert_status(&r, 200);
     assert_null(strstr(r.body, "7f3a9c1d55"));
     assert_null(strstr(r.body, "/v1/nonexistent"));
+    assert_null(strstr(r.body, "MXYZ123"));
     h_resp_cleanup(&r);
 }
 
