@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal/app/housekeeping.h"
 #include "internal/app/idempotency.h"
@@ -12,6 +13,7 @@
 #include "internal/catalog/catalog.h"
 #include "internal/notification/notification.h"
 #include "internal/user/user.h"
+#include "pkg/clock/clock.h"
 #include "pkg/crypto/sec.h"
 #include "pkg/db/db.h"
 #include "pkg/http/http.h"
@@ -90,12 +92,25 @@ static int register_jobs(void)
     return 0;
 }
 
-/* Stops everything started by start_common (and the jobs, when they run). */
-static void stop_common(bool jobs_running, int grace_ms)
+/* Milliseconds left until deadline (a clock_mono_ns() instant), never negative. */
+static int remaining_ms(uint64_t deadline)
 {
-    if (jobs_running)
-        jobs_stop(grace_ms);
-    notify_cleanup();
+    uint64_t now = clock_mono_ns();
+    return now >= deadline ? 0 : (int)((deadline - now) / 1000000u);
+}
+
+/* Stops the workers and frees what start_common set up, within what is left of deadline.
+ * When something is still running after that (a stuck provider call, a request that will not
+ * finish), the shared state it may touch (keys, database URLs, templates) is kept and the
+ * process leaves at once: freeing it under a running thread would be a use-after-free. */
+static void stop_common(bool jobs_running, uint64_t deadline)
+{
+    bool all_stopped = !jobs_running || jobs_stop(remaining_ms(deadline));
+    all_stopped &= notify_cleanup(remaining_ms(deadline));
+    if (!all_stopped) {
+        log_warn("shutdown", "work still running at the deadline: exiting without teardown");
+        _exit(0);
+    }
     db_shutdown();
     sec_cleanup();
 }
@@ -138,14 +153,14 @@ int app_serve(const struct cfg *c)
     if (start_common(c) != 0)
         return 1;
     if (sec_pwpool_start(2, 64) != 0) {
-        stop_common(false, 0);
+        stop_common(false, clock_mono_ns());
         return 1;
     }
     /* Every serve process, whatever HAAT_WORKERS says: each one authenticates requests. */
     if (user_auth_cache_start() != 0) {
         user_auth_cache_stop(SUSPENSIONS_STOP_MS);
         sec_pwpool_stop();
-        stop_common(false, 0);
+        stop_common(false, clock_mono_ns());
         return 1;
     }
     struct router *router = app_router_new();
@@ -157,19 +172,26 @@ int app_serve(const struct cfg *c)
         router_free(router);
         sec_pwpool_stop();
         user_auth_cache_stop(SUSPENSIONS_STOP_MS);
-        stop_common(jobs, 0);
+        stop_common(jobs, clock_mono_ns());
         return 1;
     }
     wait_for_signal(&set);
+    /* One deadline for the whole shutdown: HTTP and the workers drain at the same time. */
+    uint64_t deadline = clock_mono_ns() + (uint64_t)c->shutdown_grace_s * 1000000000u;
     ops_set_draining();
     http_server_quiesce(s);
-    int grace_ms = c->shutdown_grace_s * 1000;
-    sec_pwpool_stop(); /* queued password jobs answer 503 before their requests are freed */
-    http_server_stop(s, grace_ms);
+    jobs_request_stop();
+    notify_request_stop(); /* provider calls in progress abort; messages stay queued */
+    sec_pwpool_stop();     /* queued password jobs answer 503 before their requests are freed */
+    int left = http_server_stop(s, remaining_ms(deadline));
+    if (left > 0) {
+        log_warn("shutdown", "%d request(s) still running at the deadline: exiting", left);
+        _exit(0);
+    }
     http_server_free(s);
     router_free(router);
     user_auth_cache_stop(SUSPENSIONS_STOP_MS);
-    stop_common(jobs, grace_ms);
+    stop_common(jobs, deadline);
     log_info("shutdown", "stopped cleanly");
     return 0;
 }
@@ -181,12 +203,13 @@ int app_worker(const struct cfg *c)
     if (start_common(c) != 0)
         return 1;
     if (register_jobs() != 0 || jobs_start(c->database_url) != 0) {
-        stop_common(false, 0);
+        stop_common(false, clock_mono_ns());
         return 1;
     }
     log_info("worker", "background jobs running");
     wait_for_signal(&set);
-    stop_common(true, c->shutdown_grace_s * 1000);
+    notify_request_stop();
+    stop_common(true, clock_mono_ns() + (uint64_t)c->shutdown_grace_s * 1000000000u);
     log_info("shutdown", "stopped cleanly");
     return 0;
 }

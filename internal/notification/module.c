@@ -97,22 +97,26 @@ bool notify_stopping(void)
     return atomic_load(&stopping);
 }
 
-#define CLEANUP_WAIT_MS 5000
-
-void notify_cleanup(void)
+void notify_request_stop(void)
 {
     atomic_store(&stopping, true); /* running transfers abort (provider progress callback) */
-    for (int waited = 0; atomic_load(&in_flight) > 0 && waited < CLEANUP_WAIT_MS; waited += 10)
+}
+
+bool notify_cleanup(int wait_ms)
+{
+    notify_request_stop();
+    for (int waited = 0; atomic_load(&in_flight) > 0 && waited < wait_ms; waited += 10)
         nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
     if (atomic_load(&in_flight) > 0) {
         log_warn("notify_cleanup", "%d notification job(s) still running: state kept",
                  atomic_load(&in_flight));
-        return;
+        return false;
     }
     notify_templates_free();
     notify_providers_cleanup();
     free(app_url);
     app_url = NULL;
+    return true;
 }
 
 /* ---- jobs ---- */
@@ -121,9 +125,13 @@ enum lane { LANE_FANOUT, LANE_DELIVER, LANE_PRIORITY };
 
 static int run_lane(enum lane l)
 {
-    if (atomic_load(&stopping))
-        return 0;
+    /* Count first, then check: notify_cleanup either sees this batch in flight or the batch
+     * sees the stop (no window between the check and the increment). */
     atomic_fetch_add(&in_flight, 1);
+    if (atomic_load(&stopping)) {
+        atomic_fetch_sub(&in_flight, 1);
+        return 0;
+    }
     int rc;
     if (l == LANE_FANOUT) {
         rc = notify_fanout_batch(false, 32);

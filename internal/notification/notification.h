@@ -7,6 +7,8 @@
 #ifndef HAAT_INTERNAL_NOTIFICATION_NOTIFICATION_H
 #define HAAT_INTERNAL_NOTIFICATION_NOTIFICATION_H
 
+#include <stdbool.h>
+
 #include "pkg/config/config.h"
 #include "pkg/http/router.h"
 
@@ -32,7 +34,13 @@ int notify_register_jobs(void);
  * periodic job; queued ones are never touched). Returns the number deleted, or -1. */
 long long notify_purge_expired(void);
 
-/* Frees the templates and provider settings. After jobs_stop(); optional at exit. */
-void notify_cleanup(void);
+/* Shutdown has begun: no new batch starts and provider calls in progress abort (the message
+ * stays queued for a retry). Any thread; does not wait. */
+void notify_request_stop(void);
+
+/* Stops (as notify_request_stop), waits up to wait_ms for running batches, then frees the
+ * templates and provider settings. Returns false (freeing nothing) when a batch is still
+ * running. After jobs_stop(). */
+bool notify_cleanup(int wait_ms);
 
 #endif

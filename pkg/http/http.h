@@ -91,8 +91,9 @@ int http_server_start(struct http_server *s);      /* 0, or -1 (logged) */
 int http_server_port(const struct http_server *s); /* the bound port */
 /* Stops accepting new connections; in-flight requests go on. */
 void http_server_quiesce(struct http_server *s);
-/* Waits up to grace_ms for in-flight requests, then stops the daemon. */
-void http_server_stop(struct http_server *s, int grace_ms);
+/* Waits up to grace_ms for in-flight requests, then stops the daemon. Returns the number of
+ * requests still in flight when it gave up (0: all finished). */
+int http_server_stop(struct http_server *s, int grace_ms);
 void http_server_free(struct http_server *s);
 
 /* --- the request (borrowed pointers live until the request completes) --- */

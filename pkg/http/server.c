@@ -422,10 +422,10 @@ void http_server_quiesce(struct http_server *s)
         close(fd);
 }
 
-void http_server_stop(struct http_server *s, int grace_ms)
+int http_server_stop(struct http_server *s, int grace_ms)
 {
     if (!s->daemon)
-        return;
+        return 0;
     uint64_t deadline = clock_mono_ns() + (uint64_t)grace_ms * 1000000u;
     while (atomic_load(&s->in_flight) > 0 && clock_mono_ns() < deadline)
         usleep(10 * 1000);
@@ -434,6 +434,7 @@ void http_server_stop(struct http_server *s, int grace_ms)
         log_warn("http_stop", "%d requests still running after %d ms; closing", left, grace_ms);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    return left;
 }
 
 void http_server_free(struct http_server *s)

@@ -441,7 +441,7 @@ static int spawn(pthread_t *tid, void *(*fn)(void *), void *arg, const char *nam
     return 0;
 }
 
-static void join_all(struct runner *r, int grace_ms);
+static bool join_all(struct runner *r, int grace_ms);
 
 /* Starts the threads of a runner that holds its jobs; on failure stops what started. */
 static int start_threads(struct runner *r, const char *db_url)
@@ -527,13 +527,21 @@ static bool join_until(pthread_t t, const struct timespec *deadline, const char 
 }
 
 /* Stops and joins r's threads (grace_ms < 0: without limit), then frees or parks r. */
-static void join_all(struct runner *r, int grace_ms)
+/* Tells every thread of r to stop after its current batch (idempotent, does not wait). */
+static void signal_stop(struct runner *r)
 {
-    atomic_store_explicit(&r->stopping, true, memory_order_release);
+    if (atomic_exchange_explicit(&r->stopping, true, memory_order_acq_rel))
+        return;
     for (int i = 0; i < r->njobs; i++)
         wake_job(r->jobs[i]); /* broadcast under the job's mutex: no missed stop */
     if (r->stop_pipe[1] >= 0 && write(r->stop_pipe[1], "x", 1) < 0)
         log_warn("jobs_stop", "jobs: cannot signal the listener: %s", strerror(errno));
+}
+
+/* Returns true when every thread was joined (false: some were left running, detached). */
+static bool join_all(struct runner *r, int grace_ms)
+{
+    signal_stop(r);
     struct timespec dl;
     clock_gettime(CLOCK_REALTIME, &dl); /* pthread_timedjoin_np's clock */
     dl.tv_sec += grace_ms / 1000;
@@ -548,26 +556,36 @@ static void join_all(struct runner *r, int grace_ms)
         all &= join_until(r->workers[i].tid, deadline, r->workers[i].job->name, grace_ms);
     if (all) {
         runner_free(r);
-        return;
+        return true;
     }
     pthread_mutex_lock(&g_mu);
     r->next_abandoned = abandoned;
     abandoned = r;
     pthread_mutex_unlock(&g_mu);
+    return false;
 }
 
-void jobs_stop(int grace_ms)
+void jobs_request_stop(void)
+{
+    pthread_mutex_lock(&g_mu);
+    if (cur && cur->started)
+        signal_stop(cur);
+    pthread_mutex_unlock(&g_mu);
+}
+
+bool jobs_stop(int grace_ms)
 {
     pthread_mutex_lock(&g_mu);
     struct runner *r = cur;
     cur = NULL;
     pthread_mutex_unlock(&g_mu);
     if (!r)
-        return;
+        return true;
     if (!r->started) {
         runner_free(r);
-        return;
+        return true;
     }
-    join_all(r, grace_ms < 0 ? 0 : grace_ms);
-    log_info("jobs_stopped", "jobs: stopped");
+    bool all = join_all(r, grace_ms < 0 ? 0 : grace_ms);
+    log_info("jobs_stopped", "jobs: stopped%s", all ? "" : " (some threads left running)");
+    return all;
 }

@@ -25,6 +25,8 @@
 #ifndef HAAT_PKG_JOBS_JOBS_H
 #define HAAT_PKG_JOBS_JOBS_H
 
+#include <stdbool.h>
+
 #define JOBS_MAX_THREADS 4
 
 struct jobs_spec {
@@ -51,9 +53,14 @@ int jobs_start(const char *db_url);
  * start..stop are ignored. */
 void jobs_wake(const char *name);
 
+/* Asks every thread to stop after its current batch and wakes them, without waiting (so a
+ * shutdown can drain HTTP and jobs at the same time). Any thread; idempotent. */
+void jobs_request_stop(void);
+
 /* Asks every thread to stop, wakes them and joins them: a batch in progress finishes first.
  * Threads still running after grace_ms are logged and left behind (detached; their state is
- * never freed). Returns at once when nothing was started. */
-void jobs_stop(int grace_ms);
+ * never freed). Returns true when every thread was joined (also when nothing was started),
+ * false when some were left running. */
+bool jobs_stop(int grace_ms);
 
 #endif

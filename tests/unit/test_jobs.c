@@ -157,14 +157,14 @@ static void test_stop_is_quick_and_joins(void **state)
     start_one("stopper", &w, 10000, 4);
     assert_int_equal(wait_at_least(&w.runs, 4, 2000), 4);
     int64_t t0 = now_ms();
-    jobs_stop(5000);
+    assert_true(jobs_stop(5000)); /* every thread joined */
     assert_true(now_ms() - t0 < 100);
     if (stub_db())
         assert_int_equal(atomic_load(&cleanups), 4);
     sleep_ms(30);
     assert_int_equal(atomic_load(&w.runs), 4);
-    jobs_wake("stopper"); /* after stop: ignored */
-    jobs_stop(0);         /* twice: harmless */
+    jobs_wake("stopper");      /* after stop: ignored */
+    assert_true(jobs_stop(0)); /* twice: harmless */
 }
 
 static void test_error_backoff(void **state)
@@ -200,7 +200,7 @@ static void test_grace_leaves_stuck_thread(void **state)
     start_one("stuck", &w, 10000, 1);
     assert_int_equal(wait_at_least(&w.runs, 1, 2000), 1);
     int64_t t0 = now_ms();
-    jobs_stop(50);
+    assert_false(jobs_stop(50)); /* the stuck thread is left running */
     int64_t took = now_ms() - t0;
     assert_in_range(took, 40, 200);
     /* Let the abandoned batch end before the next test resets metrics. */
