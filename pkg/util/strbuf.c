@@ -32,6 +32,19 @@ static void reserve(struct strbuf *sb, size_t extra)
     sb->cap = cap;
 }
 
+void strbuf_reserve(struct strbuf *sb, size_t extra)
+{
+    size_t need = sb->len + extra + 1;
+    if (need <= sb->cap)
+        return;
+    if (sb->cap == 0) {
+        sb->buf = xrealloc(sb->buf, need);
+        sb->cap = need;
+        return;
+    }
+    reserve(sb, extra);
+}
+
 void strbuf_append(struct strbuf *sb, const char *data, size_t n)
 {
     reserve(sb, n);

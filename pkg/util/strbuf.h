@@ -12,6 +12,9 @@ struct strbuf {
 
 void strbuf_init(struct strbuf *sb);
 void strbuf_cleanup(struct strbuf *sb);
+/* Makes room for extra more bytes (plus the NUL) in one allocation of exactly that size when
+ * the buffer is empty, so a known final size never costs a doubling. */
+void strbuf_reserve(struct strbuf *sb, size_t extra);
 void strbuf_append(struct strbuf *sb, const char *data, size_t n);
 void strbuf_puts(struct strbuf *sb, const char *s);
 void strbuf_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
