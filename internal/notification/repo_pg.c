@@ -75,10 +75,10 @@ static const struct db_stmt stmts[] = {
                     "FROM notifications WHERE user_id = $1::uuid AND (created_at, id) < "
                     "(timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::uuid) "
                     "ORDER BY created_at DESC, id DESC LIMIT $2::int"},
-    {"notify_purge",
-     "DELETE FROM notifications WHERE id IN (SELECT id FROM notifications "
-     "WHERE status <> 'queued' AND created_at < now() - make_interval(days => $1::int) "
-     "ORDER BY created_at LIMIT 1000)"},
+    {"notify_purge", "DELETE FROM notifications WHERE id IN (SELECT id FROM notifications "
+                     "WHERE status <> 'queued' AND created_at < now() - interval '" DB_STR(
+                         NOTIFY_RETENTION_DAYS) " days' "
+                                                "ORDER BY created_at LIMIT 1000)"},
     {"notify_prefs_get",
      "SELECT channel, category, enabled FROM notification_preferences WHERE user_id = $1::uuid"},
     {"notify_prefs_put",
@@ -423,8 +423,5 @@ enum db_status notify_repo_prefs_put(const char *user_id, const char *const *cha
 
 long long notify_purge_expired(void)
 {
-    char days[16];
-    snprintf(days, sizeof days, "%d", NOTIFY_RETENTION_DAYS);
-    const char *params[] = {days};
-    return db_exec_batches("notify_purge", 1, params, 1000);
+    return db_exec_batches("notify_purge", 0, NULL, 1000);
 }

@@ -12,6 +12,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* A numeric constant spelled into a statement literal, e.g. "interval '" DB_STR(N) " days'"
+ * (compile-time text: no SQL is built at run time). */
+#define DB_STR_(x) #x
+#define DB_STR(x)  DB_STR_(x)
+
 enum db_target { DB_PRIMARY, DB_READ };
 
 enum db_status {

@@ -12,8 +12,9 @@ static const struct db_stmt stmts[] = {
                     "SELECT pg_notify('" OUTBOX_CHANNEL "', type) FROM e"},
     {"outbox_pending", "SELECT count(*) FROM outbox_events WHERE processed_at IS NULL"},
     {"outbox_purge", "DELETE FROM outbox_events WHERE id IN (SELECT id FROM outbox_events "
-                     "WHERE processed_at < now() - make_interval(days => $1::int) "
-                     "ORDER BY processed_at LIMIT 1000)"},
+                     "WHERE processed_at < now() - interval '" DB_STR(
+                         OUTBOX_RETENTION_DAYS) " days' "
+                                                "ORDER BY processed_at LIMIT 1000)"},
 };
 
 void outbox_init(void)
@@ -61,8 +62,5 @@ enum db_status outbox_pending(long long *n)
 
 long long outbox_purge_processed(void)
 {
-    char days[16];
-    snprintf(days, sizeof days, "%d", OUTBOX_RETENTION_DAYS);
-    const char *params[] = {days};
-    return db_exec_batches("outbox_purge", 1, params, 1000);
+    return db_exec_batches("outbox_purge", 0, NULL, 1000);
 }
