@@ -171,6 +171,8 @@ enum router_result router_match(const struct router *r, const char *method, cons
             return ROUTER_FOUND;
         }
         add_allow(m, e->route->method);
+        if (strcmp(e->route->method, "GET") == 0)
+            add_allow(m, "HEAD"); /* every GET route also answers HEAD */
     }
     return ROUTER_METHOD_NOT_ALLOWED;
 }

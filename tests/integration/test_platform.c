@@ -219,11 +219,11 @@ static void test_method_not_allowed_problem(void **state)
     h_request(&shared, "POST", "/healthz", "{}", NULL, &r);
     h_assert_problem(&r, 405, "method_not_allowed");
     assert_non_null(h_resp_header(&r, "Allow"));
-    assert_string_equal(h_resp_header(&r, "Allow"), "GET");
+    assert_string_equal(h_resp_header(&r, "Allow"), "GET, HEAD");
     h_resp_cleanup(&r);
     h_request(&shared, "DELETE", "/metrics", NULL, NULL, &r);
     h_assert_problem(&r, 405, "method_not_allowed");
-    assert_string_equal(h_resp_header(&r, "Allow"), "GET");
+    assert_string_equal(h_resp_header(&r, "Allow"), "GET, HEAD");
     h_resp_cleanup(&r);
 }
 

@@ -78,7 +78,7 @@ static void test_method_not_allowed(void **state)
     struct resp r;
     request("PUT", "/t/items/1", "{}", NULL, &r);
     expect_problem(&r, 405, "method_not_allowed");
-    assert_string_equal(header(&r, "Allow"), "GET, DELETE");
+    assert_string_equal(header(&r, "Allow"), "GET, HEAD, DELETE");
     resp_free(&r);
     request("GET", "/t/echo", NULL, NULL, &r);
     expect_problem(&r, 405, "method_not_allowed");

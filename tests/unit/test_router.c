@@ -150,16 +150,16 @@ static void test_method_not_allowed(void **state)
 {
     struct router_match m =
         expect(state, "PUT", "/v1/products/p1", ROUTER_METHOD_NOT_ALLOWED, NULL);
-    assert_string_equal(m.allow, "GET, PATCH, DELETE");
+    assert_string_equal(m.allow, "GET, HEAD, PATCH, DELETE");
     m = expect(state, "DELETE", "/v1/products", ROUTER_METHOD_NOT_ALLOWED, NULL);
-    assert_string_equal(m.allow, "GET, POST");
+    assert_string_equal(m.allow, "GET, HEAD, POST");
     m = expect(state, "POST", "/healthz", ROUTER_METHOD_NOT_ALLOWED, NULL);
-    assert_string_equal(m.allow, "GET");
+    assert_string_equal(m.allow, "GET, HEAD");
     m = expect(state, "GET", "/v1/orders/o1/cancel", ROUTER_METHOD_NOT_ALLOWED, NULL);
     assert_string_equal(m.allow, "POST");
     /* The more specific literal path decides; it does not fall back to {id} for POST. */
     m = expect(state, "POST", "/v1/products/search", ROUTER_METHOD_NOT_ALLOWED, NULL);
-    assert_string_equal(m.allow, "GET");
+    assert_string_equal(m.allow, "GET, HEAD");
     /* Methods are case-sensitive (RFC 9110). */
     expect(state, "get", "/healthz", ROUTER_METHOD_NOT_ALLOWED, NULL);
 }
