@@ -376,6 +376,34 @@ static void test_forged_and_expired_tokens(void **state)
     h_resp_cleanup(&r);
 }
 
+/* A hash made with weaker limits than the server's is upgraded at the next good login (out of
+ * the transaction), and the password keeps working. */
+static void test_login_rehashes_weak_hash(void **state)
+{
+    struct uf_ident u;
+    json_t *pair;
+    struct h_resp r = {0};
+    uf_ready_user(&srv, &u, &pair);
+    char weak[crypto_pwhash_STRBYTES];
+    assert_int_equal(crypto_pwhash_str(weak, UF_PASSWORD, strlen(UF_PASSWORD),
+                                       crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN),
+                     0);
+    uf_sql(&srv, "UPDATE users SET password_hash = '%s' WHERE id = '%s'", weak, u.id);
+    uf_login(&srv, u.phone, UF_PASSWORD, &r);
+    h_assert_status(&r, 200);
+    char *stored = uf_scalar(&srv, "SELECT password_hash FROM users WHERE id = '%s'", u.id);
+    assert_non_null(stored);
+    assert_string_not_equal(stored, weak);
+    assert_int_equal(crypto_pwhash_str_needs_rehash(stored, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                                    crypto_pwhash_MEMLIMIT_INTERACTIVE) == -1,
+                     0);
+    free(stored);
+    uf_login(&srv, u.phone, UF_PASSWORD, &r);
+    h_assert_status(&r, 200);
+    json_decref(pair);
+    h_resp_cleanup(&r);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -388,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_login_lockout),
         cmocka_unit_test(test_login_lockout_parallel),
         cmocka_unit_test(test_login_validation),
+        cmocka_unit_test(test_login_rehashes_weak_hash),
         cmocka_unit_test(test_refresh_rotation_and_family),
         cmocka_unit_test(test_idempotency_never_replays_tokens),
         cmocka_unit_test(test_refresh_expired),

@@ -51,6 +51,7 @@ struct login {
     char attempt[USER_ROWID_LEN]; /* this attempt's login_failures row */
     int retry_after;              /* > 0: locked out */
     char refresh[USER_REFRESH_LEN];
+    char new_hash[SEC_PWHASH_LEN]; /* the password rehashed with current limits, or "" */
 };
 
 /* Finds the account for login (an email when it holds '@', else a phone) and writes the
@@ -83,6 +84,7 @@ static void subject_key(const struct user_rec *u, const char *norm, char out[SEC
 static void login_free(struct login *l)
 {
     sodium_memzero(l->refresh, sizeof l->refresh);
+    sodium_memzero(l->new_hash, sizeof l->new_hash);
     user_rec_cleanup(&l->user);
     free(l);
 }
@@ -96,12 +98,8 @@ static enum db_status success_txn(struct db_conn *c, void *arg)
 {
     struct login *l = arg;
     enum db_status st = user_repo_login_clear(c, l->subject);
-    if (st == DB_OK && l->job.needs_rehash) {
-        char hash[SEC_PWHASH_LEN];
-        if (sec_password_hash(l->job.password, hash) == 0) /* on the pool thread */
-            st = user_repo_set_password(c, l->user.id, hash);
-        sodium_memzero(hash, sizeof hash);
-    }
+    if (st == DB_OK && l->new_hash[0])
+        st = user_repo_set_password(c, l->user.id, l->new_hash);
     return st == DB_OK ? user_refresh_issue(c, l->user.id, NULL, l->refresh) : st;
 }
 
@@ -118,6 +116,10 @@ static void succeed(struct http_req *r, struct login *l)
         user_reply_unverified(r);
         return;
     }
+    /* Rehash (still on the pool thread) before the transaction, so Argon2 never runs while
+     * it holds locks, nor again on a retried transaction. */
+    if (l->job.needs_rehash && sec_password_hash(l->job.password, l->new_hash) != 0)
+        l->new_hash[0] = '\0'; /* keep the old hash; the next login tries again */
     enum db_status st = db_txn(DB_PRIMARY, success_txn, l);
     if (st != DB_OK) {
         user_reply_db(r, st);
