@@ -30,7 +30,7 @@ static void request_hash(const struct http_req *r, char hash[IDEM_HASH_LEN])
     idem_hash(http_req_method(r), http_req_path(r), body, len, hash);
 }
 
-static bool begin(struct http_req *r, const char *key)
+static bool begin(struct http_req *r, const char *key, void **ctx)
 {
     if (!idem_key_valid(key)) {
         json_t *errs = json_pack("[{s:s,s:s}]", "field", "Idempotency-Key", "message",
@@ -38,12 +38,14 @@ static bool begin(struct http_req *r, const char *key)
         http_reply_problem_errors(r, 400, "validation_failed", "bad Idempotency-Key", errs);
         return false;
     }
-    char hash[IDEM_HASH_LEN], scope[SCOPE_LEN];
+    char hash[IDEM_HASH_LEN];
+    char *scope = http_req_alloc(r, SCOPE_LEN); /* kept for finish: freed with the request */
     request_hash(r, hash);
     scope_of(r, hash, scope);
     struct idem_stored stored = {0};
     switch (idem_begin(scope, key, hash, &stored)) {
     case IDEM_PROCEED:
+        *ctx = scope;
         return true;
     case IDEM_REPLAY:
         http_set_header(r, "Idempotent-Replayed", "true");
@@ -67,12 +69,11 @@ static bool begin(struct http_req *r, const char *key)
     }
 }
 
-static void finish(struct http_req *r, const char *key, int status, const char *content_type,
-                   const char *body, size_t len)
+/* ctx: the scope begin claimed the key under. */
+static void finish(struct http_req *r, const char *key, void *ctx, int status,
+                   const char *content_type, const char *body, size_t len)
 {
-    char hash[IDEM_HASH_LEN], scope[SCOPE_LEN];
-    request_hash(r, hash);
-    scope_of(r, hash, scope);
+    const char *scope = ctx;
     if (status >= 500)
         idem_release(scope, key);
     else

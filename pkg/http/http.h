@@ -67,12 +67,14 @@ struct http_principal {
 typedef int (*http_auth_fn)(const char *bearer, struct http_principal *who);
 
 /* Idempotency hooks (see API.md): begin runs before the handler of a POST that carries an
- * Idempotency-Key; it returns true to proceed, or replies itself (replay or error) and returns
- * false. finish runs after the reply is built (status, content type and body of the reply). */
+ * Idempotency-Key; it returns true to proceed (and may leave in *ctx what it worked out, e.g.
+ * in http_req_alloc memory, so finish need not work it out again), or replies itself (replay
+ * or error) and returns false. finish runs after the reply is built, with that ctx and the
+ * status, content type and body of the reply. */
 struct http_idem_hooks {
-    bool (*begin)(struct http_req *req, const char *key);
-    void (*finish)(struct http_req *req, const char *key, int status, const char *content_type,
-                   const char *body, size_t len);
+    bool (*begin)(struct http_req *req, const char *key, void **ctx);
+    void (*finish)(struct http_req *req, const char *key, void *ctx, int status,
+                   const char *content_type, const char *body, size_t len);
 };
 
 struct http_server_opts {

@@ -55,6 +55,7 @@ struct http_req {
     bool authenticated;
     char user_id[IDS_UUID_LEN]; /* for the access log */
     const char *idem_key;       /* borrowed from MHD */
+    void *idem_ctx;             /* what the begin hook left for finish */
 
     struct reply_header headers[REQ_MAX_HEADERS];
     size_t nheaders;

@@ -91,7 +91,7 @@ static void set_response(struct http_req *r, int status, const char *ctype, cons
         return;
     }
     if (r->idem_key && r->srv->idem && r->srv->idem->finish)
-        r->srv->idem->finish(r, r->idem_key, status, ctype ? ctype : "", body, len);
+        r->srv->idem->finish(r, r->idem_key, r->idem_ctx, status, ctype ? ctype : "", body, len);
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, mem);
     if (ctype)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);

@@ -213,7 +213,7 @@ static bool idempotency_or_reply(struct http_req *r)
     }
     if (!r->srv->idem)
         return true;
-    if (!r->srv->idem->begin(r, key))
+    if (!r->srv->idem->begin(r, key, &r->idem_ctx))
         return false;
     r->idem_key = key; /* from now on the reply is recorded */
     return true;

@@ -174,7 +174,7 @@ static char idem_begun[300], idem_finished[300];
 static int idem_status;
 
 /* Key "replay-me" answers from the "store"; any other key proceeds. */
-static bool fake_idem_begin(struct http_req *r, const char *key)
+static bool fake_idem_begin(struct http_req *r, const char *key, void **ctx)
 {
     pthread_mutex_lock(&idem_lock);
     snprintf(idem_begun, sizeof idem_begun, "%s", key);
@@ -186,7 +186,7 @@ static bool fake_idem_begin(struct http_req *r, const char *key)
     return false;
 }
 
-static void fake_idem_finish(struct http_req *r, const char *key, int status,
+static void fake_idem_finish(struct http_req *r, const char *key, void *ctx, int status,
                              const char *content_type, const char *body, size_t len)
 {
     pthread_mutex_lock(&idem_lock);
