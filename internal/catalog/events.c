@@ -1,5 +1,7 @@
 /* Domain events of the catalog (payloads: docs/events.md), written with outbox_emit() in the
  * transaction of the change. */
+#include <string.h>
+
 #include "internal/catalog/internal.h"
 #include "pkg/outbox/outbox.h"
 
@@ -27,4 +29,11 @@ enum db_status catalog_emit_sold_out(struct db_conn *c, const PGresult *res, int
     enum db_status st = outbox_emit(c, "product.sold_out", id, p);
     json_decref(p);
     return st;
+}
+
+enum db_status catalog_emit_if_sold_out(struct db_conn *c, const PGresult *res)
+{
+    if (strcmp(PQgetvalue(res, 0, CATALOG_STOCK_SOLD_OUT_NOW), "t") != 0)
+        return DB_OK;
+    return catalog_emit_sold_out(c, res, 0);
 }

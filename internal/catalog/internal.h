@@ -207,6 +207,9 @@ enum db_status catalog_repo_active_count(const char *seller_id, PGresult **out);
 enum db_status catalog_emit_published(struct db_conn *c, const PGresult *res, int row);
 /* product.sold_out from a row with stock columns. */
 enum db_status catalog_emit_sold_out(struct db_conn *c, const PGresult *res, int row);
+/* After a stock change (first row of res, stock columns): product.sold_out when this change
+ * is what sold the product out, else nothing (DB_OK). */
+enum db_status catalog_emit_if_sold_out(struct db_conn *c, const PGresult *res);
 
 /* ---- categories cache (categories.c) -------------------------------------------------- */
 

@@ -62,8 +62,7 @@ enum db_status catalog_stock_take(struct db_conn *c, const char *product_id, int
         return why_not(c, product_id);
     }
     fill_line(res, out);
-    if (strcmp(PQgetvalue(res, 0, CATALOG_STOCK_SOLD_OUT_NOW), "t") == 0)
-        st = catalog_emit_sold_out(c, res, 0);
+    st = catalog_emit_if_sold_out(c, res);
     PQclear(res);
     return st;
 }

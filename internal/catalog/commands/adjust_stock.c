@@ -50,9 +50,7 @@ static enum db_status adjust_txn(struct db_conn *c, void *arg)
         return st;
     if (PQntuples(x->row) == 0)
         return catalog_repo_probe(c, x->id, &x->probe);
-    if (strcmp(PQgetvalue(x->row, 0, CATALOG_STOCK_SOLD_OUT_NOW), "t") == 0)
-        st = catalog_emit_sold_out(c, x->row, 0);
-    return st;
+    return catalog_emit_if_sold_out(c, x->row);
 }
 
 /* The adjustment was refused: say why. */
