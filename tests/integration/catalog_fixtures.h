@@ -52,26 +52,21 @@ static inline void fx_word(char *out, size_t n)
 static inline void fx_sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static inline void fx_sql(const char *fmt, ...)
 {
-    char sql[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
+    int rc = h_db_vexec(cat_db_url, fmt, ap);
     va_end(ap);
-    assert_int_equal(h_db_exec(cat_db_url, sql), 0);
+    assert_int_equal(rc, 0);
 }
 
 /* A scalar query as a number (-1 when NULL / no row). */
 static inline long long fx_count(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static inline long long fx_count(const char *fmt, ...)
 {
-    char sql[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
+    long long n = h_db_vint(cat_db_url, fmt, ap);
     va_end(ap);
-    char *v = h_db_scalar(cat_db_url, sql);
-    long long n = v ? strtoll(v, NULL, 10) : -1;
-    free(v);
     return n;
 }
 

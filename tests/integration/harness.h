@@ -22,6 +22,7 @@
 #define HAAT_TESTS_INTEGRATION_HARNESS_H
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -50,6 +51,11 @@ int h_db_exec(const char *url, const char *sql);
 /* The first column of the first row of sql as a new string (caller frees), or NULL when there
  * is no row, the value is NULL, or the query failed (printed). */
 char *h_db_scalar(const char *url, const char *sql);
+/* The same with printf-formatted SQL (test-made values only), for fixtures' own variadic
+ * helpers; h_db_vint is the scalar as a number, -1 when NULL or no row. */
+int h_db_vexec(const char *url, const char *fmt, va_list ap);
+char *h_db_vscalar(const char *url, const char *fmt, va_list ap);
+long long h_db_vint(const char *url, const char *fmt, va_list ap);
 
 /* ---- the server under test ---------------------------------------------------------------- */
 

@@ -132,3 +132,36 @@ int h_db_drop(const char *name)
         hi_track_db(name, false);
     return rc;
 }
+
+/* A heap string from fmt (never truncated, unlike a fixed buffer). */
+static char *vformat(const char *fmt, va_list ap)
+{
+    char *q = NULL;
+    if (vasprintf(&q, fmt, ap) < 0)
+        abort();
+    return q;
+}
+
+int h_db_vexec(const char *url, const char *fmt, va_list ap)
+{
+    char *q = vformat(fmt, ap);
+    int rc = h_db_exec(url, q);
+    free(q);
+    return rc;
+}
+
+char *h_db_vscalar(const char *url, const char *fmt, va_list ap)
+{
+    char *q = vformat(fmt, ap);
+    char *v = h_db_scalar(url, q);
+    free(q);
+    return v;
+}
+
+long long h_db_vint(const char *url, const char *fmt, va_list ap)
+{
+    char *v = h_db_vscalar(url, fmt, ap);
+    long long n = v ? strtoll(v, NULL, 10) : -1;
+    free(v);
+    return n;
+}

@@ -405,26 +405,35 @@ int h_tcp_send(int fd, const char *buf, size_t len)
     return 0;
 }
 
-char *h_tcp_recv_all(int fd, int timeout_ms)
+/* Waits (until deadline) for data on fd and appends one read of it to b. Returns false when
+ * the deadline passed, the peer closed, or the socket failed. */
+static bool read_some(int fd, long long deadline, struct hi_buf *b)
 {
-    struct hi_buf b = {0};
-    long long deadline = h_now_ms() + timeout_ms;
     for (;;) {
         long long left = deadline - h_now_ms();
         if (left <= 0)
-            break;
+            return false;
         struct pollfd p = {.fd = fd, .events = POLLIN};
         int r = poll(&p, 1, (int)left);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
-            break;
+            return false;
         char chunk[4096];
         ssize_t n = recv(fd, chunk, sizeof chunk, 0);
         if (n <= 0)
-            break;
-        hi_buf_add(&b, chunk, (size_t)n);
+            return false;
+        hi_buf_add(b, chunk, (size_t)n);
+        return true;
     }
+}
+
+char *h_tcp_recv_all(int fd, int timeout_ms)
+{
+    struct hi_buf b = {0};
+    long long deadline = h_now_ms() + timeout_ms;
+    while (read_some(fd, deadline, &b))
+        ;
     return hi_buf_take(&b, NULL);
 }
 
@@ -450,15 +459,8 @@ char *h_tcp_recv_response(int fd, int timeout_ms)
             if (b.len >= head + content_length(b.p, head))
                 break;
         }
-        long long left = deadline - h_now_ms();
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+        if (!read_some(fd, deadline, &b))
             break;
-        char chunk[4096];
-        ssize_t n = recv(fd, chunk, sizeof chunk, 0);
-        if (n <= 0)
-            break;
-        hi_buf_add(&b, chunk, (size_t)n);
     }
     return hi_buf_take(&b, NULL);
 }

@@ -128,14 +128,10 @@ void nf_emit_at(const char *db_url, const char *type, const char *payload, char 
 
 long long nf_db_int(const char *url, const char *fmt, ...)
 {
-    char sql[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
+    long long n = h_db_vint(url, fmt, ap);
     va_end(ap);
-    char *v = h_db_scalar(url, sql);
-    long long n = v ? atoll(v) : -1;
-    free(v);
     return n;
 }
 

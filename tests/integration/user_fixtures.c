@@ -28,22 +28,20 @@ const char *uf_str(const json_t *o, const char *k)
 
 void uf_sql(const struct h_server *s, const char *fmt, ...)
 {
-    char q[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
+    int rc = h_db_vexec(s->db_url, fmt, ap);
     va_end(ap);
-    assert_int_equal(h_db_exec(s->db_url, q), 0);
+    assert_int_equal(rc, 0);
 }
 
 char *uf_scalar(const struct h_server *s, const char *fmt, ...)
 {
-    char q[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
+    char *v = h_db_vscalar(s->db_url, fmt, ap);
     va_end(ap);
-    return h_db_scalar(s->db_url, q);
+    return v;
 }
 
 void uf_age_sends(const struct h_server *s)
