@@ -21,6 +21,8 @@
 #include "pkg/jobs/jobs.h"
 #include "pkg/log/log.h"
 #include "pkg/outbox/outbox.h"
+#include "pkg/page/page.h"
+#include "pkg/util/failpoint.h"
 
 /* How long shutdown waits for a suspension list query in flight (it takes milliseconds). */
 #define SUSPENSIONS_STOP_MS 1000
@@ -75,6 +77,8 @@ static int start_common(const struct cfg *c)
 {
     if (sec_init(c->jwt_secret) != 0 || db_init(c->database_url, c->database_read_url) != 0)
         return -1;
+    failpoint_init();
+    page_set_secret(c->jwt_secret, strlen(c->jwt_secret));
     outbox_init();
     idem_init();
     user_init(c);

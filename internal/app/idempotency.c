@@ -30,26 +30,36 @@ static void request_hash(const struct http_req *r, char hash[IDEM_HASH_LEN])
     idem_hash(http_req_method(r), http_req_path(r), body, len, hash);
 }
 
+/* What begin claimed the key under, for the other hooks (in request memory). */
+struct claim {
+    char scope[SCOPE_LEN];
+    char id[IDEM_CLAIM_LEN];
+};
+
+static void reply_replay(struct http_req *r, const struct idem_stored *s)
+{
+    http_set_header(r, "Idempotent-Replayed", "true");
+    if (s->location)
+        http_set_header(r, "Location", s->location);
+    if (s->etag)
+        http_set_header(r, "ETag", s->etag);
+    http_reply_bytes(r, s->status, s->content_type, s->body, s->len);
+}
+
+/* The key's syntax was checked by the server before this hook runs. */
 static bool begin(struct http_req *r, const char *key, void **ctx)
 {
-    if (!idem_key_valid(key)) {
-        json_t *errs = json_pack("[{s:s,s:s}]", "field", "Idempotency-Key", "message",
-                                 "must be 1 to 255 printable ASCII characters");
-        http_reply_problem_errors(r, 400, "validation_failed", "bad Idempotency-Key", errs);
-        return false;
-    }
     char hash[IDEM_HASH_LEN];
-    char *scope = http_req_alloc(r, SCOPE_LEN); /* kept for finish: freed with the request */
+    struct claim *cl = http_req_alloc(r, sizeof *cl); /* freed with the request */
     request_hash(r, hash);
-    scope_of(r, hash, scope);
+    scope_of(r, hash, cl->scope);
     struct idem_stored stored = {0};
-    switch (idem_begin(scope, key, hash, &stored)) {
+    switch (idem_begin(cl->scope, key, hash, cl->id, &stored)) {
     case IDEM_PROCEED:
-        *ctx = scope;
+        *ctx = cl;
         return true;
     case IDEM_REPLAY:
-        http_set_header(r, "Idempotent-Replayed", "true");
-        http_reply_bytes(r, stored.status, stored.content_type, stored.body, stored.len);
+        reply_replay(r, &stored);
         idem_stored_cleanup(&stored);
         return false;
     case IDEM_MISMATCH:
@@ -63,24 +73,39 @@ static bool begin(struct http_req *r, const char *key, void **ctx)
         return false;
     case IDEM_UNAVAILABLE:
     default:
-        http_set_header(r, "Retry-After", "1");
-        http_reply_problem(r, 503, "service_unavailable", "the database is unavailable");
+        http_reply_db(r, DB_UNAVAILABLE);
         return false;
     }
 }
 
-/* ctx: the scope begin claimed the key under. */
-static void finish(struct http_req *r, const char *key, void *ctx, int status,
-                   const char *content_type, const char *body, size_t len)
+static struct idem_response response_of(const struct http_reply_view *v)
 {
-    const char *scope = ctx;
-    if (status >= 500)
-        idem_release(scope, key);
-    else
-        idem_complete(scope, key, status, content_type, body, len);
+    return (struct idem_response){v->status, v->content_type, v->body,
+                                  v->len,    v->location,     v->etag};
 }
 
-static const struct http_idem_hooks hooks = {begin, finish};
+static enum db_status complete_txn(struct http_req *r, struct db_conn *c, const char *key,
+                                   void *ctx, const struct http_reply_view *v)
+{
+    const struct claim *cl = ctx;
+    struct idem_response resp = response_of(v);
+    return idem_complete_txn(c, cl->scope, key, cl->id, &resp);
+}
+
+/* A reply no command transaction recorded: a 4xx committed nothing and is kept for replay; a
+ * 5xx releases the key so the client may retry. */
+static void finish(struct http_req *r, const char *key, void *ctx, const struct http_reply_view *v)
+{
+    const struct claim *cl = ctx;
+    if (v->status >= 500) {
+        idem_release(cl->scope, key, cl->id);
+        return;
+    }
+    struct idem_response resp = response_of(v);
+    idem_complete(cl->scope, key, cl->id, &resp);
+}
+
+static const struct http_idem_hooks hooks = {begin, complete_txn, finish};
 
 const struct http_idem_hooks *app_idem_hooks(void)
 {

@@ -17,6 +17,18 @@
 #define DB_STR_(x) #x
 #define DB_STR(x)  DB_STR_(x)
 
+/* The parameter count and array of a statement call, taken from the array itself so the two
+ * never disagree: db_exec(c, "stmt", DB_PARAMS(p), &res) with const char *p[] = {...}.
+ * A pointer instead of an array does not compile. */
+#define DB_MUST_BE_ARRAY_(a)                                                               \
+    (0 * sizeof(struct {                                                                   \
+         int ok_;                                                                          \
+         _Static_assert(!__builtin_types_compatible_p(__typeof__(a), __typeof__(&(a)[0])), \
+                        "DB_PARAMS needs an array");                                       \
+     }))
+#define DB_NPARAMS(a) ((int)(sizeof(a) / sizeof((a)[0]) + DB_MUST_BE_ARRAY_(a)))
+#define DB_PARAMS(a)  DB_NPARAMS(a), (a)
+
 enum db_target { DB_PRIMARY, DB_READ };
 
 enum db_status {
@@ -84,6 +96,20 @@ enum db_status db_txn(enum db_target t, db_txn_fn fn, void *arg);
  * conflicting concurrent transaction fails with 40001 and the whole transaction reruns. */
 enum db_isolation { DB_READ_COMMITTED, DB_REPEATABLE_READ, DB_SERIALIZABLE };
 enum db_status db_txn_iso(enum db_target t, enum db_isolation iso, db_txn_fn fn, void *arg);
+
+/* Typed reads of a text-format result cell (row, col must exist). */
+bool db_col_is_null(const PGresult *res, int row, int col);
+/* "t" is true; NULL and anything else false. */
+bool db_col_bool(const PGresult *res, int row, int col);
+/* A decimal integer column; 0 when NULL. */
+long long db_col_ll(const PGresult *res, int row, int col);
+/* Borrowed text (lives as long as res); NULL for SQL NULL. */
+const char *db_col_str(const PGresult *res, int row, int col);
+/* A new heap copy of the text (caller frees); NULL for SQL NULL. */
+char *db_col_strdup(const PGresult *res, int row, int col);
+/* Copies the text into buf (truncating to size - 1; "" for NULL). Returns false when it did
+ * not fit. */
+bool db_col_copy(const PGresult *res, int row, int col, char *buf, size_t size);
 
 /* After a failed statement on this thread: the SQLSTATE ("23505") and the constraint name
  * ("" when none). */

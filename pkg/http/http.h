@@ -13,7 +13,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pkg/db/db.h"
 #include "pkg/ids/ids.h"
+#include "pkg/json/jsonh.h"
 
 #define HTTP_MAX_BODY   (1024 * 1024)
 #define HTTP_MAX_PARAMS 4
@@ -66,15 +68,30 @@ struct http_principal {
  * kind is not NONE, and for NONE routes that carry a token (so handlers may personalise). */
 typedef int (*http_auth_fn)(const char *bearer, struct http_principal *who);
 
-/* Idempotency hooks (see API.md): begin runs before the handler of a POST that carries an
- * Idempotency-Key; it returns true to proceed (and may leave in *ctx what it worked out, e.g.
- * in http_req_alloc memory, so finish need not work it out again), or replies itself (replay
- * or error) and returns false. finish runs after the reply is built, with that ctx and the
- * status, content type and body of the reply. */
+/* A reply as the idempotency store sees it (borrowed views into the request). */
+struct http_reply_view {
+    int status;
+    const char *content_type; /* "" when none */
+    const char *body;
+    size_t len;
+    const char *location; /* the Location header, NULL when none */
+    const char *etag;     /* the ETag header, NULL when none */
+};
+
+/* Idempotency hooks. begin runs before the handler of a POST that carries an Idempotency-Key;
+ * it returns true to proceed (and may leave in *ctx what it worked out, e.g. in http_req_alloc
+ * memory, for the other hooks), or replies itself (replay or error) and returns false.
+ * complete_txn runs inside a command's transaction (http_txn), just before COMMIT, with the
+ * reply the command built: it stores that reply as the key's response on c, so the key is
+ * completed by the very commit that makes the effect; anything but DB_OK rolls the
+ * transaction back. finish runs for every other reply of such a request (one no transaction
+ * recorded: a 4xx before any effect, or a 5xx), after it is built. */
 struct http_idem_hooks {
     bool (*begin)(struct http_req *req, const char *key, void **ctx);
-    void (*finish)(struct http_req *req, const char *key, void *ctx, int status,
-                   const char *content_type, const char *body, size_t len);
+    enum db_status (*complete_txn)(struct http_req *req, struct db_conn *c, const char *key,
+                                   void *ctx, const struct http_reply_view *reply);
+    void (*finish)(struct http_req *req, const char *key, void *ctx,
+                   const struct http_reply_view *reply);
 };
 
 struct http_server_opts {
@@ -134,6 +151,42 @@ bool http_replied(const struct http_req *r);
  * After http_req_defer() the handler returns without replying; another thread replies later
  * with http_reply_*(), which resumes the connection. */
 void http_req_defer(struct http_req *r);
+
+/* --- the request kit: what every handler does the same way (kit.c) --- */
+
+/* The database connection a handler hands to its repository: the read connection for a query
+ * route, the primary for a command route. This is the one place that chooses; repository
+ * functions use the connection they are given. NULL when the database is unreachable. */
+struct db_conn *http_req_db(struct http_req *r);
+/* http_req_db, or replies 503 (http_reply_db) and returns NULL. */
+struct db_conn *http_req_db_or_reply(struct http_req *r);
+
+/* A database outcome other than DB_OK as a reply: DB_UNAVAILABLE and DB_RETRY (retries
+ * exhausted) -> 503 service_unavailable with Retry-After; anything else -> 500 internal. */
+void http_reply_db(struct http_req *r, enum db_status st);
+
+/* status (400 or 422) validation_failed with one errors[] entry {field, message}. */
+void http_reply_field(struct http_req *r, int status, const char *field, const char *message);
+/* 422 validation_failed with e's errors (e stays the caller's). */
+void http_reply_invalid(struct http_req *r, const struct jsonh_errors *e);
+/* True when e holds no error; otherwise replies as http_reply_invalid. Cleans e up. */
+bool http_errors_or_reply(struct http_req *r, struct jsonh_errors *e);
+/* Parses the JSON body against spec into out (jsonh_parse); replies 422 and returns false
+ * when a field is invalid. */
+bool http_parse_or_reply(struct http_req *r, const struct jsonh_field *spec, void *out);
+/* The path parameter name when it is a UUID; otherwise replies 404 not_found ("no such
+ * <what>", as for an unknown id) and returns NULL. */
+const char *http_uuid_param_or_reply(struct http_req *r, const char *name, const char *what);
+
+/* Runs a command: fn in one transaction on the primary (db_txn, reruns on serialization
+ * failures included). fn performs the effect and builds the reply with http_reply_*() as
+ * usual; inside http_txn that reply is held, and sent only once the transaction commits. When
+ * the request carries an Idempotency-Key, the held reply is stored as the key's response in
+ * the same transaction, so a key is completed together with its effect or not at all. A
+ * rerun or a rollback drops the held reply and the headers fn set. Returns DB_OK when
+ * committed (the reply is then sent), else fn's or COMMIT's status with nothing replied: the
+ * handler answers (its own 4xx, or http_reply_db). Not nestable; not for query routes. */
+enum db_status http_txn(struct http_req *r, db_txn_fn fn, void *arg);
 
 /* Builds a problem body (new reference); used by the server and by the idempotency store. */
 json_t *http_problem_new(int status, const char *code, const char *detail, const char *rid);

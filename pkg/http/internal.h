@@ -34,6 +34,16 @@ struct http_server {
     int port;
 };
 
+/* A reply built inside http_txn, not yet sent. body is owned when mem is MHD_RESPMEM_MUST_FREE. */
+struct held_reply {
+    bool set;
+    int status;
+    const char *content_type; /* static, or NULL */
+    const char *body;
+    size_t len;
+    enum MHD_ResponseMemoryMode mem;
+};
+
 enum req_state { REQ_NEW, REQ_READING, REQ_DEFERRED, REQ_DONE };
 
 struct http_req {
@@ -55,7 +65,13 @@ struct http_req {
     bool authenticated;
     char user_id[IDS_UUID_LEN]; /* for the access log */
     const char *idem_key;       /* borrowed from MHD */
-    void *idem_ctx;             /* what the begin hook left for finish */
+    void *idem_ctx;             /* what the begin hook left for the other hooks */
+    bool idem_recorded;         /* the key's response was stored by the command's commit */
+
+    /* Inside http_txn replies are held here until COMMIT (see held_reply). */
+    bool holding;
+    struct held_reply held;
+    size_t held_mark; /* nheaders when http_txn began: later headers go with the held reply */
 
     struct reply_header headers[REQ_MAX_HEADERS];
     size_t nheaders;
@@ -70,7 +86,12 @@ struct http_req {
     struct arena_block *arena;
 };
 
-void reply_queue_pending(struct http_req *r);
+/* reply.c: sends the held reply (after COMMIT), or drops it and the headers set since
+ * held_mark (rollback, rerun). */
+void reply_release_held(struct http_req *r);
+void reply_drop_held(struct http_req *r);
+/* The value of a reply header set with http_set_header, or NULL. */
+const char *reply_header(const struct http_req *r, const char *name);
 void request_free(struct http_req *r);
 
 #endif

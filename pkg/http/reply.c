@@ -79,19 +79,36 @@ bool http_replied(const struct http_req *r)
     return r->response != NULL;
 }
 
-/* Stores the response; from a deferred request's other thread this also resumes the
- * connection. body is taken over (free()d by MHD) when mem is MHD_RESPMEM_MUST_FREE. */
-static void set_response(struct http_req *r, int status, const char *ctype, const char *body,
-                         size_t len, enum MHD_ResponseMemoryMode mem)
+const char *reply_header(const struct http_req *r, const char *name)
 {
-    if (r->response) {
-        log_error("http_double_reply", "second reply to %s %s ignored", r->method, r->path);
-        if (mem == MHD_RESPMEM_MUST_FREE)
-            free((void *)(uintptr_t)body);
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (strcasecmp(r->headers[i].name, name) == 0)
+            return r->headers[i].value;
+    return NULL;
+}
+
+static void free_body(const char *body, enum MHD_ResponseMemoryMode mem)
+{
+    if (mem == MHD_RESPMEM_MUST_FREE)
+        free((void *)(uintptr_t)body);
+}
+
+static void idem_finish(struct http_req *r, int status, const char *ctype, const char *body,
+                        size_t len)
+{
+    if (!r->idem_key || r->idem_recorded || !r->srv->idem || !r->srv->idem->finish)
         return;
-    }
-    if (r->idem_key && r->srv->idem && r->srv->idem->finish)
-        r->srv->idem->finish(r, r->idem_key, r->idem_ctx, status, ctype ? ctype : "", body, len);
+    struct http_reply_view v = {status, ctype ? ctype : "",          body,
+                                len,    reply_header(r, "Location"), reply_header(r, "ETag")};
+    r->srv->idem->finish(r, r->idem_key, r->idem_ctx, &v);
+}
+
+/* Builds and stores the response; from a deferred request's other thread this also resumes
+ * the connection. body is taken over (free()d by MHD) when mem is MHD_RESPMEM_MUST_FREE. */
+static void send_response(struct http_req *r, int status, const char *ctype, const char *body,
+                          size_t len, enum MHD_ResponseMemoryMode mem)
+{
+    idem_finish(r, status, ctype, body, len);
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, mem);
     if (ctype)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
@@ -106,6 +123,43 @@ static void set_response(struct http_req *r, int status, const char *ctype, cons
     pthread_mutex_unlock(&r->lock);
     if (resume)
         MHD_resume_connection(r->conn);
+}
+
+/* Every reply comes through here: inside http_txn it is held until COMMIT, else sent. */
+static void set_response(struct http_req *r, int status, const char *ctype, const char *body,
+                         size_t len, enum MHD_ResponseMemoryMode mem)
+{
+    if (r->response || r->held.set) {
+        log_error("http_double_reply", "second reply to %s %s ignored", r->method, r->path);
+        free_body(body, mem);
+        return;
+    }
+    if (r->holding) {
+        r->held = (struct held_reply){true, status, ctype, body, len, mem};
+        return;
+    }
+    send_response(r, status, ctype, body, len, mem);
+}
+
+void reply_drop_held(struct http_req *r)
+{
+    if (r->held.set)
+        free_body(r->held.body, r->held.mem);
+    memset(&r->held, 0, sizeof r->held);
+    for (size_t i = r->held_mark; i < r->nheaders; i++) {
+        free(r->headers[i].name);
+        free(r->headers[i].value);
+    }
+    if (r->nheaders > r->held_mark)
+        r->nheaders = r->held_mark;
+}
+
+void reply_release_held(struct http_req *r)
+{
+    struct held_reply h = r->held;
+    memset(&r->held, 0, sizeof r->held);
+    if (h.set)
+        send_response(r, h.status, h.content_type, h.body, h.len, h.mem);
 }
 
 void http_reply_json(struct http_req *r, int status, json_t *body)

@@ -1,4 +1,5 @@
 /* Request accessors and per-request memory. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,8 @@ void request_free(struct http_req *r)
     }
     if (r->response)
         MHD_destroy_response(r->response);
+    if (r->held.set && r->held.mem == MHD_RESPMEM_MUST_FREE)
+        free((void *)(uintptr_t)r->held.body);
     json_decref(r->json);
     strbuf_cleanup(&r->body);
     pthread_mutex_destroy(&r->lock);

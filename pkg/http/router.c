@@ -70,10 +70,21 @@ static void die(const char *what, const struct http_route *route)
     abort();
 }
 
+/* CQRS by construction: queries read (GET; HEAD is answered by GET routes), commands write. */
+static bool fits_set(const struct http_route *route, enum http_route_set set)
+{
+    bool reads = strcmp(route->method, "GET") == 0 || strcmp(route->method, "HEAD") == 0;
+    return set == HTTP_QUERIES ? reads : !reads;
+}
+
 void router_add(struct router *r, enum http_route_set set, const struct http_route *routes,
                 size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        if (!fits_set(&routes[i], set))
+            die(set == HTTP_QUERIES ? "a writing method in the query set"
+                                    : "a reading method in the command set",
+                &routes[i]);
         if (r->n == r->cap) {
             r->cap = r->cap ? r->cap * 2 : 32;
             r->entries = xrealloc(r->entries, r->cap * sizeof *r->entries);

@@ -10,6 +10,7 @@
 
 #include "pkg/clock/clock.h"
 #include "pkg/http/internal.h"
+#include "pkg/idem/idem.h"
 #include "pkg/json/jsonh.h"
 #include "pkg/log/log.h"
 #include "pkg/metrics/metrics.h"
@@ -204,11 +205,8 @@ static bool idempotency_or_reply(struct http_req *r)
                            "this request needs an Idempotency-Key header");
         return false;
     }
-    size_t n = strlen(key);
-    if (n < 1 || n > 255) {
-        json_t *errs = json_pack("[{s:s,s:s}]", "field", "Idempotency-Key", "message",
-                                 "must be 1 to 255 characters");
-        http_reply_problem_errors(r, 400, "validation_failed", "bad Idempotency-Key", errs);
+    if (!idem_key_valid(key)) {
+        http_reply_field(r, 400, "Idempotency-Key", "must be 1 to 255 printable ASCII characters");
         return false;
     }
     if (!r->srv->idem)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pkg/db/db.h"
+#include "pkg/ids/ids.h"
 #include "pkg/log/log.h"
 #include "pkg/util/xalloc.h"
 
@@ -21,25 +22,39 @@ _Static_assert(IDEM_STALE_CLAIM_S == 300, "STALE_SQL must follow IDEM_STALE_CLAI
 /* The claim answers a row only when it inserted the key or took over an expired key or a
  * stale unfinished claim; a live key conflicts and answers nothing. */
 static const struct db_stmt stmts[] = {
-    {"idem_claim",
-     "INSERT INTO idempotency_keys AS k (scope, key, request_hash) VALUES ($1, $2, $3) "
-     "ON CONFLICT (scope, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, "
-     "status_code = NULL, content_type = NULL, response_body = NULL, created_at = now(), "
-     "completed_at = NULL "
-     "WHERE k.created_at < now() - " TTL_SQL " "
-     "OR (k.completed_at IS NULL AND k.created_at < now() - " STALE_SQL ") "
-     "RETURNING 1"},
+    {"idem_claim", "INSERT INTO idempotency_keys AS k (scope, key, request_hash, claim_id) "
+                   "VALUES ($1, $2, $3, $4::uuid) "
+                   "ON CONFLICT (scope, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, "
+                   "claim_id = EXCLUDED.claim_id, status_code = NULL, content_type = NULL, "
+                   "response_body = NULL, location = NULL, etag = NULL, created_at = now(), "
+                   "completed_at = NULL "
+                   "WHERE k.created_at < now() - " TTL_SQL " "
+                   "OR (k.completed_at IS NULL AND k.created_at < now() - " STALE_SQL ") "
+                   "RETURNING 1"},
     {"idem_get",
-     "SELECT request_hash, completed_at IS NOT NULL, status_code, content_type, response_body "
-     "FROM idempotency_keys WHERE scope = $1 AND key = $2"},
+     "SELECT request_hash, completed_at IS NOT NULL, status_code, content_type, response_body, "
+     "location, etag FROM idempotency_keys WHERE scope = $1 AND key = $2"},
     {"idem_complete",
-     "UPDATE idempotency_keys SET status_code = $3, content_type = $4, response_body = $5, "
-     "completed_at = now() WHERE scope = $1 AND key = $2 AND completed_at IS NULL"},
+     "UPDATE idempotency_keys SET status_code = $4, content_type = $5, response_body = $6, "
+     "location = $7, etag = $8, completed_at = now() "
+     "WHERE scope = $1 AND key = $2 AND claim_id = $3::uuid AND completed_at IS NULL"},
     {"idem_release",
-     "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND completed_at IS NULL"},
+     "DELETE FROM idempotency_keys "
+     "WHERE scope = $1 AND key = $2 AND claim_id = $3::uuid AND completed_at IS NULL"},
     {"idem_purge",
      "DELETE FROM idempotency_keys WHERE (scope, key) IN (SELECT scope, key "
      "FROM idempotency_keys WHERE created_at < now() - " TTL_SQL " LIMIT " PURGE_BATCH ")"},
+};
+
+/* Columns of idem_get. */
+enum {
+    GET_HASH,
+    GET_DONE,
+    GET_STATUS,
+    GET_CONTENT_TYPE,
+    GET_BODY,
+    GET_LOCATION,
+    GET_ETAG,
 };
 
 void idem_init(void)
@@ -77,6 +92,8 @@ void idem_stored_cleanup(struct idem_stored *s)
         return;
     free(s->content_type);
     free(s->body);
+    free(s->location);
+    free(s->etag);
     memset(s, 0, sizeof *s);
 }
 
@@ -85,12 +102,15 @@ static void fill_stored(const PGresult *res, struct idem_stored *s)
 {
     size_t n = 0;
     unsigned char *raw = NULL;
-    s->status = atoi(PQgetvalue(res, 0, 2));
-    s->content_type = PQgetisnull(res, 0, 3) ? NULL : xstrdup(PQgetvalue(res, 0, 3));
-    if (!PQgetisnull(res, 0, 4))
-        raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 4), &n);
-    if (!raw && !PQgetisnull(res, 0, 4))
-        abort(); /* libpq's only failure is out of memory: the xalloc policy */
+    s->status = (int)db_col_ll(res, 0, GET_STATUS);
+    s->content_type = db_col_strdup(res, 0, GET_CONTENT_TYPE);
+    s->location = db_col_strdup(res, 0, GET_LOCATION);
+    s->etag = db_col_strdup(res, 0, GET_ETAG);
+    if (!db_col_is_null(res, 0, GET_BODY)) {
+        raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, GET_BODY), &n);
+        if (!raw)
+            abort(); /* libpq's only failure is out of memory: the xalloc policy */
+    }
     s->body = xmalloc(n);
     if (n)
         memcpy(s->body, raw, n);
@@ -108,9 +128,9 @@ static int judge_existing(struct db_conn *c, const char *const params[2], const 
         goto out;
     if (PQntuples(res) == 0)
         outcome = -1;
-    else if (strcmp(PQgetvalue(res, 0, 0), hash) != 0)
+    else if (strcmp(db_col_str(res, 0, GET_HASH), hash) != 0)
         outcome = IDEM_MISMATCH;
-    else if (PQgetvalue(res, 0, 1)[0] != 't')
+    else if (!db_col_bool(res, 0, GET_DONE))
         outcome = IDEM_IN_PROGRESS;
     else
         outcome = IDEM_REPLAY;
@@ -122,9 +142,10 @@ out:
 }
 
 enum idem_outcome idem_begin(const char *scope, const char *key, const char *request_hash,
-                             struct idem_stored *replay)
+                             char claim[IDEM_CLAIM_LEN], struct idem_stored *replay)
 {
-    const char *params[3] = {scope, key, request_hash};
+    ids_uuid7(claim);
+    const char *params[] = {scope, key, request_hash, claim};
     if (replay)
         memset(replay, 0, sizeof *replay);
     struct db_conn *c = db_conn(DB_PRIMARY);
@@ -136,7 +157,7 @@ enum idem_outcome idem_begin(const char *scope, const char *key, const char *req
     }
     for (int attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
         PGresult *res = NULL;
-        if (db_exec(c, "idem_claim", 3, params, &res) != DB_OK)
+        if (db_exec(c, "idem_claim", DB_PARAMS(params), &res) != DB_OK)
             return IDEM_UNAVAILABLE;
         int claimed = PQntuples(res);
         PQclear(res);
@@ -149,32 +170,53 @@ enum idem_outcome idem_begin(const char *scope, const char *key, const char *req
     return IDEM_IN_PROGRESS; /* claimed and released over and over by others: busy */
 }
 
-void idem_complete(const char *scope, const char *key, int status, const char *content_type,
-                   const void *body, size_t len)
+/* Runs idem_complete on c; DB_NOT_FOUND when the claim was not ours to complete. */
+static enum db_status complete_on(struct db_conn *c, const char *scope, const char *key,
+                                  const char *claim, const struct idem_response *r)
 {
     char code[16];
-    if (len > INT_MAX) {
-        log_error("idem_complete", "response of %zu bytes not stored", len);
-        return;
+    if (r->len > INT_MAX) {
+        log_error("idem_complete", "response of %zu bytes not stored", r->len);
+        return DB_ERROR;
     }
-    snprintf(code, sizeof code, "%d", status);
-    const char *values[5] = {scope, key, code, content_type, len ? (const char *)body : ""};
-    const int lengths[5] = {0, 0, 0, 0, (int)len};
-    const int formats[5] = {0, 0, 0, 0, 1};
-    struct db_conn *c = db_conn(DB_PRIMARY);
+    snprintf(code, sizeof code, "%d", r->status);
+    const char *values[] = {
+        scope,       key,    claim, code, r->content_type, r->len ? (const char *)r->body : "",
+        r->location, r->etag};
+    const int lengths[] = {0, 0, 0, 0, 0, (int)r->len, 0, 0};
+    const int formats[] = {0, 0, 0, 0, 0, 1, 0, 0};
     PGresult *res = NULL;
-    enum db_status st = db_exec_params(c, "idem_complete", 5, values, lengths, formats, &res);
-    if (st != DB_OK)
-        log_warn("idem_complete_failed", "key not completed (%s)", db_last_sqlstate());
-    else if (strcmp(PQcmdTuples(res), "1") != 0)
-        log_warn("idem_complete_lost", "the claim was no longer ours");
+    enum db_status st =
+        db_exec_params(c, "idem_complete", DB_NPARAMS(values), values, lengths, formats, &res);
+    if (st == DB_OK && strcmp(PQcmdTuples(res), "1") != 0)
+        st = DB_NOT_FOUND;
     PQclear(res);
+    return st;
 }
 
-void idem_release(const char *scope, const char *key)
+enum db_status idem_complete_txn(struct db_conn *c, const char *scope, const char *key,
+                                 const char *claim, const struct idem_response *resp)
 {
-    const char *params[2] = {scope, key};
-    if (db_query(DB_PRIMARY, "idem_release", 2, params, NULL) != DB_OK)
+    enum db_status st = complete_on(c, scope, key, claim, resp);
+    if (st == DB_NOT_FOUND)
+        log_error("idem_claim_lost", "the key was taken over: the command is rolled back");
+    return st;
+}
+
+void idem_complete(const char *scope, const char *key, const char *claim,
+                   const struct idem_response *resp)
+{
+    enum db_status st = complete_on(db_conn(DB_PRIMARY), scope, key, claim, resp);
+    if (st == DB_NOT_FOUND)
+        log_warn("idem_complete_lost", "the claim was no longer ours");
+    else if (st != DB_OK)
+        log_warn("idem_complete_failed", "key not completed (%s)", db_last_sqlstate());
+}
+
+void idem_release(const char *scope, const char *key, const char *claim)
+{
+    const char *params[] = {scope, key, claim};
+    if (db_query(DB_PRIMARY, "idem_release", DB_PARAMS(params), NULL) != DB_OK)
         log_warn("idem_release_failed", "claim kept until stale (%s)", db_last_sqlstate());
 }
 

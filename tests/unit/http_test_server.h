@@ -186,16 +186,17 @@ static bool fake_idem_begin(struct http_req *r, const char *key, void **ctx)
     return false;
 }
 
-static void fake_idem_finish(struct http_req *r, const char *key, void *ctx, int status,
-                             const char *content_type, const char *body, size_t len)
+static void fake_idem_finish(struct http_req *r, const char *key, void *ctx,
+                             const struct http_reply_view *reply)
 {
     pthread_mutex_lock(&idem_lock);
     snprintf(idem_finished, sizeof idem_finished, "%s", key);
-    idem_status = status;
+    idem_status = reply->status;
     pthread_mutex_unlock(&idem_lock);
 }
 
-static const struct http_idem_hooks fake_idem = {fake_idem_begin, fake_idem_finish};
+/* No database here: commands with a key are finished after their reply. */
+static const struct http_idem_hooks fake_idem = {fake_idem_begin, NULL, fake_idem_finish};
 
 /* ---- the server --------------------------------------------------------------------------- */
 

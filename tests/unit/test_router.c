@@ -249,8 +249,8 @@ static void test_same_pattern_other_set(void **state)
     router_free(r);
 }
 
-/* Runs router_add(table) in a child; true when the child was killed by SIGABRT. */
-static bool add_aborts(const struct http_route *table, size_t n)
+/* Runs router_add(set, table) in a child; true when the child was killed by SIGABRT. */
+static bool add_to_aborts(enum http_route_set set, const struct http_route *table, size_t n)
 {
     fflush(NULL);
     pid_t pid = fork();
@@ -260,13 +260,18 @@ static bool add_aborts(const struct http_route *table, size_t n)
         if (devnull >= 0)
             dup2(devnull, 2); /* the router's message is expected */
         struct router *r = router_new();
-        router_add(r, HTTP_QUERIES, table, n);
+        router_add(r, set, table, n);
         router_free(r);
         _exit(0);
     }
     int ws = 0;
     assert_int_equal(waitpid(pid, &ws, 0), pid);
     return WIFSIGNALED(ws) && WTERMSIG(ws) == SIGABRT;
+}
+
+static bool add_aborts(const struct http_route *table, size_t n)
+{
+    return add_to_aborts(HTTP_QUERIES, table, n);
 }
 
 static void test_bad_tables_abort(void **state)
@@ -277,7 +282,7 @@ static void test_bad_tables_abort(void **state)
     };
     static const struct http_route ok[] = {
         {"GET", "/d/{id}", nop, HTTP_AUTH_NONE, 0},
-        {"POST", "/d/{id}", nop, HTTP_AUTH_USER, 0},
+        {"HEAD", "/d/{id}/x", nop, HTTP_AUTH_USER, 0},
     };
     static const struct http_route relative[] = {{"GET", "d", nop, HTTP_AUTH_NONE, 0}};
     static const struct http_route slash[] = {{"GET", "/d/", nop, HTTP_AUTH_NONE, 0}};
@@ -288,6 +293,27 @@ static void test_bad_tables_abort(void **state)
     assert_true(add_aborts(relative, 1));
     assert_true(add_aborts(slash, 1));
     assert_true(add_aborts(deep, 1));
+}
+
+/* CQRS: the command set takes no read, the query set no write. */
+static void test_sets_refuse_the_wrong_methods(void **state)
+{
+    static const struct http_route get[] = {{"GET", "/c", nop, HTTP_AUTH_NONE, 0}};
+    static const struct http_route head[] = {{"HEAD", "/c", nop, HTTP_AUTH_NONE, 0}};
+    static const struct http_route writes[][1] = {
+        {{"POST", "/q", nop, HTTP_AUTH_NONE, 0}},
+        {{"PUT", "/q", nop, HTTP_AUTH_NONE, 0}},
+        {{"PATCH", "/q", nop, HTTP_AUTH_NONE, 0}},
+        {{"DELETE", "/q", nop, HTTP_AUTH_NONE, 0}},
+    };
+    assert_true(add_to_aborts(HTTP_COMMANDS, get, 1));
+    assert_true(add_to_aborts(HTTP_COMMANDS, head, 1));
+    assert_false(add_to_aborts(HTTP_QUERIES, get, 1));
+    assert_false(add_to_aborts(HTTP_QUERIES, head, 1));
+    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+        assert_true(add_to_aborts(HTTP_QUERIES, writes[i], 1));
+        assert_false(add_to_aborts(HTTP_COMMANDS, writes[i], 1));
+    }
 }
 
 int main(void)
@@ -304,6 +330,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_foreach, setup, teardown),
         cmocka_unit_test(test_same_pattern_other_set),
         cmocka_unit_test(test_bad_tables_abort),
+        cmocka_unit_test(test_sets_refuse_the_wrong_methods),
     };
     return cmocka_run_group_tests_name("router", tests, NULL, NULL);
 }
