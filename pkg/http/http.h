@@ -165,6 +165,11 @@ struct db_conn *http_req_db_or_reply(struct http_req *r);
  * exhausted) -> 503 service_unavailable with Retry-After; anything else -> 500 internal. */
 void http_reply_db(struct http_req *r, enum db_status st);
 
+/* 401 unauthorized with WWW-Authenticate: Bearer. */
+void http_reply_unauthorized(struct http_req *r, const char *detail);
+/* 429 rate_limited with Retry-After: seconds (at least 1). */
+void http_reply_rate_limited(struct http_req *r, int seconds, const char *detail);
+
 /* status (400 or 422) validation_failed with one errors[] entry {field, message}. */
 void http_reply_field(struct http_req *r, int status, const char *field, const char *message);
 /* 422 validation_failed with e's errors (e stays the caller's). */

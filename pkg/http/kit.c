@@ -34,6 +34,20 @@ void http_reply_db(struct http_req *r, enum db_status st)
     http_reply_problem(r, 500, "internal", "the server could not answer this request");
 }
 
+void http_reply_unauthorized(struct http_req *r, const char *detail)
+{
+    http_set_header(r, "WWW-Authenticate", "Bearer");
+    http_reply_problem(r, 401, "unauthorized", detail);
+}
+
+void http_reply_rate_limited(struct http_req *r, int seconds, const char *detail)
+{
+    char v[16];
+    snprintf(v, sizeof v, "%d", seconds > 0 ? seconds : 1);
+    http_set_header(r, "Retry-After", v);
+    http_reply_problem(r, 429, "rate_limited", detail);
+}
+
 void http_reply_field(struct http_req *r, int status, const char *field, const char *message)
 {
     struct jsonh_errors e;

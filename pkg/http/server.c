@@ -142,8 +142,7 @@ static bool auth_or_reply(struct http_req *r)
     if (need == HTTP_AUTH_NONE)
         return true;
     if (!r->authenticated) {
-        http_set_header(r, "WWW-Authenticate", "Bearer");
-        http_reply_problem(r, 401, "unauthorized", "a valid access token is required");
+        http_reply_unauthorized(r, "a valid access token is required");
         return false;
     }
     if (need == HTTP_AUTH_VERIFIED && !r->who.phone_verified) {
