@@ -78,31 +78,20 @@ static bool begin(struct http_req *r, const char *key, void **ctx)
     }
 }
 
-static struct idem_response response_of(const struct http_reply_view *v)
-{
-    return (struct idem_response){v->status, v->content_type, v->body,
-                                  v->len,    v->location,     v->etag};
-}
-
 static enum db_status complete_txn(struct http_req *r, struct db_conn *c, const char *key,
                                    void *ctx, const struct http_reply_view *v)
 {
     const struct claim *cl = ctx;
-    struct idem_response resp = response_of(v);
+    struct idem_response resp = {v->status, v->content_type, v->body, v->len, v->location, v->etag};
     return idem_complete_txn(c, cl->scope, key, cl->id, &resp);
 }
 
-/* A reply no command transaction recorded: a 4xx committed nothing and is kept for replay; a
- * 5xx releases the key so the client may retry. */
+/* A reply no command transaction recorded committed nothing (a validation error, a conflict,
+ * a 5xx): the key is released, so a retry with it runs again — there is nothing to replay. */
 static void finish(struct http_req *r, const char *key, void *ctx, const struct http_reply_view *v)
 {
     const struct claim *cl = ctx;
-    if (v->status >= 500) {
-        idem_release(cl->scope, key, cl->id);
-        return;
-    }
-    struct idem_response resp = response_of(v);
-    idem_complete(cl->scope, key, cl->id, &resp);
+    idem_release(cl->scope, key, cl->id);
 }
 
 static const struct http_idem_hooks hooks = {begin, complete_txn, finish};

@@ -84,8 +84,8 @@ struct http_reply_view {
  * complete_txn runs inside a command's transaction (http_txn), just before COMMIT, with the
  * reply the command built: it stores that reply as the key's response on c, so the key is
  * completed by the very commit that makes the effect; anything but DB_OK rolls the
- * transaction back. finish runs for every other reply of such a request (one no transaction
- * recorded: a 4xx before any effect, or a 5xx), after it is built. */
+ * transaction back. finish runs for every other reply of such a request (one no committed
+ * transaction recorded: a refusal before any effect, or a 5xx), after it is built. */
 struct http_idem_hooks {
     bool (*begin)(struct http_req *req, const char *key, void **ctx);
     enum db_status (*complete_txn)(struct http_req *req, struct db_conn *c, const char *key,

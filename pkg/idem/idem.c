@@ -170,9 +170,8 @@ enum idem_outcome idem_begin(const char *scope, const char *key, const char *req
     return IDEM_IN_PROGRESS; /* claimed and released over and over by others: busy */
 }
 
-/* Runs idem_complete on c; DB_NOT_FOUND when the claim was not ours to complete. */
-static enum db_status complete_on(struct db_conn *c, const char *scope, const char *key,
-                                  const char *claim, const struct idem_response *r)
+enum db_status idem_complete_txn(struct db_conn *c, const char *scope, const char *key,
+                                 const char *claim, const struct idem_response *r)
 {
     char code[16];
     if (r->len > INT_MAX) {
@@ -188,29 +187,12 @@ static enum db_status complete_on(struct db_conn *c, const char *scope, const ch
     PGresult *res = NULL;
     enum db_status st =
         db_exec_params(c, "idem_complete", DB_NPARAMS(values), values, lengths, formats, &res);
-    if (st == DB_OK && strcmp(PQcmdTuples(res), "1") != 0)
+    if (st == DB_OK && strcmp(PQcmdTuples(res), "1") != 0) {
+        log_error("idem_claim_lost", "the key was taken over: the command is rolled back");
         st = DB_NOT_FOUND;
+    }
     PQclear(res);
     return st;
-}
-
-enum db_status idem_complete_txn(struct db_conn *c, const char *scope, const char *key,
-                                 const char *claim, const struct idem_response *resp)
-{
-    enum db_status st = complete_on(c, scope, key, claim, resp);
-    if (st == DB_NOT_FOUND)
-        log_error("idem_claim_lost", "the key was taken over: the command is rolled back");
-    return st;
-}
-
-void idem_complete(const char *scope, const char *key, const char *claim,
-                   const struct idem_response *resp)
-{
-    enum db_status st = complete_on(db_conn(DB_PRIMARY), scope, key, claim, resp);
-    if (st == DB_NOT_FOUND)
-        log_warn("idem_complete_lost", "the claim was no longer ours");
-    else if (st != DB_OK)
-        log_warn("idem_complete_failed", "key not completed (%s)", db_last_sqlstate());
 }
 
 void idem_release(const char *scope, const char *key, const char *claim)

@@ -7,8 +7,9 @@
  *     case IDEM_PROCEED:     run the command; inside its transaction, before COMMIT,
  *                            idem_complete_txn(c, scope, key, claim, &response) — the key
  *                            completes in the commit that makes the effect, or not at all.
- *                            An answer given without committing anything (a 4xx) is stored
- *                            with idem_complete(); a 5xx releases the key (idem_release);
+ *                            An answer that committed nothing (a validation error, a
+ *                            conflict, a 5xx) releases the key (idem_release): nothing
+ *                            happened, so a retry with the same key simply runs again;
  *     case IDEM_REPLAY:      answer stored.status / content_type / body (and its Location
  *                            and ETag) with Idempotent-Replayed: true; idem_stored_cleanup();
  *     case IDEM_MISMATCH:    422 idempotency_key_reused;
@@ -25,7 +26,7 @@
  * whose claim was taken over can neither complete nor drop the new claim, and its
  * transaction rolls back — the effect never happens twice.
  *
- * idem_begin, idem_complete and idem_release run on the calling thread's primary connection
+ * idem_begin and idem_release run on the calling thread's primary connection
  * outside any transaction (the claim must be visible to other instances at once);
  * idem_complete_txn runs on the command's transaction connection. */
 #ifndef HAAT_PKG_IDEM_IDEM_H
@@ -93,12 +94,7 @@ enum idem_outcome idem_begin(const char *scope, const char *key, const char *req
 enum db_status idem_complete_txn(struct db_conn *c, const char *scope, const char *key,
                                  const char *claim, const struct idem_response *resp);
 
-/* Outside any transaction: stores the response of an answer that committed nothing (a 4xx).
- * Failures are logged (the claim then goes stale and may be retaken). */
-void idem_complete(const char *scope, const char *key, const char *claim,
-                   const struct idem_response *resp);
-
-/* Drops our unfinished claim so the client may retry (the handler answered 5xx). */
+/* Drops our unfinished claim: the request committed nothing, so the client may retry. */
 void idem_release(const char *scope, const char *key, const char *claim);
 
 void idem_stored_cleanup(struct idem_stored *s);

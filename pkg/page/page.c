@@ -129,8 +129,8 @@ bool page_cursor_decode(const char *text, const char *listing, const char *owner
     return parse_payload((const char *)raw, n, listing, out);
 }
 
-void page_params(struct http_req *r, const char *listing, const char *owner,
-                 struct page_req *out, struct jsonh_errors *e)
+void page_params(struct http_req *r, const char *listing, const char *owner, struct page_req *out,
+                 struct jsonh_errors *e)
 {
     memset(out, 0, sizeof *out);
     if (!page_parse_limit(http_req_query(r, "limit"), &out->limit))

@@ -364,7 +364,8 @@ static void test_idempotent_replay_with_headers(void **state)
     json_decref(b.json);
 }
 
-/* A rolled-back command with a key stores its 4xx (nothing happened): a retry replays it. */
+/* A rolled-back command committed nothing, so its key is released: a retry runs again (not a
+ * replay), and the same key then serves the corrected request. */
 static void test_idempotent_rollback_keeps_nothing_done(void **state)
 {
     struct resp r;
@@ -373,9 +374,44 @@ static void test_idempotent_rollback_keeps_nothing_done(void **state)
     assert_int_equal(call("POST", "/k/items", "{\"name\":\"fail\"}", "kit-key-2", &r), 409);
     json_decref(r.json);
     assert_int_equal(call("POST", "/k/items", "{\"name\":\"fail\"}", "kit-key-2", &r), 409);
-    assert_string_equal(header(&r, "Idempotent-Replayed", v, sizeof v), "true");
+    assert_null(header(&r, "Idempotent-Replayed", v, sizeof v));
     json_decref(r.json);
     assert_int_equal(count_rows(), before);
+    assert_int_equal(call("POST", "/k/items", "{\"name\":\"b\"}", "kit-key-2", &r), 201);
+    json_decref(r.json);
+    assert_int_equal(count_rows(), before + 1);
+}
+
+/* A claim taken over (stale) is no longer ours: completing it fails, so the command's
+ * transaction rolls back and its effect cannot happen twice. */
+struct lost_ctx {
+    const char *claim;
+    enum db_status got;
+};
+
+static enum db_status complete_lost(struct db_conn *c, void *arg)
+{
+    struct lost_ctx *x = arg;
+    struct idem_response resp = {201, "application/json", "{}", 2, NULL, NULL};
+    x->got = idem_complete_txn(c, "kit scope", "kit-lost", x->claim, &resp);
+    return x->got;
+}
+
+static void test_lost_claim_cannot_complete(void **state)
+{
+    char claim[IDEM_CLAIM_LEN], hash[IDEM_HASH_LEN];
+    idem_hash("POST", "/k/lost", "{}", 2, hash);
+    assert_int_equal(idem_begin("kit scope", "kit-lost", hash, claim, NULL), IDEM_PROCEED);
+    primary_exec("UPDATE idempotency_keys SET claim_id = gen_random_uuid() "
+                 "WHERE key = 'kit-lost'"); /* another request took it over */
+    struct lost_ctx x = {claim, DB_OK};
+    assert_int_equal(db_txn(DB_PRIMARY, complete_lost, &x), DB_NOT_FOUND);
+    assert_int_equal(x.got, DB_NOT_FOUND);
+    PGresult *res =
+        PQexec(db_pg(db_conn(DB_PRIMARY)), "SELECT completed_at IS NULL FROM idempotency_keys "
+                                           "WHERE key = 'kit-lost'");
+    assert_string_equal(PQgetvalue(res, 0, 0), "t");
+    PQclear(res);
 }
 
 static void test_outcome_replies(void **state)
@@ -418,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_txn_rollback_drops_reply),
         cmocka_unit_test(test_idempotent_replay_with_headers),
         cmocka_unit_test(test_idempotent_rollback_keeps_nothing_done),
+        cmocka_unit_test(test_lost_claim_cannot_complete),
         cmocka_unit_test(test_outcome_replies),
         cmocka_unit_test(test_uuid_param_and_field_error),
     };
