@@ -19,7 +19,7 @@ CREATE TABLE outbox_events (
 -- The work queue: only unprocessed events, in order.
 CREATE INDEX outbox_events_pending_idx ON outbox_events (id) WHERE processed_at IS NULL;
 
--- Idempotency-Key store (API.md "idempotency"): a claimed key has no status yet; a
+-- Idempotency-Key store (docs/architecture.md, "Idempotency"): a claimed key has no status yet; a
 -- completed one holds the first response for replay. Keys live 24 h.
 CREATE TABLE idempotency_keys (
     scope         text NOT NULL CHECK (length(scope) BETWEEN 1 AND 512),
