@@ -12,6 +12,7 @@
 
 #include "tests/integration/harness.h"
 #include "tests/integration/notify_fixtures.h"
+#include "tests/test_main.h"
 
 /* This binary's sinks and server (the server sends through the sinks), for the whole file. */
 static struct h_sink smtp, sms;
@@ -254,5 +255,5 @@ int main(void)
         cmocka_unit_test(test_switched_off_kind_not_delivered),
         cmocka_unit_test(test_feed_is_private_and_paged),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return HAAT_RUN_GROUP("notify_feed", tests, group_setup, group_teardown);
 }

@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "tests/integration/harness.h"
+#include "tests/test_main.h"
 
 /* One server shared by the ops tests; test_shared_server_stops_cleanly ends it. */
 static struct h_server shared;
@@ -749,7 +750,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_worker_starts_and_stops, new_server, cleanup_server),
         cmocka_unit_test_setup_teardown(test_postgres_restart, new_server, pg2_remove),
     };
-    int failed = cmocka_run_group_tests_name("platform_ops", ops, start_shared, cleanup_shared);
-    failed += cmocka_run_group_tests_name("platform_process", process, NULL, NULL);
+    int failed = HAAT_RUN_GROUP("platform_ops", ops, start_shared, cleanup_shared);
+    failed += HAAT_RUN_GROUP("platform_process", process, NULL, NULL);
     return failed;
 }

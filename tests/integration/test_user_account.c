@@ -14,6 +14,7 @@
 
 #include "tests/integration/harness.h"
 #include "tests/integration/user_fixtures.h"
+#include "tests/test_main.h"
 
 /* This binary's server: started once for the whole file; every test makes its own users. */
 static struct h_server srv;
@@ -363,8 +364,6 @@ int main(void)
 {
     if (sodium_init() < 0)
         return 1;
-    if (getenv("HAAT_TEST_FILTER")) /* e.g. HAAT_TEST_FILTER='test_login_*' */
-        cmocka_set_test_filter(getenv("HAAT_TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_me_is_always_the_caller),
         cmocka_unit_test(test_me_patch_mass_assignment),
@@ -375,5 +374,5 @@ int main(void)
         cmocka_unit_test(test_admin_grant),
         cmocka_unit_test(test_no_secrets_at_rest),
     };
-    return cmocka_run_group_tests(tests, start, stop);
+    return HAAT_RUN_GROUP("user_account", tests, start, stop);
 }

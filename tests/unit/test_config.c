@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "pkg/config/config.h"
+#include "tests/test_main.h"
 
 extern char **environ;
 
@@ -371,5 +372,5 @@ int main(void)
         cmocka_unit_test_setup(test_bad_json_file, setup),
         cmocka_unit_test_setup(test_repo_configs_load, setup),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return HAAT_RUN_GROUP("config", tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "tests/test_main.h"
 #include "tests/unit/http_test_server.h"
 
 /* ---- tests ---------------------------------------------------------------------------------- */
@@ -250,5 +251,5 @@ int main(void)
         cmocka_unit_test(test_nesting_depth),
         cmocka_unit_test(test_request_id),
     };
-    return cmocka_run_group_tests_name("http", tests, setup, teardown);
+    return HAAT_RUN_GROUP("http", tests, setup, teardown);
 }

@@ -20,6 +20,7 @@
 #include "pkg/jobs/jobs.h"
 #include "pkg/log/log.h"
 #include "pkg/metrics/metrics.h"
+#include "tests/test_main.h"
 
 /* Stand-in for pkg/db when the test binary is linked without it; the real one wins when it
  * is linked (then db_open_connections is defined and the count is not checked). */
@@ -365,7 +366,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_listener_down_still_polls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listen_notify, setup, teardown),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = HAAT_RUN_GROUP("jobs", tests, NULL, NULL);
     metrics_reset_for_tests();
     return rc;
 }

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "pkg/http/router.h"
+#include "tests/test_main.h"
 
 static void nop(struct http_req *req)
 {
@@ -305,5 +306,5 @@ int main(void)
         cmocka_unit_test(test_same_pattern_other_set),
         cmocka_unit_test(test_bad_tables_abort),
     };
-    return cmocka_run_group_tests_name("router", tests, NULL, NULL);
+    return HAAT_RUN_GROUP("router", tests, NULL, NULL);
 }
