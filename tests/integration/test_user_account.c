@@ -346,10 +346,9 @@ static void test_no_secrets_at_rest(void **state)
     /* The notification feed shows codes masked (API.md). */
     struct h_resp r = {0};
     uf_call(&srv, "GET", "/v1/me/notifications", uf_str(pair, "access_token"), NULL, &r);
-    if (r.status == 200) {
-        assert_null(strstr(r.body, u.code_sms));
-        assert_null(strstr(r.body, u.code_email));
-    }
+    h_assert_status(&r, 200);
+    assert_null(strstr(r.body, u.code_sms));
+    assert_null(strstr(r.body, u.code_email));
     json_decref(pair);
     h_resp_cleanup(&r);
 }
