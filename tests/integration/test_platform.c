@@ -292,15 +292,8 @@ static void test_json_body_errors(void **state)
         strcat(deep, "]");
     strcat(deep, "}");
     expect_bad_body(deep, NULL, 400, "invalid_json");
-
-    struct h_resp r = {0};
-    h_request(&shared, "POST", "/v1/auth/signup", "{\"name\":\"a\\u0000b\"}", NULL, &r);
-    assert_true(r.status == 400 || r.status == 422);
-    const char *code = str_member(r.json, "code");
-    assert_non_null(code);
-    assert_true(strcmp(code, "invalid_json") == 0 || strcmp(code, "validation_failed") == 0);
-    h_assert_problem(&r, r.status, code);
-    h_resp_cleanup(&r);
+    /* Well-formed JSON whose string holds a NUL: a value no field accepts. */
+    expect_bad_body("{\"name\":\"a\\u0000b\"}", NULL, 422, "validation_failed");
 }
 
 static void test_shared_server_stops_cleanly(void **state)
