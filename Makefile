@@ -73,8 +73,9 @@ server: db ## hot reload: rebuild and restart on every source change
 test: db ## every test (unit + integration) under ASan/UBSan
 	@$(MAKE) --no-print-directory -k MODE=asan unit itest
 
+# test_jobs' LISTEN/NOTIFY test needs a database: the dev cluster's (started by `make db`).
 unit: $(UNIT_BIN)
-	@infra/dev/run-tests.sh unit $(UNIT_BIN)
+	@$(DEVENV) && HAAT_TEST_LISTEN_URL=$$DATABASE_URL infra/dev/run-tests.sh unit $(UNIT_BIN)
 
 itest: $(HAAT) $(ITEST_BIN)
 	@$(DEVENV) && HAAT_BIN=$(HAAT) infra/dev/run-tests.sh integration $(ITEST_BIN)

@@ -185,10 +185,19 @@ static bool json_or_reply(struct http_req *r)
     if (r->body.len == 0 && (r->route->flags & HTTP_OPTIONAL_BODY))
         return true;
     char err[JSONH_ERR_LEN];
-    r->json = jsonh_load_body(r->body.buf ? r->body.buf : "", r->body.len, err);
+    const char *body = r->body.buf ? r->body.buf : "";
+    r->json = jsonh_load_body(body, r->body.len, err);
     if (r->json)
         return true;
-    http_reply_problem(r, 400, "invalid_json", err);
+    /* Well-formed JSON whose strings hold NUL is a validation failure, not invalid JSON. */
+    struct jsonh_errors e;
+    jsonh_errors_init(&e);
+    if (jsonh_nul_string_errors(body, r->body.len, &e))
+        http_reply_problem_errors(r, 422, "validation_failed", "some fields are invalid",
+                                  json_incref(e.list));
+    else
+        http_reply_problem(r, 400, "invalid_json", err);
+    jsonh_errors_cleanup(&e);
     return false;
 }
 

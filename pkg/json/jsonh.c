@@ -452,13 +452,13 @@ static char *tame_numbers(const char *buf, size_t len)
 }
 
 /* json_loadb, retried with tamed numbers when the first attempt hit a numeric overflow. */
-static json_t *load(const char *buf, size_t len, json_error_t *jerr)
+static json_t *load(const char *buf, size_t len, size_t flags, json_error_t *jerr)
 {
-    json_t *doc = json_loadb(buf, len, LOAD_FLAGS, jerr);
+    json_t *doc = json_loadb(buf, len, flags, jerr);
     if (doc || json_error_code(jerr) != json_error_numeric_overflow)
         return doc;
     char *copy = tame_numbers(buf, len);
-    doc = json_loadb(copy, len, LOAD_FLAGS, jerr);
+    doc = json_loadb(copy, len, flags, jerr);
     free(copy);
     return doc;
 }
@@ -485,7 +485,7 @@ json_t *jsonh_load_body(const char *buf, size_t len, char err[JSONH_ERR_LEN])
         error_at(buf, at, "nesting deeper than " STR(JSONH_MAX_DEPTH) " levels", err);
         return NULL;
     }
-    json_t *doc = load(buf, len, &jerr);
+    json_t *doc = load(buf, len, LOAD_FLAGS, &jerr);
     if (!doc) {
         /* jansson's text ends with "near '<token>'", which may be cut short to fit err. */
         snprintf(err, JSONH_ERR_LEN, "line %d, column %d: %.120s", jerr.line, jerr.column,
@@ -498,6 +498,45 @@ json_t *jsonh_load_body(const char *buf, size_t len, char err[JSONH_ERR_LEN])
         return NULL;
     }
     return doc;
+}
+
+/* Adds an error for every string under v (at path) that holds a NUL character. */
+static void nul_string_errors(json_t *v, const char *path, struct jsonh_errors *e)
+{
+    if (json_is_string(v)) {
+        if (memchr(json_string_value(v), '\0', json_string_length(v)))
+            jsonh_errors_add(e, path, "must not contain NUL characters");
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *member;
+        json_object_foreach(v, key, member)
+        {
+            char *p = *path ? xasprintf("%s.%s", path, key) : xstrdup(key);
+            nul_string_errors(member, p, e);
+            free(p);
+        }
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            char *p = xasprintf("%s[%zu]", path, i);
+            nul_string_errors(json_array_get(v, i), p, e);
+            free(p);
+        }
+    }
+}
+
+/* The body jsonh_load_body refused again, this time with \u0000 allowed in strings: when that
+ * loads an object, the only fault was strings holding NUL, one error each. */
+bool jsonh_nul_string_errors(const char *buf, size_t len, struct jsonh_errors *e)
+{
+    if (len == 0 || memchr(buf, '\0', len) || too_deep_at(buf, len) != SIZE_MAX)
+        return false;
+    json_error_t jerr;
+    json_t *doc = load(buf, len, LOAD_FLAGS | JSON_ALLOW_NUL, &jerr);
+    size_t before = error_count(e);
+    if (json_is_object(doc))
+        nul_string_errors(doc, "", e);
+    json_decref(doc);
+    return error_count(e) > before;
 }
 
 /* ---- checks and builders --------------------------------------------------------------- */

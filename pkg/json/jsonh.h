@@ -73,6 +73,10 @@ uint64_t jsonh_parse(const json_t *obj, const struct jsonh_field *fields, void *
  * NUL in strings. Returns a new reference, or NULL with err saying what and where
  * ("line 1, column 9: unexpected token"). */
 json_t *jsonh_load_body(const char *buf, size_t len, char err[JSONH_ERR_LEN]);
+/* For a body jsonh_load_body refused: true when it is otherwise a valid object and its only
+ * fault is string values holding NUL (\u0000); each such string is then added to e under its
+ * path ("name", "items[0].note") as "must not contain NUL characters". */
+bool jsonh_nul_string_errors(const char *buf, size_t len, struct jsonh_errors *e);
 
 /* Common custom checks. */
 const char *jsonh_check_https_url(const json_t *v); /* https://host/..., no spaces */

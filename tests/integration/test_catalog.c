@@ -4,6 +4,7 @@
  * product.published event. Stock is in test_catalog_stock.c, search in
  * test_catalog_search.c. */
 #include "tests/integration/catalog_fixtures.h"
+#include "tests/test_main.h"
 
 static void test_categories(void **state)
 {
@@ -460,5 +461,5 @@ int main(void)
         cmocka_unit_test(test_delete_archives),
         cmocka_unit_test(test_seller_products),
     };
-    return cmocka_run_group_tests(tests, fx_start, fx_stop);
+    return HAAT_RUN_GROUP("catalog", tests, fx_start, fx_stop);
 }

@@ -5,6 +5,7 @@
  * limit and cursor errors. Every test searches for its own random word, so tests and earlier
  * data never meet. */
 #include "tests/integration/catalog_fixtures.h"
+#include "tests/test_main.h"
 
 #define NPROD 12
 
@@ -437,5 +438,5 @@ int main(void)
         cmocka_unit_test(test_relevance),
         cmocka_unit_test(test_limits_and_bad_parameters),
     };
-    return cmocka_run_group_tests(tests, setup_all, teardown_all);
+    return HAAT_RUN_GROUP("catalog_search", tests, setup_all, teardown_all);
 }

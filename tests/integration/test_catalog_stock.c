@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include "tests/integration/catalog_fixtures.h"
+#include "tests/test_main.h"
 
 static void test_put_stock_and_movements(void **state)
 {
@@ -245,5 +246,5 @@ int main(void)
         cmocka_unit_test(test_zero_stock_status),
         cmocka_unit_test(test_idempotency_key_is_per_path),
     };
-    return cmocka_run_group_tests(tests, fx_start, fx_stop);
+    return HAAT_RUN_GROUP("catalog_stock", tests, fx_start, fx_stop);
 }

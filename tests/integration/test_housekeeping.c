@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "tests/integration/harness.h"
+#include "tests/test_main.h"
 
 static const char seed[] =
     "INSERT INTO outbox_events (event_id, type, payload, created_at, processed_at) VALUES "
@@ -83,5 +84,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_purges_only_what_is_past_retention),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return HAAT_RUN_GROUP("housekeeping", tests, NULL, NULL);
 }

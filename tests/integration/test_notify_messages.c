@@ -18,6 +18,7 @@
 
 #include "tests/integration/harness.h"
 #include "tests/integration/notify_fixtures.h"
+#include "tests/test_main.h"
 
 /* This binary's sinks and server (the server sends through the sinks), for the whole file. */
 static struct h_sink smtp, sms;
@@ -510,5 +511,5 @@ int main(void)
         cmocka_unit_test(test_otp_fast_lane_under_backlog),
         cmocka_unit_test(test_metrics_exposed),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return HAAT_RUN_GROUP("notify_messages", tests, group_setup, group_teardown);
 }

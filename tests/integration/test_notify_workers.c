@@ -15,6 +15,7 @@
 
 #include "tests/integration/harness.h"
 #include "tests/integration/notify_fixtures.h"
+#include "tests/test_main.h"
 
 /* This binary's sinks and server (the server sends through the sinks), for the whole file. */
 static struct h_sink smtp, sms;
@@ -252,5 +253,5 @@ int main(void)
         cmocka_unit_test(test_bad_template_stops_startup),
         cmocka_unit_test(test_shutdown_during_hung_send),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return HAAT_RUN_GROUP("notify_workers", tests, group_setup, group_teardown);
 }

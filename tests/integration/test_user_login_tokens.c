@@ -16,6 +16,7 @@
 
 #include "tests/integration/harness.h"
 #include "tests/integration/user_fixtures.h"
+#include "tests/test_main.h"
 
 /* This binary's server: started once for the whole file; every test makes its own users. */
 static struct h_server srv;
@@ -408,8 +409,6 @@ int main(void)
 {
     if (sodium_init() < 0)
         return 1;
-    if (getenv("HAAT_TEST_FILTER")) /* e.g. HAAT_TEST_FILTER='test_login_*' */
-        cmocka_set_test_filter(getenv("HAAT_TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_invalid_credentials_identical),
         cmocka_unit_test(test_login_timing),
@@ -423,5 +422,5 @@ int main(void)
         cmocka_unit_test(test_logout_only_own_tokens),
         cmocka_unit_test(test_forged_and_expired_tokens),
     };
-    return cmocka_run_group_tests(tests, start, stop);
+    return HAAT_RUN_GROUP("user_login_tokens", tests, start, stop);
 }

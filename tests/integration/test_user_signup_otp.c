@@ -18,6 +18,7 @@
 
 #include "tests/integration/harness.h"
 #include "tests/integration/user_fixtures.h"
+#include "tests/test_main.h"
 
 /* This binary's server: started once for the whole file; every test makes its own users. */
 static struct h_server srv;
@@ -459,8 +460,6 @@ int main(void)
 {
     if (sodium_init() < 0)
         return 1;
-    if (getenv("HAAT_TEST_FILTER")) /* e.g. HAAT_TEST_FILTER='test_login_*' */
-        cmocka_set_test_filter(getenv("HAAT_TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_journey),
         cmocka_unit_test(test_signup_validation),
@@ -473,5 +472,5 @@ int main(void)
         cmocka_unit_test(test_password_reset),
         cmocka_unit_test(test_unverified_channel_cannot_log_in_or_reset),
     };
-    return cmocka_run_group_tests(tests, start, stop);
+    return HAAT_RUN_GROUP("user_signup_otp", tests, start, stop);
 }

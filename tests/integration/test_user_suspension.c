@@ -19,6 +19,7 @@
 
 #include "tests/integration/harness.h"
 #include "tests/integration/user_fixtures.h"
+#include "tests/test_main.h"
 
 /* The documented worst case is 2 s (USER_SUSPENDED_POLL_MS); the tests allow 5 s so a loaded
  * machine does not make them flaky, and print what they measured. */
@@ -261,13 +262,11 @@ int main(void)
 {
     if (sodium_init() < 0)
         return 1;
-    if (getenv("HAAT_TEST_FILTER"))
-        cmocka_set_test_filter(getenv("HAAT_TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_suspension_stops_access_tokens_everywhere),
         cmocka_unit_test(test_lifting_suspension_lets_new_login_in),
         cmocka_unit_test(test_new_instance_refuses_at_once),
         cmocka_unit_test(test_list_fails_open_until_it_loads),
     };
-    return cmocka_run_group_tests(tests, start, stop);
+    return HAAT_RUN_GROUP("user_suspension", tests, start, stop);
 }

@@ -13,6 +13,7 @@
 
 #include "internal/catalog/internal.h"
 #include "pkg/log/log.h"
+#include "tests/test_main.h"
 
 #define SECRET "0123456789abcdef0123456789abcdef-unit"
 #define UUID_A "0190f7c2-8a1e-7abc-8def-0123456789ab"
@@ -324,5 +325,5 @@ int main(void)
         cmocka_unit_test(test_create_rules),
         cmocka_unit_test(test_patch_rules),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return HAAT_RUN_GROUP("catalog", tests, setup, NULL);
 }

@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "tests/test_main.h"
 #include "tests/unit/http_test_server.h"
 
 /* ---- tests ---------------------------------------------------------------------------------- */
@@ -234,5 +235,5 @@ int main(void)
         cmocka_unit_test(test_metrics_recorded),
         cmocka_unit_test(test_quiesce_finishes_in_flight),
     };
-    return cmocka_run_group_tests_name("http", tests, setup, teardown);
+    return HAAT_RUN_GROUP("http", tests, setup, teardown);
 }

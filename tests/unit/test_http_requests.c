@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "tests/test_main.h"
 #include "tests/unit/http_test_server.h"
 
 /* ---- tests ---------------------------------------------------------------------------------- */
@@ -166,9 +167,27 @@ static void test_invalid_json(void **state)
     expect_post_problem("/t/echo", "[1,2,3]", NULL, 400, "invalid_json");
     expect_post_problem("/t/echo", "\"just a string\"", NULL, 400, "invalid_json");
     expect_post_problem("/t/echo", "", NULL, 400, "invalid_json");
-    expect_post_problem("/t/echo", "{\"a\":\"x\\u0000y\"}", NULL, 400, "invalid_json");
     expect_post_problem("/t/echo", "{\"a\":1,\"a\":2}", NULL, 400, "invalid_json");
     expect_post_problem("/t/echo", "{\"a\":\"\xff\xfe\"}", NULL, 400, "invalid_json");
+    /* A NUL in a member name, or a NUL in a string of malformed JSON, stays invalid JSON. */
+    expect_post_problem("/t/echo", "{\"a\\u0000\":1}", NULL, 400, "invalid_json");
+    expect_post_problem("/t/echo", "{\"a\":\"x\\u0000y\",}", NULL, 400, "invalid_json");
+}
+
+/* Well-formed JSON whose strings hold NUL (\u0000): 422, one error per such string. */
+static void test_nul_in_string(void **state)
+{
+    struct resp r;
+    request("POST", "/t/echo", "{\"a\":\"x\\u0000y\",\"b\":[\"ok\",{\"c\":\"\\u0000\"}]}", NULL,
+            &r);
+    expect_problem(&r, 422, "validation_failed");
+    json_t *errs = json_object_get(r.json, "errors");
+    assert_int_equal(json_array_size(errs), 2);
+    assert_string_equal(member(json_array_get(errs, 0), "field"), "a");
+    assert_string_equal(member(json_array_get(errs, 1), "field"), "b[1].c");
+    assert_string_equal(member(json_array_get(errs, 0), "message"),
+                        "must not contain NUL characters");
+    resp_free(&r);
 }
 
 /* {"d": followed by depth-1 arrays: depth levels in all. */
@@ -247,8 +266,9 @@ int main(void)
         cmocka_unit_test(test_chunked_body_accepted),
         cmocka_unit_test(test_unsupported_media_type),
         cmocka_unit_test(test_invalid_json),
+        cmocka_unit_test(test_nul_in_string),
         cmocka_unit_test(test_nesting_depth),
         cmocka_unit_test(test_request_id),
     };
-    return cmocka_run_group_tests_name("http", tests, setup, teardown);
+    return HAAT_RUN_GROUP("http", tests, setup, teardown);
 }

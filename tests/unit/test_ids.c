@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "pkg/ids/ids.h"
+#include "tests/test_main.h"
 
 static void test_uuid7_shape_and_order(void **state)
 {
@@ -77,5 +78,5 @@ int main(void)
         cmocka_unit_test(test_is_uuid),
         cmocka_unit_test(test_request_ids_unique_hex),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return HAAT_RUN_GROUP("ids", tests, NULL, NULL);
 }

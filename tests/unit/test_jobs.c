@@ -1,6 +1,7 @@
 /* Unit tests for pkg/jobs: batches until idle, prompt wakes, wakes during a batch, quick
  * stop and join, error back-off, the grace limit, registration rules. The LISTEN/NOTIFY test
- * needs a real PostgreSQL and runs only with HAAT_TEST_LISTEN_URL set, e.g.
+ * needs a real PostgreSQL: HAAT_TEST_LISTEN_URL names it (`make test` passes the dev
+ * cluster's DATABASE_URL) and the test fails without it. By hand:
  *   HAAT_TEST_LISTEN_URL="$DATABASE_URL" build/asan/tests/test_jobs */
 #include <libpq-fe.h>
 #include <setjmp.h>
@@ -20,6 +21,7 @@
 #include "pkg/jobs/jobs.h"
 #include "pkg/log/log.h"
 #include "pkg/metrics/metrics.h"
+#include "tests/test_main.h"
 
 /* Stand-in for pkg/db when the test binary is linked without it; the real one wins when it
  * is linked (then db_open_connections is defined and the count is not checked). */
@@ -320,7 +322,8 @@ static void test_listen_notify(void **state)
 {
     const char *url = getenv("HAAT_TEST_LISTEN_URL");
     if (!url || !*url)
-        skip();
+        fail_msg("HAAT_TEST_LISTEN_URL is not set: it must name a PostgreSQL database for the "
+                 "LISTEN/NOTIFY test (make unit sets it to the dev cluster's DATABASE_URL)");
     static struct work w = {.batch = 1};
     atomic_store(&w.items, 0);
     atomic_store(&w.runs, 0);
@@ -365,7 +368,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_listener_down_still_polls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listen_notify, setup, teardown),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = HAAT_RUN_GROUP("jobs", tests, NULL, NULL);
     metrics_reset_for_tests();
     return rc;
 }

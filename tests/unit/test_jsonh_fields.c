@@ -11,6 +11,7 @@
 
 #include "pkg/json/jsonh.h"
 #include "pkg/util/xalloc.h"
+#include "tests/test_main.h"
 #include "tests/unit/jsonh_fixtures.h"
 
 /* ---- tables of one field --------------------------------------------------------------------- */
@@ -487,5 +488,5 @@ int main(void)
         cmocka_unit_test(test_nullable),
         cmocka_unit_test(test_null_without_nullable),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return HAAT_RUN_GROUP("jsonh_fields", tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include "pkg/json/jsonh.h"
 #include "pkg/util/xalloc.h"
+#include "tests/test_main.h"
 #include "tests/unit/jsonh_fixtures.h"
 
 /* ---- loading helpers ------------------------------------------------------------------------- */
@@ -450,5 +451,5 @@ int main(void)
         cmocka_unit_test(test_https_url_bad),
         cmocka_unit_test(test_string_or_null),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return HAAT_RUN_GROUP("jsonh_load", tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 
 #include "pkg/json/jsonh.h"
 #include "pkg/util/xalloc.h"
+#include "tests/test_main.h"
 #include "tests/unit/jsonh_fixtures.h"
 
 /* Calls of the custom checks below (the tests that count them reset it first). */
@@ -471,5 +472,5 @@ int main(void)
         cmocka_unit_test(test_decode_only_passing_fields),
         cmocka_unit_test(test_parse_non_object_and_empty_table),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return HAAT_RUN_GROUP("jsonh_structure", tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "pkg/metrics/metrics.h"
+#include "tests/test_main.h"
 
 static int reset(void **state)
 {
@@ -241,7 +242,7 @@ int main(void)
         cmocka_unit_test_setup(test_build_info, reset),
         cmocka_unit_test_setup(test_concurrent_exact_totals, reset),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = HAAT_RUN_GROUP("metrics", tests, NULL, NULL);
     metrics_reset_for_tests();
     return rc;
 }

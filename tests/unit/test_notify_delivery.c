@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "internal/notification/internal.h"
+#include "tests/test_main.h"
 
 #define ID "0192f0c4-1111-7abc-8def-0123456789ab"
 
@@ -383,5 +384,5 @@ int main(void)
         cmocka_unit_test(test_encode_header),     cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_classify),          cmocka_unit_test(test_log_provider),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return HAAT_RUN_GROUP("notify_delivery", tests, NULL, NULL);
 }

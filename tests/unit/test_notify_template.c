@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "internal/notification/internal.h"
+#include "tests/test_main.h"
 
 static char errbuf[NOTIFY_ERR_LEN];
 
@@ -450,5 +451,5 @@ int main(void)
         cmocka_unit_test(test_routes_cover_events_md),
         cmocka_unit_test(test_route_table_sane),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return HAAT_RUN_GROUP("notify_template", tests, NULL, NULL);
 }

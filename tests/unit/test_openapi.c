@@ -18,6 +18,7 @@
 
 #include "internal/app/app.h"
 #include "pkg/http/router.h"
+#include "tests/test_main.h"
 
 #define OPENAPI_PATH "build/gen/openapi.json"
 
@@ -173,5 +174,5 @@ int main(void)
         cmocka_unit_test(test_router_matches_openapi),
         cmocka_unit_test(test_path_parameters_declared),
     };
-    return cmocka_run_group_tests_name("openapi", tests, NULL, NULL);
+    return HAAT_RUN_GROUP("openapi", tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "internal/user/internal.h"
+#include "tests/test_main.h"
 
 #define SECRET  "otp-unit-test-secret-0123456789abcdef0123"
 #define OTP_ID  "01a1fe38-054d-7a0e-8da7-5b7e68faf872"
@@ -176,5 +177,5 @@ int main(void)
         cmocka_unit_test(test_dest_key),
         cmocka_unit_test(test_login_subject),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return HAAT_RUN_GROUP("otp", tests, setup, teardown);
 }

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "pkg/http/router.h"
+#include "tests/test_main.h"
 
 static void nop(struct http_req *req)
 {
@@ -332,5 +333,5 @@ int main(void)
         cmocka_unit_test(test_bad_tables_abort),
         cmocka_unit_test(test_sets_refuse_the_wrong_methods),
     };
-    return cmocka_run_group_tests_name("router", tests, NULL, NULL);
+    return HAAT_RUN_GROUP("router", tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "pkg/crypto/sec.h"
+#include "tests/test_main.h"
 
 #define SECRET   "unit-test-secret-0123456789abcdef-0123456789"
 #define SECRET_2 "another-secret-for-the-wrong-key-tests-0123456"
@@ -625,5 +626,5 @@ int main(void)
         cmocka_unit_test(test_pool_bounded_queue),
         cmocka_unit_test(test_pool_stop_cancels_queued),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return HAAT_RUN_GROUP("sec", tests, setup, teardown);
 }

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "pkg/util/strbuf.h"
+#include "tests/test_main.h"
 
 static void test_reserve_is_exact_when_empty(void **state)
 {
@@ -57,5 +58,5 @@ int main(void)
         cmocka_unit_test(test_reserve_is_exact_when_empty),
         cmocka_unit_test(test_append_printf_detach),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return HAAT_RUN_GROUP("strbuf", tests, NULL, NULL);
 }

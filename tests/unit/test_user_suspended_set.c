@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "internal/user/internal.h"
+#include "tests/test_main.h"
 
 #define SECRET "suspended-set-unit-test-secret-0123456789abc"
 #define UID_A  "01a1fe38-054d-7a0e-8da7-5b7e68faf872"
@@ -247,5 +248,5 @@ int main(void)
         cmocka_unit_test(test_hook_refuses_listed_users),
         cmocka_unit_test(test_swaps_under_readers),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return HAAT_RUN_GROUP("user_suspended_set", tests, setup, teardown);
 }

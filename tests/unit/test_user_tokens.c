@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "internal/user/internal.h"
+#include "tests/test_main.h"
 
 #define SECRET "tokens-unit-test-secret-0123456789abcdef012"
 #define UID    "01a1fe38-054d-7a0e-8da7-5b7e68faf872"
@@ -207,5 +208,5 @@ int main(void)
         cmocka_unit_test(test_refuses_garbage_and_foreign_keys),
         cmocka_unit_test(test_user_json_has_no_secrets),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return HAAT_RUN_GROUP("user_tokens", tests, setup, teardown);
 }

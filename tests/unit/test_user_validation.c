@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "internal/user/internal.h"
+#include "tests/test_main.h"
 
 struct norm_case {
     const char *in;
@@ -290,5 +291,5 @@ int main(void)
         cmocka_unit_test(test_destination),
         cmocka_unit_test(test_check_name),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return HAAT_RUN_GROUP("user_validation", tests, NULL, NULL);
 }
