@@ -1,5 +1,5 @@
-/* The HTTP side of Idempotency-Key (docs/architecture.md, "Idempotency"): hooks for pkg/http backed by the
- * pkg/idem store (internal/app/housekeeping.c purges expired keys). */
+/* The HTTP side of Idempotency-Key (docs/architecture.md, "Idempotency"): hooks for pkg/http backed
+ * by the pkg/idem store (internal/app/housekeeping.c purges expired keys). */
 #ifndef HAAT_INTERNAL_APP_IDEMPOTENCY_H
 #define HAAT_INTERNAL_APP_IDEMPOTENCY_H
 

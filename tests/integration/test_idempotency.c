@@ -14,14 +14,15 @@
 
 #include <cmocka.h>
 
+#include "tests/test_main.h"
+
 #include "tests/integration/catalog_fixtures.h"
 
 #define FAILPOINT_EXIT 86
 
 static const char *const crash_env[] = {"HAAT_FAILPOINTS=http_after_commit", NULL};
 
-static long post_keyed(const struct actor *a, const char *key, const char *body,
-                       struct h_resp *r)
+static long post_keyed(const struct actor *a, const char *key, const char *body, struct h_resp *r)
 {
     char hdr[300];
     snprintf(hdr, sizeof hdr, "Idempotency-Key: %s", key);
@@ -137,5 +138,5 @@ int main(void)
         cmocka_unit_test(test_refusal_keeps_the_key_free),
         cmocka_unit_test(test_crash_after_commit_replays),
     };
-    return cmocka_run_group_tests_name("idempotency", tests, fx_start, fx_stop);
+    return HAAT_RUN_GROUP("idempotency", tests, fx_start, fx_stop);
 }

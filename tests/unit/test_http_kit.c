@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "tests/test_main.h"
 #include <curl/curl.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -458,5 +460,5 @@ int main(void)
         cmocka_unit_test(test_outcome_replies),
         cmocka_unit_test(test_uuid_param_and_field_error),
     };
-    return cmocka_run_group_tests_name("http_kit", tests, setup, teardown);
+    return HAAT_RUN_GROUP("http_kit", tests, setup, teardown);
 }

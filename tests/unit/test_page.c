@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "tests/test_main.h"
 #include <sodium.h>
 
 #include "pkg/page/page.h"
@@ -151,5 +153,5 @@ int main(void)
         cmocka_unit_test(test_foreign_cursors), cmocka_unit_test(test_tampering),
         cmocka_unit_test(test_other_secret),    cmocka_unit_test(test_malformed_payloads),
     };
-    return cmocka_run_group_tests_name("page", tests, setup, NULL);
+    return HAAT_RUN_GROUP("page", tests, setup, NULL);
 }
