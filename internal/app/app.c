@@ -13,6 +13,7 @@
 #include "internal/catalog/catalog.h"
 #include "internal/notification/notification.h"
 #include "internal/user/user.h"
+#include "pkg/audit/audit.h"
 #include "pkg/clock/clock.h"
 #include "pkg/crypto/sec.h"
 #include "pkg/db/db.h"
@@ -77,6 +78,7 @@ static int start_common(const struct cfg *c)
         return -1;
     outbox_init();
     idem_init();
+    audit_init();
     user_init(c);
     if (catalog_init(c) != 0 || notify_init(c) != 0)
         return -1;
