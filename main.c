@@ -6,12 +6,9 @@
 #include <string.h>
 
 #include "internal/app/app.h"
+#include "internal/app/version.h"
 #include "pkg/config/config.h"
 #include "pkg/log/log.h"
-
-#ifndef HAAT_VERSION
-#define HAAT_VERSION "dev"
-#endif
 
 static const char usage[] =
     "usage: haat [--config FILE] COMMAND\n"
@@ -104,7 +101,7 @@ int main(int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     if (strcmp(a.command, "version") == 0) {
-        printf("haat %s\n", HAAT_VERSION);
+        printf("haat %s\n", app_version());
         return 0;
     }
     if (sodium_init() < 0) {

@@ -10,6 +10,7 @@
 #include "internal/app/housekeeping.h"
 #include "internal/app/idempotency.h"
 #include "internal/app/ops.h"
+#include "internal/app/version.h"
 #include "internal/catalog/catalog.h"
 #include "internal/notification/notification.h"
 #include "internal/user/user.h"
@@ -25,10 +26,6 @@
 
 /* How long shutdown waits for a suspension list query in flight (it takes milliseconds). */
 #define SUSPENSIONS_STOP_MS 1000
-
-#ifndef HAAT_VERSION
-#define HAAT_VERSION "dev"
-#endif
 
 const char *app_migrations_dir(void)
 {
@@ -83,7 +80,7 @@ static int start_common(const struct cfg *c)
     if (catalog_init(c) != 0 || notify_init(c) != 0)
         return -1;
     user_set_seller_stats_provider(&seller_stats);
-    ops_metrics_init(HAAT_VERSION);
+    ops_metrics_init(app_version());
     return 0;
 }
 

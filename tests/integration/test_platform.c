@@ -120,6 +120,17 @@ static void test_metrics_families(void **state)
     const char *bi = strstr(text, "\nhaat_build_info{version=\"");
     assert_non_null(bi);
     assert_non_null(strstr(bi, "} 1\n"));
+    /* One version: `haat version` says the same as the running server. */
+    const char *args[] = {"version", NULL};
+    int code = -1;
+    char *out = NULL, want[128];
+    assert_int_equal(h_run(args, NULL, &code, &out), 0);
+    assert_int_equal(code, 0);
+    snprintf(want, sizeof want, "\nhaat_build_info{version=\"%.*s\"} 1\n",
+             (int)strcspn(out + 5, "\n"), out + 5);
+    if (strncmp(out, "haat ", 5) != 0 || !strstr(text, want))
+        fail_msg("haat version said %s; /metrics has no line %s", out, want + 1);
+    free(out);
     assert_true(h_count_lines_with(text, "# TYPE http_requests_total counter") == 1);
     assert_true(h_count_lines_with(text, "# TYPE http_request_duration_seconds histogram") == 1);
     h_resp_cleanup(&r);
