@@ -1,4 +1,4 @@
-/* haat — a C2C marketplace backend. One binary: serve | worker | migrate | version. */
+/* haat — a C2C marketplace backend. One binary: serve | worker | migrate | admin | version. */
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,20 +10,21 @@
 #include "pkg/config/config.h"
 #include "pkg/log/log.h"
 
+/* The commands and options here are, word for word, those of README.md "The binary"
+ * (test_platform checks it). */
 static const char usage[] =
     "usage: haat [--config FILE] COMMAND\n"
     "\n"
     "commands:\n"
-    "  serve      run the HTTP API and the background workers (HAAT_WORKERS=on)\n"
-    "  worker     run only the background workers\n"
-    "  migrate    apply pending database migrations and exit\n"
-    "  version    print the version and exit\n"
-    "  admin grant EMAIL\n"
-    "             give the admin role to the account with that email\n"
+    "  serve              run the HTTP API and the background workers (HAAT_WORKERS=on)\n"
+    "  worker             run only the background workers\n"
+    "  migrate            apply pending database migrations and exit\n"
+    "  admin grant EMAIL  give the admin role to the account with that email\n"
+    "  version            print the version and exit\n"
     "\n"
     "options:\n"
-    "  --config FILE   settings file (default configs/dev.json); the environment overrides it\n"
-    "  -h, --help      show this help\n"
+    "  --config FILE      settings file (default configs/dev.json); the environment overrides it\n"
+    "  -h, --help         show this help\n"
     "\n"
     "Settings are listed in README.md (DATABASE_URL, HAAT_HTTP_ADDR, HAAT_JWT_SECRET, ...).\n";
 

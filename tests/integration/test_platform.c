@@ -388,17 +388,36 @@ static void test_migrate_twice(void **state)
     assert_int_equal(h_db_drop(name), 0);
 }
 
+/* The code block of README.md "## The binary" (a new string), or NULL. */
+static char *readme_binary_block(void)
+{
+    static const char head[] = "\n## The binary\n\n```\n";
+    char *readme = h_read_file("README.md", NULL);
+    char *start = readme ? strstr(readme, head) : NULL;
+    char *end = start ? strstr(start + sizeof head - 1, "```\n") : NULL;
+    char *block =
+        end ? strndup(start + sizeof head - 1, (size_t)(end - start) - (sizeof head - 1)) : NULL;
+    free(readme);
+    return block;
+}
+
 static void test_help_lists_commands(void **state)
 {
     static const char *const flags[] = {"--help", "-h"};
+    char *readme = readme_binary_block();
+    assert_non_null(readme);
     for (int i = 0; i < 2; i++) {
         const char *args[] = {flags[i], NULL};
         int code = -1;
         char *out = NULL;
         assert_int_equal(h_run(args, NULL, &code, &out), 0);
         assert_int_equal(code, 0);
-        for (const char *const *w =
-                 (const char *const[]){"serve", "worker", "migrate", "version", NULL};
+        /* The README shows the help word for word, up to the closing pointer to it. */
+        if (strncmp(out, readme, strlen(readme)) != 0 || out[strlen(readme)] != '\n')
+            fail_msg("README.md \"The binary\" differs from haat %s:\n%s\n---\n%s", flags[i],
+                     readme, out);
+        for (const char *const *w = (const char *const[]){"serve", "worker", "migrate",
+                                                          "admin grant EMAIL", "version", NULL};
              *w; w++) {
             if (!strstr(out, *w))
                 print_error("--help does not mention %s:\n%s\n", *w, out);
@@ -406,6 +425,7 @@ static void test_help_lists_commands(void **state)
         }
         free(out);
     }
+    free(readme);
 }
 
 static void test_version(void **state)
