@@ -102,7 +102,10 @@ $(HAAT): $(BUILD)/main.o $(LIB_OBJ)
 	@echo "  LD $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Rewritten only when the version changes, so main.o (and haat_build_info) follow commits.
+# The version enters the program in one place: internal/app/version.c, the only file compiled
+# with -DHAAT_VERSION. version.txt is rewritten only when the version changes, so that object
+# (and with it `haat version` and haat_build_info) follows every commit without rebuilding
+# anything else.
 $(BUILD)/version.txt: FORCE
 	@mkdir -p $(@D)
 	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
@@ -110,7 +113,7 @@ $(BUILD)/version.txt: FORCE
 .PHONY: FORCE
 FORCE:
 
-$(BUILD)/main.o: main.c $(BUILD)/version.txt
+$(BUILD)/internal/app/version.o: internal/app/version.c $(BUILD)/version.txt
 	@mkdir -p $(@D)
 	@echo "  CC $<"
 	@$(CC) $(CFLAGS) -DHAAT_VERSION='"$(VERSION)"' -c -o $@ $<

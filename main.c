@@ -1,4 +1,4 @@
-/* haat — a C2C marketplace backend. One binary: serve | worker | migrate | version. */
+/* haat — a C2C marketplace backend. One binary: serve | worker | migrate | admin | version. */
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -6,27 +6,25 @@
 #include <string.h>
 
 #include "internal/app/app.h"
+#include "internal/app/version.h"
 #include "pkg/config/config.h"
 #include "pkg/log/log.h"
 
-#ifndef HAAT_VERSION
-#define HAAT_VERSION "dev"
-#endif
-
+/* The commands and options here are, word for word, those of README.md "The binary"
+ * (test_platform checks it). */
 static const char usage[] =
     "usage: haat [--config FILE] COMMAND\n"
     "\n"
     "commands:\n"
-    "  serve      run the HTTP API and the background workers (HAAT_WORKERS=on)\n"
-    "  worker     run only the background workers\n"
-    "  migrate    apply pending database migrations and exit\n"
-    "  version    print the version and exit\n"
-    "  admin grant EMAIL\n"
-    "             give the admin role to the account with that email\n"
+    "  serve              run the HTTP API and the background workers (HAAT_WORKERS=on)\n"
+    "  worker             run only the background workers\n"
+    "  migrate            apply pending database migrations and exit\n"
+    "  admin grant EMAIL  give the admin role to the account with that email\n"
+    "  version            print the version and exit\n"
     "\n"
     "options:\n"
-    "  --config FILE   settings file (default configs/dev.json); the environment overrides it\n"
-    "  -h, --help      show this help\n"
+    "  --config FILE      settings file (default configs/dev.json); the environment overrides it\n"
+    "  -h, --help         show this help\n"
     "\n"
     "Settings are listed in README.md (DATABASE_URL, HAAT_HTTP_ADDR, HAAT_JWT_SECRET, ...).\n";
 
@@ -104,7 +102,7 @@ int main(int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     if (strcmp(a.command, "version") == 0) {
-        printf("haat %s\n", HAAT_VERSION);
+        printf("haat %s\n", app_version());
         return 0;
     }
     if (sodium_init() < 0) {

@@ -10,9 +10,11 @@
 #include "internal/app/housekeeping.h"
 #include "internal/app/idempotency.h"
 #include "internal/app/ops.h"
+#include "internal/app/version.h"
 #include "internal/catalog/catalog.h"
 #include "internal/notification/notification.h"
 #include "internal/user/user.h"
+#include "pkg/audit/audit.h"
 #include "pkg/clock/clock.h"
 #include "pkg/crypto/sec.h"
 #include "pkg/db/db.h"
@@ -26,10 +28,6 @@
 
 /* How long shutdown waits for a suspension list query in flight (it takes milliseconds). */
 #define SUSPENSIONS_STOP_MS 1000
-
-#ifndef HAAT_VERSION
-#define HAAT_VERSION "dev"
-#endif
 
 const char *app_migrations_dir(void)
 {
@@ -81,11 +79,12 @@ static int start_common(const struct cfg *c)
     page_set_secret(c->jwt_secret, strlen(c->jwt_secret));
     outbox_init();
     idem_init();
+    audit_init();
     user_init(c);
     if (catalog_init(c) != 0 || notify_init(c) != 0)
         return -1;
     user_set_seller_stats_provider(&seller_stats);
-    ops_metrics_init(HAAT_VERSION);
+    ops_metrics_init(app_version());
     return 0;
 }
 
@@ -150,54 +149,79 @@ static struct http_server *start_http(const struct cfg *c, struct router *router
     return s;
 }
 
-int app_serve(const struct cfg *c)
+/* What app_serve has started, so that its one teardown undoes exactly that. */
+struct serve_state {
+    bool common;     /* start_common succeeded: stop_common */
+    bool pwpool;     /* the password pool runs (drain stops it early) */
+    bool auth_cache; /* user_auth_cache_start was called (stop also undoes a failed start) */
+    bool jobs;       /* the job runner runs */
+    struct router *router;
+    struct http_server *http;
+};
+
+/* The shutdown on a signal, with one deadline for everything (returned): /readyz turns 503,
+ * the socket closes, jobs and provider calls are told to stop, queued password jobs answer
+ * 503, then in-flight requests get until the deadline. When some are still running then,
+ * the process exits at once (0): freeing what they use would be a use-after-free. */
+static uint64_t drain(const struct cfg *c, struct serve_state *sv)
 {
-    sigset_t set;
-    block_signals(&set);
-    if (start_common(c) != 0)
-        return 1;
-    if (sec_pwpool_start(2, 64) != 0) {
-        stop_common(false, clock_mono_ns());
-        return 1;
-    }
-    /* Every serve process, whatever HAAT_WORKERS says: each one authenticates requests. */
-    if (user_auth_cache_start() != 0) {
-        user_auth_cache_stop(SUSPENSIONS_STOP_MS);
-        sec_pwpool_stop();
-        stop_common(false, clock_mono_ns());
-        return 1;
-    }
-    struct router *router = app_router_new();
-    struct http_server *s = start_http(c, router);
-    bool jobs = c->workers && s && register_jobs() == 0 && jobs_start(c->database_url) == 0;
-    if (!s || (c->workers && !jobs)) {
-        if (s)
-            http_server_stop(s, 0), http_server_free(s);
-        router_free(router);
-        sec_pwpool_stop();
-        user_auth_cache_stop(SUSPENSIONS_STOP_MS);
-        stop_common(jobs, clock_mono_ns());
-        return 1;
-    }
-    wait_for_signal(&set);
-    /* One deadline for the whole shutdown: HTTP and the workers drain at the same time. */
     uint64_t deadline = clock_mono_ns() + (uint64_t)c->shutdown_grace_s * 1000000000u;
     ops_set_draining();
-    http_server_quiesce(s);
+    http_server_quiesce(sv->http);
     jobs_request_stop();
     notify_request_stop(); /* provider calls in progress abort; messages stay queued */
     sec_pwpool_stop();     /* queued password jobs answer 503 before their requests are freed */
-    int left = http_server_stop(s, remaining_ms(deadline));
+    sv->pwpool = false;
+    int left = http_server_stop(sv->http, remaining_ms(deadline));
     if (left > 0) {
         log_warn("shutdown", "%d request(s) still running at the deadline: exiting", left);
         _exit(0);
     }
-    http_server_free(s);
-    router_free(router);
-    user_auth_cache_stop(SUSPENSIONS_STOP_MS);
-    stop_common(jobs, deadline);
-    log_info("shutdown", "stopped cleanly");
-    return 0;
+    return deadline;
+}
+
+int app_serve(const struct cfg *c)
+{
+    int rc = 1;
+    uint64_t deadline = 0; /* 0 until drain: tear down at once */
+    struct serve_state sv = {0};
+    sigset_t set;
+    block_signals(&set);
+    if (start_common(c) != 0)
+        goto out;
+    sv.common = true;
+    if (sec_pwpool_start(2, 64) != 0)
+        goto out;
+    sv.pwpool = true;
+    /* Every serve process, whatever HAAT_WORKERS says: each one authenticates requests. */
+    sv.auth_cache = true;
+    if (user_auth_cache_start() != 0)
+        goto out;
+    sv.router = app_router_new();
+    sv.http = start_http(c, sv.router);
+    if (!sv.http)
+        goto out;
+    sv.jobs = c->workers && register_jobs() == 0 && jobs_start(c->database_url) == 0;
+    if (c->workers && !sv.jobs)
+        goto out;
+    wait_for_signal(&set);
+    deadline = drain(c, &sv);
+    rc = 0;
+out:
+    if (sv.http) {
+        http_server_stop(sv.http, 0); /* already stopped by drain: returns at once */
+        http_server_free(sv.http);
+    }
+    router_free(sv.router);
+    if (sv.auth_cache)
+        user_auth_cache_stop(SUSPENSIONS_STOP_MS);
+    if (sv.pwpool)
+        sec_pwpool_stop();
+    if (sv.common)
+        stop_common(sv.jobs, deadline ? deadline : clock_mono_ns());
+    if (rc == 0)
+        log_info("shutdown", "stopped cleanly");
+    return rc;
 }
 
 int app_worker(const struct cfg *c)

@@ -38,7 +38,7 @@ const struct notify_category *notify_category_find(const char *name)
 }
 
 const struct nf_field notify_common_fields[] = {
-    {"app_url", NF_STR, NF_DERIVED}, /* HAAT_PUBLIC_BASE_URL */
+    {"app_url", NF_STR, NF_DERIVED}, /* HAAT_PUBLIC_URL */
     {NULL, NF_STR, 0},
 };
 

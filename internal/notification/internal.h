@@ -253,7 +253,7 @@ void *notify_curl_handle(void);
 /* NOTIFYed by the fan-out when it queued messages for the normal lane. */
 #define NOTIFY_WAKE_CHANNEL "haat_notify"
 
-/* HAAT_PUBLIC_BASE_URL, the {{app_url}} of every template. */
+/* HAAT_PUBLIC_URL, the {{app_url}} of every template. */
 const char *notify_app_url(void);
 /* True once notify_cleanup() has begun: provider transfers abort, jobs take no new batch. */
 bool notify_stopping(void);

@@ -81,7 +81,7 @@ int notify_init(const struct cfg *c)
     }
     notify_metrics_init();
     free(app_url);
-    app_url = xstrdup(c->public_base_url ? c->public_base_url : "");
+    app_url = xstrdup(c->public_url ? c->public_url : "");
     if (notify_templates_load(c->templates_dir) != 0) {
         log_error("notify_init",
                   "HAAT_TEMPLATES_DIR %s: notification templates are invalid "

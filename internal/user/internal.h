@@ -59,6 +59,8 @@ bool user_channel_verified(const struct user_rec *u, const char *channel);
 json_t *user_rec_json(const struct user_rec *u);
 /* enum http_role bits: buyer always, seller, admin. */
 unsigned user_rec_roles(const struct user_rec *u);
+/* The same as ["buyer"(,"seller")(,"admin")], new reference. */
+json_t *user_rec_roles_json(const struct user_rec *u);
 
 /* --- validation (validate.c; pure functions, unit-tested) --- */
 
@@ -258,8 +260,9 @@ enum db_status user_repo_insert(struct db_conn *c, struct user_rec *u, const cha
 enum db_status user_repo_set_verified(struct db_conn *c, const char *id, const char *channel);
 enum db_status user_repo_set_name(struct db_conn *c, const char *id, const char *name);
 enum db_status user_repo_set_password(struct db_conn *c, const char *id, const char *hash);
-/* DB_NOT_FOUND when no account has email; *was_admin says it already was. */
-enum db_status user_repo_grant_admin(struct db_conn *c, const char *email, bool *was_admin);
+/* Sets is_admin on the account with email (row locked). DB_NOT_FOUND when there is none;
+ * else *before gets its id, is_seller and is_admin as they were before (other fields zero). */
+enum db_status user_repo_grant_admin(struct db_conn *c, const char *email, struct user_rec *before);
 
 struct user_seller_in {
     const char *display_name;

@@ -1,7 +1,6 @@
 /* Module set-up and the small public functions that are not use cases. */
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,41 +59,4 @@ void user_payout_cleanup(struct user_payout *p)
     free(p->account_number);
     free(p->ifsc);
     memset(p, 0, sizeof *p);
-}
-
-struct grant_ctx {
-    const char *email;
-    bool was_admin;
-};
-
-static enum db_status grant_txn(struct db_conn *c, void *arg)
-{
-    struct grant_ctx *x = arg;
-    return user_repo_grant_admin(c, x->email, &x->was_admin);
-}
-
-int user_admin_grant(const struct cfg *c, const char *email)
-{
-    char norm[USER_EMAIL_LEN];
-    if (!email || !user_email_normalize(email, norm)) {
-        fprintf(stderr, "haat: admin grant: not a valid email address\n");
-        return 2;
-    }
-    if (db_init(c->database_url, c->database_read_url) != 0)
-        return 1;
-    user_init(c);
-    struct grant_ctx x = {.email = norm};
-    enum db_status st = db_txn(DB_PRIMARY, grant_txn, &x);
-    db_thread_cleanup();
-    if (st == DB_NOT_FOUND) {
-        fprintf(stderr, "haat: admin grant: no account with email %s\n", norm);
-        return 1;
-    }
-    if (st != DB_OK) {
-        fprintf(stderr, "haat: admin grant: database error (%s)\n", db_last_sqlstate());
-        return 1;
-    }
-    log_info("user_admin_granted", "admin role granted to %s", norm);
-    printf("haat: %s %s an admin\n", norm, x.was_admin ? "was already" : "is now");
-    return 0;
 }

@@ -45,7 +45,8 @@ static const struct db_stmt stmts[] = {
     {"user_grant_admin",
      "WITH old AS (SELECT id, is_admin FROM users WHERE email = $1 FOR UPDATE) "
      "UPDATE users u SET is_admin = true, updated_at = now() FROM old WHERE u.id = old.id "
-     "RETURNING old.is_admin"},
+     "RETURNING u.id::text, old.is_admin, "
+     "EXISTS (SELECT 1 FROM sellers s WHERE s.user_id = u.id)"},
     {"user_contact", "SELECT email, phone, name FROM users WHERE id = $1::uuid"},
     {"user_seller_insert",
      "INSERT INTO sellers (user_id, display_name, payout_method, upi_vpa, bank_account_name, "
@@ -170,13 +171,17 @@ enum db_status user_repo_set_password(struct db_conn *c, const char *id, const c
     return update(c, "user_set_password", 2, id, hash);
 }
 
-enum db_status user_repo_grant_admin(struct db_conn *c, const char *email, bool *was_admin)
+enum db_status user_repo_grant_admin(struct db_conn *c, const char *email, struct user_rec *before)
 {
     PGresult *res = NULL;
     const char *params[1] = {email};
+    memset(before, 0, sizeof *before);
     enum db_status st = user_repo_row(c, "user_grant_admin", 1, params, &res);
-    if (st == DB_OK)
-        *was_admin = user_col_bool(res, 0);
+    if (st == DB_OK) {
+        user_col_copy(res, 0, before->id, sizeof before->id);
+        before->is_admin = user_col_bool(res, 1);
+        before->is_seller = user_col_bool(res, 2);
+    }
     PQclear(res);
     return st;
 }

@@ -34,8 +34,7 @@ unsigned user_rec_roles(const struct user_rec *u)
            (u->is_admin ? HTTP_ROLE_ADMIN : 0u);
 }
 
-/* ["buyer"(,"seller")(,"admin")], new reference. */
-static json_t *roles_json(const struct user_rec *u)
+json_t *user_rec_roles_json(const struct user_rec *u)
 {
     json_t *a = json_array();
     json_array_append_new(a, json_string("buyer"));
@@ -50,16 +49,16 @@ json_t *user_rec_json(const struct user_rec *u)
 {
     return json_pack("{s:s,s:s?,s:s?,s:s?,s:b,s:b,s:o,s:s}", "id", u->id, "name", u->name, "email",
                      u->email, "phone", u->phone, "email_verified", u->email_verified,
-                     "phone_verified", u->phone_verified, "roles", roles_json(u), "created_at",
-                     u->created_at);
+                     "phone_verified", u->phone_verified, "roles", user_rec_roles_json(u),
+                     "created_at", u->created_at);
 }
 
 char *user_access_token(const struct user_rec *u)
 {
     int64_t now = clock_unix_s();
-    json_t *claims = json_pack("{s:s,s:o,s:b,s:I,s:I}", "sub", u->id, "roles", roles_json(u), "pv",
-                               u->phone_verified, "iat", (json_int_t)now, "exp",
-                               (json_int_t)(now + USER_ACCESS_TTL_S));
+    json_t *claims = json_pack("{s:s,s:o,s:b,s:I,s:I}", "sub", u->id, "roles",
+                               user_rec_roles_json(u), "pv", u->phone_verified, "iat",
+                               (json_int_t)now, "exp", (json_int_t)(now + USER_ACCESS_TTL_S));
     char *token = sec_jwt_sign(claims);
     json_decref(claims);
     return token;

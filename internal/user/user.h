@@ -45,9 +45,11 @@ int user_authenticate(const char *bearer, struct http_principal *who);
 int user_auth_cache_start(void);
 void user_auth_cache_stop(int grace_ms);
 
-/* `haat admin grant EMAIL`: gives the admin role to the account with that email. Opens the
- * database itself (db_init + user_init), prints one line, returns the exit code: 0 granted
- * (or already admin), 1 no such account or database error, 2 malformed email. */
+/* `haat admin grant EMAIL`: gives the admin role to the account with that email and records
+ * it in the audit log (pkg/audit, actor "cli", action "admin.grant") in the same transaction.
+ * Opens the database itself (db_init + user_init + audit_init), prints one line, returns the
+ * exit code: 0 granted (or already admin), 1 no such account or database error, 2 malformed
+ * email. */
 int user_admin_grant(const struct cfg *c, const char *email);
 
 /* For the notification module: how to reach a user. On 0, *email, *phone and *name are heap

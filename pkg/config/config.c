@@ -7,6 +7,8 @@
  * - File values may be JSON strings, JSON integers for numeric settings, true/false for on/off
  *   settings, or null (= unset). Keys starting with '_' are comments and ignored; any other
  *   unknown key is an error (typos must not pass silently).
+ * - A setting's former name (renamed[]) is an error in the file and in the environment:
+ *   "HAAT_PUBLIC_BASE_URL: renamed to HAAT_PUBLIC_URL".
  * - Durations in seconds are capped at 100 years so callers can add them to a timestamp. */
 #include "pkg/config/config.h"
 
@@ -78,11 +80,19 @@ static const struct setting settings[] = {
     {STR("HAAT_TEMPLATES_DIR", templates_dir, 0, "configs/templates")},
     {ENUM("HAAT_LOG_LEVEL", log_level, "info", "debug|info|warn|error")},
     {ENUM("HAAT_LOG_FORMAT", log_format, "json", "json|text")},
-    {STR("HAAT_PUBLIC_BASE_URL", public_base_url, 0, NULL)},
+    {STR("HAAT_PUBLIC_URL", public_url, 0, NULL)},
     {NUM("HAAT_SHUTDOWN_GRACE_S", K_INT, shutdown_grace_s, "8", 1, 60)},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])
+
+/* Settings that were renamed: the old name, in the file or in the environment, stops start-up
+ * rather than being ignored (a deployment still setting it would silently get the default). */
+static const struct {
+    const char *old_name, *new_name;
+} renamed[] = {
+    {"HAAT_PUBLIC_BASE_URL", "HAAT_PUBLIC_URL"},
+};
 
 /* Writes "<name>: <message>" into err and returns -1. */
 static int fail(char *err, const char *name, const char *fmt, ...)
@@ -106,6 +116,15 @@ static int find_setting(const char *name)
         if (strcmp(settings[i].name, name) == 0)
             return (int)i;
     return -1;
+}
+
+/* -1 with "OLD: renamed to NEW" in err when name is a setting's former name, else 0. */
+static int check_renamed(const char *name, char *err)
+{
+    for (size_t i = 0; i < sizeof renamed / sizeof renamed[0]; i++)
+        if (strcmp(renamed[i].old_name, name) == 0)
+            return fail(err, name, "renamed to %s", renamed[i].new_name);
+    return 0;
 }
 
 /* Strict base-10 integer: the whole string, no leading blanks, within [min, max]. */
@@ -218,6 +237,8 @@ static int read_file(const char *path, char **raw, char *err)
     {
         if (key[0] == '_')
             continue;
+        if (check_renamed(key, err) < 0)
+            goto out;
         int i = find_setting(key);
         if (i < 0) {
             snprintf(err, CFG_ERR_LEN, "%.100s: unknown setting in %.100s", key, p);
@@ -239,9 +260,15 @@ out:
     return rc;
 }
 
-/* The environment overrides the file; an empty variable counts as unset. */
-static void read_env(char **raw)
+/* The environment overrides the file; an empty variable counts as unset. A former name of
+ * a setting (renamed[]) that is set is an error. */
+static int read_env(char **raw, char *err)
 {
+    for (size_t i = 0; i < sizeof renamed / sizeof renamed[0]; i++) {
+        const char *v = getenv(renamed[i].old_name);
+        if (v && *v)
+            return check_renamed(renamed[i].old_name, err);
+    }
     for (size_t i = 0; i < NSETTINGS; i++) {
         const char *v = getenv(settings[i].name);
         if (v && *v) {
@@ -249,6 +276,7 @@ static void read_env(char **raw)
             raw[i] = xstrdup(v);
         }
     }
+    return 0;
 }
 
 /* Parses one setting's text (NULL or "" when unset) into its field. */
@@ -377,7 +405,7 @@ static int check_providers(const struct cfg *c, char *err)
         return -1;
     if (check_url(c->razorpay_base_url, "HAAT_RAZORPAY_BASE_URL", "http://", "https://", err) < 0 ||
         check_url(c->twilio_base_url, "HAAT_TWILIO_BASE_URL", "http://", "https://", err) < 0 ||
-        check_url(c->public_base_url, "HAAT_PUBLIC_BASE_URL", "http://", "https://", err) < 0)
+        check_url(c->public_url, "HAAT_PUBLIC_URL", "http://", "https://", err) < 0)
         return -1;
     return 0;
 }
@@ -393,9 +421,9 @@ static int derive(struct cfg *c, const char *const *raw, char *err)
         return -1;
     if (!raw[find_setting("HAAT_HTTP_THREADS")])
         c->http_threads = default_threads();
-    if (!*c->public_base_url) {
-        free(c->public_base_url);
-        c->public_base_url = xasprintf("http://%s", c->http_addr);
+    if (!*c->public_url) {
+        free(c->public_url);
+        c->public_url = xasprintf("http://%s", c->http_addr);
     }
     if (!*c->sandbox_webhook_secret && random_secret(c, err) < 0)
         return -1;
@@ -410,7 +438,8 @@ int cfg_load(struct cfg *c, const char *path, char err[CFG_ERR_LEN])
     err[0] = '\0';
     if (read_file(path, raw, err) < 0)
         goto out;
-    read_env(raw);
+    if (read_env(raw, err) < 0)
+        goto out;
     for (size_t i = 0; i < NSETTINGS; i++)
         if (apply(c, &settings[i], raw[i], err) < 0)
             goto out;

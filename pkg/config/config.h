@@ -45,7 +45,7 @@ struct cfg {
     char *templates_dir;           /* HAAT_TEMPLATES_DIR (default configs/templates) */
     char *log_level;               /* HAAT_LOG_LEVEL debug|info|warn|error (default info) */
     char *log_format;              /* HAAT_LOG_FORMAT json|text (default json) */
-    char *public_base_url;         /* HAAT_PUBLIC_BASE_URL (default http://<http_addr>) */
+    char *public_url;              /* HAAT_PUBLIC_URL (default http://<http_addr>) */
     int shutdown_grace_s;          /* HAAT_SHUTDOWN_GRACE_S 1..60 (default 8) */
 };
 
@@ -53,7 +53,8 @@ struct cfg {
  * explicit file is), then the environment. Returns 0, or -1 with err holding one line that
  * names the offending variable (e.g. "HAAT_JWT_SECRET: must be at least 32 bytes").
  * The json file uses the variable names as keys, e.g. {"HAAT_HTTP_ADDR": "127.0.0.1:8080"};
- * secrets in the file are refused. */
+ * secrets in the file are refused, and so is a setting's former name, in the file or in the
+ * environment ("HAAT_PUBLIC_BASE_URL: renamed to HAAT_PUBLIC_URL"). */
 int cfg_load(struct cfg *c, const char *path, char err[CFG_ERR_LEN]);
 void cfg_cleanup(struct cfg *c);
 

@@ -26,7 +26,7 @@ void nf_provider_env(char buf[10][256], const char *env[16], const struct h_sink
     snprintf(buf[6], 256, "HAAT_TWILIO_ACCOUNT_SID=" NF_SID);
     snprintf(buf[7], 256, "HAAT_TWILIO_AUTH_TOKEN=" NF_TOKEN);
     snprintf(buf[8], 256, "HAAT_TWILIO_FROM=" NF_SMS_FROM);
-    snprintf(buf[9], 256, "HAAT_PUBLIC_BASE_URL=https://haat.test");
+    snprintf(buf[9], 256, "HAAT_PUBLIC_URL=https://haat.test");
     int n = 0;
     for (; n < 10; n++)
         env[n] = buf[n];

@@ -121,6 +121,17 @@ static void test_metrics_families(void **state)
     const char *bi = strstr(text, "\nhaat_build_info{version=\"");
     assert_non_null(bi);
     assert_non_null(strstr(bi, "} 1\n"));
+    /* One version: `haat version` says the same as the running server. */
+    const char *args[] = {"version", NULL};
+    int code = -1;
+    char *out = NULL, want[128];
+    assert_int_equal(h_run(args, NULL, &code, &out), 0);
+    assert_int_equal(code, 0);
+    snprintf(want, sizeof want, "\nhaat_build_info{version=\"%.*s\"} 1\n",
+             (int)strcspn(out + 5, "\n"), out + 5);
+    if (strncmp(out, "haat ", 5) != 0 || !strstr(text, want))
+        fail_msg("haat version said %s; /metrics has no line %s", out, want + 1);
+    free(out);
     assert_true(h_count_lines_with(text, "# TYPE http_requests_total counter") == 1);
     assert_true(h_count_lines_with(text, "# TYPE http_request_duration_seconds histogram") == 1);
     h_resp_cleanup(&r);
@@ -353,17 +364,36 @@ static void test_migrate_twice(void **state)
     assert_int_equal(h_db_drop(name), 0);
 }
 
+/* The code block of README.md "## The binary" (a new string), or NULL. */
+static char *readme_binary_block(void)
+{
+    static const char head[] = "\n## The binary\n\n```\n";
+    char *readme = h_read_file("README.md", NULL);
+    char *start = readme ? strstr(readme, head) : NULL;
+    char *end = start ? strstr(start + sizeof head - 1, "```\n") : NULL;
+    char *block =
+        end ? strndup(start + sizeof head - 1, (size_t)(end - start) - (sizeof head - 1)) : NULL;
+    free(readme);
+    return block;
+}
+
 static void test_help_lists_commands(void **state)
 {
     static const char *const flags[] = {"--help", "-h"};
+    char *readme = readme_binary_block();
+    assert_non_null(readme);
     for (int i = 0; i < 2; i++) {
         const char *args[] = {flags[i], NULL};
         int code = -1;
         char *out = NULL;
         assert_int_equal(h_run(args, NULL, &code, &out), 0);
         assert_int_equal(code, 0);
-        for (const char *const *w =
-                 (const char *const[]){"serve", "worker", "migrate", "version", NULL};
+        /* The README shows the help word for word, up to the closing pointer to it. */
+        if (strncmp(out, readme, strlen(readme)) != 0 || out[strlen(readme)] != '\n')
+            fail_msg("README.md \"The binary\" differs from haat %s:\n%s\n---\n%s", flags[i],
+                     readme, out);
+        for (const char *const *w = (const char *const[]){"serve", "worker", "migrate",
+                                                          "admin grant EMAIL", "version", NULL};
              *w; w++) {
             if (!strstr(out, *w))
                 print_error("--help does not mention %s:\n%s\n", *w, out);
@@ -371,6 +401,7 @@ static void test_help_lists_commands(void **state)
         }
         free(out);
     }
+    free(readme);
 }
 
 static void test_version(void **state)

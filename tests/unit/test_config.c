@@ -110,7 +110,7 @@ static void test_defaults(void **state)
     assert_string_equal(c.templates_dir, "configs/templates");
     assert_string_equal(c.log_level, "info");
     assert_string_equal(c.log_format, "json");
-    assert_string_equal(c.public_base_url, "http://127.0.0.1:8080");
+    assert_string_equal(c.public_url, "http://127.0.0.1:8080");
     assert_int_equal(c.shutdown_grace_s, 8);
     cfg_cleanup(&c);
     assert_null(c.database_url);
@@ -139,14 +139,14 @@ static void test_file_then_env(void **state)
     assert_string_equal(c.smtp_from, "file <f@x>");
     assert_int_equal(c.http_threads, 3);
     assert_string_equal(c.database_read_url, "postgresql://replica/haat");
-    assert_string_equal(c.public_base_url, "http://0.0.0.0:9000");
+    assert_string_equal(c.public_url, "http://0.0.0.0:9000");
     cfg_cleanup(&c);
 }
 
 static void test_ipv6_and_explicit_values(void **state)
 {
     setenv("HAAT_HTTP_ADDR", "[::1]:0", 1);
-    setenv("HAAT_PUBLIC_BASE_URL", "https://api.example.com", 1);
+    setenv("HAAT_PUBLIC_URL", "https://api.example.com", 1);
     setenv("HAAT_SANDBOX_WEBHOOK_SECRET", "sandbox-secret", 1);
     setenv("HAAT_PAYMENT_PROVIDER", "razorpay", 1);
     setenv("HAAT_RAZORPAY_KEY_ID", "rzp_test_1", 1);
@@ -164,7 +164,7 @@ static void test_ipv6_and_explicit_values(void **state)
     assert_int_equal(load_text(&c, NULL, err), 0);
     assert_string_equal(c.http_host, "::1");
     assert_int_equal(c.http_port, 0);
-    assert_string_equal(c.public_base_url, "https://api.example.com");
+    assert_string_equal(c.public_url, "https://api.example.com");
     assert_string_equal(c.sandbox_webhook_secret, "sandbox-secret");
     assert_string_equal(c.razorpay_webhook_secret, "ws");
     assert_string_equal(c.twilio_auth_token, "tok");
@@ -222,8 +222,7 @@ static void test_env_errors_name_the_variable(void **state)
         {"HAAT_HTTP_ADDR", "[]:80", "HAAT_HTTP_ADDR: must be host:port"},
         {"HAAT_JWT_SECRET", "0123456789abcdef0123456789abcde",
          "HAAT_JWT_SECRET: must be at least 32 bytes"},
-        {"HAAT_PUBLIC_BASE_URL", "ftp://x",
-         "HAAT_PUBLIC_BASE_URL: must be an http:// or https:// URL"},
+        {"HAAT_PUBLIC_URL", "ftp://x", "HAAT_PUBLIC_URL: must be an http:// or https:// URL"},
         {"HAAT_PAYMENT_PROVIDER", "razorpay",
          "HAAT_RAZORPAY_KEY_ID: required when HAAT_PAYMENT_PROVIDER is razorpay"},
         {"HAAT_SMS_PROVIDER", "twilio",
@@ -271,6 +270,46 @@ static void test_file_errors_name_the_variable(void **state)
     expect_error("{\"HAAT_WORKERS\": \"maybe\"}", "HAAT_WORKERS: must be on or off");
     expect_error("{\"HAAT_PAYMENT_PROVIDER\": \"paypal\"}",
                  "HAAT_PAYMENT_PROVIDER: must be sandbox or razorpay");
+}
+
+/* HAAT_PUBLIC_URL from the file and from the environment (which wins). */
+static void test_public_url(void **state)
+{
+    struct cfg c;
+    char err[CFG_ERR_LEN];
+    const char *file = "{\"HAAT_PUBLIC_URL\": \"https://file.example.com\"}";
+    assert_int_equal(load_text(&c, file, err), 0);
+    assert_string_equal(c.public_url, "https://file.example.com");
+    cfg_cleanup(&c);
+    setenv("HAAT_PUBLIC_URL", "http://env.example.com:8080", 1);
+    assert_int_equal(load_text(&c, file, err), 0);
+    assert_string_equal(c.public_url, "http://env.example.com:8080");
+    cfg_cleanup(&c);
+    unsetenv("HAAT_PUBLIC_URL");
+    expect_error("{\"HAAT_PUBLIC_URL\": \"example.com\"}",
+                 "HAAT_PUBLIC_URL: must be an http:// or https:// URL");
+}
+
+/* The former name stops start-up wherever it appears, even next to the new one. */
+static void test_old_public_url_name_refused(void **state)
+{
+    const char *want = "HAAT_PUBLIC_BASE_URL: renamed to HAAT_PUBLIC_URL";
+    expect_error("{\"HAAT_PUBLIC_BASE_URL\": \"https://api.example.com\"}", want);
+    expect_error("{\"HAAT_PUBLIC_URL\": \"https://a.example.com\","
+                 " \"HAAT_PUBLIC_BASE_URL\": null}",
+                 want);
+    setenv("HAAT_PUBLIC_BASE_URL", "https://api.example.com", 1);
+    expect_error(NULL, want);
+    setenv("HAAT_PUBLIC_URL", "https://api.example.com", 1);
+    expect_error(NULL, want);
+    expect_error("{\"HAAT_LOG_LEVEL\": \"info\"}", want);
+    setenv("HAAT_PUBLIC_BASE_URL", "", 1); /* empty counts as unset, as for every variable */
+    struct cfg c;
+    char err[CFG_ERR_LEN];
+    assert_int_equal(load_text(&c, NULL, err), 0);
+    assert_string_equal(c.public_url, "https://api.example.com");
+    cfg_cleanup(&c);
+    unsetenv("HAAT_PUBLIC_BASE_URL");
 }
 
 static void test_secret_in_file_refused(void **state)
@@ -367,6 +406,8 @@ int main(void)
         cmocka_unit_test_setup(test_env_errors_name_the_variable, setup),
         cmocka_unit_test_setup(test_required, setup),
         cmocka_unit_test_setup(test_file_errors_name_the_variable, setup),
+        cmocka_unit_test_setup(test_public_url, setup),
+        cmocka_unit_test_setup(test_old_public_url_name_refused, setup),
         cmocka_unit_test_setup(test_secret_in_file_refused, setup),
         cmocka_unit_test_setup(test_missing_explicit_file, setup),
         cmocka_unit_test_setup(test_bad_json_file, setup),
