@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 
 #include "tests/integration/harness.h"
+#include "tests/test_main.h"
 
 /* This binary's server (for its migrated database); no workers are needed. */
 static struct h_server srv;
@@ -209,5 +210,5 @@ int main(void)
         cmocka_unit_test(test_failed_audit_row_rolls_back_grant),
         cmocka_unit_test(test_append_only),
     };
-    return cmocka_run_group_tests(tests, start, stop);
+    return HAAT_RUN_GROUP("audit", tests, start, stop);
 }
