@@ -365,7 +365,5 @@ int notify_event_rows(const struct notify_event *e, const struct notify_route *r
 void notify_list_handler(struct http_req *r);
 void notify_prefs_get_handler(struct http_req *r);
 void notify_prefs_put_handler(struct http_req *r);
-/* Replies 503/500 for a failed database status; returns false so handlers can `return`. */
-bool notify_db_or_reply(struct http_req *r, enum db_status st);
 
 #endif

@@ -17,14 +17,3 @@ void notify_routes(struct router *r)
     router_add(r, HTTP_COMMANDS, commands, sizeof commands / sizeof commands[0]);
     router_add(r, HTTP_QUERIES, queries, sizeof queries / sizeof queries[0]);
 }
-
-bool notify_db_or_reply(struct http_req *r, enum db_status st)
-{
-    if (st == DB_OK)
-        return true;
-    if (st == DB_UNAVAILABLE)
-        http_reply_problem(r, 503, "service_unavailable", "the database is unavailable");
-    else
-        http_reply_problem(r, 500, "internal_error", "the request could not be completed");
-    return false;
-}

@@ -70,7 +70,9 @@ void notify_prefs_put_handler(struct http_req *r)
     json_t *prefs = NULL;
     if (st == DB_OK)
         st = notify_repo_prefs_get(user_id, true, &prefs);
-    if (!notify_db_or_reply(r, st))
+    if (st != DB_OK) {
+        http_reply_db(r, st);
         return;
+    }
     http_reply_json(r, 200, prefs);
 }

@@ -6,7 +6,9 @@ void notify_prefs_get_handler(struct http_req *r)
 {
     json_t *prefs = NULL;
     enum db_status st = notify_repo_prefs_get(http_req_principal(r)->user_id, false, &prefs);
-    if (!notify_db_or_reply(r, st))
+    if (st != DB_OK) {
+        http_reply_db(r, st);
         return;
+    }
     http_reply_json(r, 200, prefs);
 }

@@ -86,8 +86,10 @@ void notify_list_handler(struct http_req *r)
         return;
     enum db_status st =
         notify_repo_feed(who->user_id, limit, has_cursor ? &after : NULL, &items, &more, &last);
-    if (!notify_db_or_reply(r, st))
+    if (st != DB_OK) {
+        http_reply_db(r, st);
         return;
+    }
     char enc[128] = "";
     if (more)
         cursor_encode(&last, enc, sizeof enc);
