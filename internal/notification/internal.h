@@ -360,10 +360,11 @@ int notify_event_rows(const struct notify_event *e, const struct notify_route *r
                       struct notify_row **rows, size_t *n, bool *permanent, char *err,
                       size_t errlen);
 
-/* ---- HTTP (routes.c, queries/, commands/) ------------------------------------------------- */
+/* ---- HTTP use cases (queries/, commands/; routed by routes.c) ----------------------------- */
 
-void notify_list_handler(struct http_req *r);
-void notify_prefs_get_handler(struct http_req *r);
-void notify_prefs_put_handler(struct http_req *r);
+/* queries/list_notifications.c, queries/get_preferences.c, commands/put_preferences.c */
+void notify_list_notifications(struct http_req *r);
+void notify_get_preferences(struct http_req *r);
+void notify_put_preferences(struct http_req *r);
 
 #endif

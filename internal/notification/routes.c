@@ -3,13 +3,13 @@
 #include "internal/notification/notification.h"
 
 static const struct http_route commands[] = {
-    {"PUT", "/v1/me/notification-preferences", notify_prefs_put_handler, HTTP_AUTH_USER,
+    {"PUT", "/v1/me/notification-preferences", notify_put_preferences, HTTP_AUTH_USER,
      HTTP_JSON_BODY},
 };
 
 static const struct http_route queries[] = {
-    {"GET", "/v1/me/notifications", notify_list_handler, HTTP_AUTH_USER, 0},
-    {"GET", "/v1/me/notification-preferences", notify_prefs_get_handler, HTTP_AUTH_USER, 0},
+    {"GET", "/v1/me/notifications", notify_list_notifications, HTTP_AUTH_USER, 0},
+    {"GET", "/v1/me/notification-preferences", notify_get_preferences, HTTP_AUTH_USER, 0},
 };
 
 void notify_routes(struct router *r)

@@ -46,7 +46,7 @@ static void parse_channel(const json_t *obj, const char *channel, struct choices
     }
 }
 
-void notify_prefs_put_handler(struct http_req *r)
+void notify_put_preferences(struct http_req *r)
 {
     const char *user_id = http_req_principal(r)->user_id;
     json_t *body = http_req_json(r); /* borrowed */

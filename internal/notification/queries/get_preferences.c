@@ -2,7 +2,7 @@
  * category; categories the caller never set show their default ("security" is always true). */
 #include "internal/notification/internal.h"
 
-void notify_prefs_get_handler(struct http_req *r)
+void notify_get_preferences(struct http_req *r)
 {
     json_t *prefs = NULL;
     enum db_status st = notify_repo_prefs_get(http_req_principal(r)->user_id, false, &prefs);

@@ -75,7 +75,7 @@ static bool cursor_or_reply(struct http_req *r, struct notify_cursor *c, bool *h
     return false;
 }
 
-void notify_list_handler(struct http_req *r)
+void notify_list_notifications(struct http_req *r)
 {
     const struct http_principal *who = http_req_principal(r);
     struct notify_cursor after, last;
