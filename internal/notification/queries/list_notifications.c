@@ -84,8 +84,11 @@ void notify_list_notifications(struct http_req *r)
     json_t *items = NULL;
     if (!limit_or_reply(r, &limit) || !cursor_or_reply(r, &after, &has_cursor))
         return;
+    struct db_conn *c = http_req_db_or_reply(r);
+    if (!c)
+        return;
     enum db_status st =
-        notify_repo_feed(who->user_id, limit, has_cursor ? &after : NULL, &items, &more, &last);
+        notify_repo_feed(c, who->user_id, limit, has_cursor ? &after : NULL, &items, &more, &last);
     if (st != DB_OK) {
         http_reply_db(r, st);
         return;
