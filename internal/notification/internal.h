@@ -10,6 +10,7 @@
 #include "pkg/config/config.h"
 #include "pkg/db/db.h"
 #include "pkg/http/http.h"
+#include "pkg/page/page.h"
 
 #define NOTIFY_ERR_LEN 256
 
@@ -340,15 +341,13 @@ enum db_status notify_repo_mark_failed(struct db_conn *c, const char *id, int at
                                        const char *why);
 
 /* Feed and preferences. */
-struct notify_cursor {
-    char at_us[24]; /* created_at as microseconds since the epoch */
-    char id[IDS_UUID_LEN];
-};
-/* Page of the user's notifications, newest first; after may be NULL. *items gets a new JSON
- * array; *next a new cursor or NULL. */
+/* Page of the user's notifications, newest first, keyset on (created_at in microseconds
+ * since the epoch, id): at most limit items after the position after (NULL: from the
+ * newest). *items gets a new JSON array; *more tells whether rows follow, and then *last is
+ * the position of the last item. */
 enum db_status notify_repo_feed(struct db_conn *c, const char *user_id, int limit,
-                                const struct notify_cursor *after, json_t **items, bool *more,
-                                struct notify_cursor *last);
+                                const struct page_key *after, json_t **items, bool *more,
+                                struct page_key *last);
 /* The user's stored choices as {"email":{cat:bool},"sms":{...}} over every category (defaults
  * filled in). New reference. */
 enum db_status notify_repo_prefs_get(struct db_conn *c, const char *user_id, json_t **prefs);

@@ -1,6 +1,7 @@
 /* The notification module's SQL: outbox claims (fan-out), notification rows (delivery),
  * the feed and the preferences. Tables: notifications, notification_preferences (ours);
  * outbox_events (shared: we lease, process and dead-letter its rows). */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,13 +349,15 @@ static json_t *feed_item(const PGresult *res, int i)
 }
 
 enum db_status notify_repo_feed(struct db_conn *c, const char *user_id, int limit,
-                                const struct notify_cursor *after, json_t **items, bool *more,
-                                struct notify_cursor *last)
+                                const struct page_key *after, json_t **items, bool *more,
+                                struct page_key *last)
 {
-    char lim[16];
+    char lim[16], at_us[24] = "";
     snprintf(lim, sizeof lim, "%d", limit + 1); /* one more tells whether a next page exists */
+    if (after)
+        snprintf(at_us, sizeof at_us, "%" PRId64, after->key);
     const char *first[] = {user_id, lim};
-    const char *next[] = {user_id, lim, after ? after->at_us : NULL, after ? after->id : NULL};
+    const char *next[] = {user_id, lim, at_us, after ? after->id : NULL};
     PGresult *res = NULL;
     *items = NULL;
     *more = false;
@@ -369,9 +372,8 @@ enum db_status notify_repo_feed(struct db_conn *c, const char *user_id, int limi
     *items = json_array();
     for (int i = 0; i < rows; i++)
         json_array_append_new(*items, feed_item(res, i));
-    if (rows > 0) {
-        snprintf(last->at_us, sizeof last->at_us, "%lld",
-                 db_col_ll(res, rows - 1, FEED_CREATED_US));
+    if (*more) {
+        last->key = db_col_ll(res, rows - 1, FEED_CREATED_US);
         db_col_copy(res, rows - 1, FEED_ID, last->id, sizeof last->id);
     }
     PQclear(res);
