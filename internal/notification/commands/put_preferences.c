@@ -1,11 +1,11 @@
 /* PUT /v1/me/notification-preferences: {"email":{category:bool,...},"sms":{...}}.
  *
  * Categories given are stored; categories and channels left out keep their current value;
- * unknown members are ignored, as everywhere in the API. A value that is not a boolean, or a
- * channel that is not an object, answers 422 validation_failed. Security messages (OTP codes)
- * cannot be switched off: "security": false answers 422 with that field named, and nothing is
- * stored ("security": true is accepted and changes nothing). Answers 200 with the full,
- * updated preferences, read back inside the transaction that stored them. */
+ * unknown members are ignored. A value that is not a boolean, or a channel that is not an
+ * object, answers 422 validation_failed. Security messages (OTP codes) cannot be switched
+ * off: "security": false answers 422 with that field named, and nothing is stored
+ * ("security": true is accepted and changes nothing). Answers 200 with the full, updated
+ * preferences, read back inside the transaction that stored them. */
 #include "internal/notification/internal.h"
 #include "pkg/json/jsonh.h"
 
