@@ -12,6 +12,9 @@
 #include "pkg/util/strbuf.h"
 #include "pkg/util/xalloc.h"
 
+/* Rows notify_purge deletes a call; db_exec_batches stops after a call that deletes fewer. */
+#define PURGE_BATCH 1000
+
 #define RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 #define CLAIM_EVENTS(filter)                                                             \
@@ -21,6 +24,14 @@
     "UPDATE outbox_events e SET locked_until = now() + make_interval(secs => $2::int), " \
     "attempts = e.attempts + 1 FROM c WHERE e.id = c.id "                                \
     "RETURNING e.id, e.event_id, e.type, e.payload::text, e.created_at::text, e.attempts"
+
+/* The feed of user $1, newest first; columns as enum feed_col. */
+/* clang-format off */
+#define FEED_SELECT                                                                      \
+    "SELECT id, event_type, channel, subject, body, status, " RFC3339("created_at") ", " \
+    RFC3339("sent_at") ", (extract(epoch FROM created_at) * 1000000)::bigint "           \
+    "FROM notifications WHERE user_id = $1::uuid "
+/* clang-format on */
 
 static const struct db_stmt stmts[] = {
     {"notify_claim_events_priority", CLAIM_EVENTS("type = '" NOTIFY_PRIORITY_EVENT "'")},
@@ -64,21 +75,18 @@ static const struct db_stmt stmts[] = {
     {"notify_mark_failed",
      "UPDATE notifications SET status = 'failed', locked_until = NULL, body_sealed = NULL, "
      "last_error = $2 WHERE id = $1::uuid AND status = 'queued' AND attempts = $3::int"},
-    {"notify_feed_first",
-     "SELECT id, event_type, channel, subject, body, status, " RFC3339("created_at") ", " RFC3339(
-         "sent_at") ", (extract(epoch FROM created_at) * 1000000)::bigint "
-                    "FROM notifications WHERE user_id = $1::uuid "
-                    "ORDER BY created_at DESC, id DESC LIMIT $2::int"},
+    {"notify_feed_first", FEED_SELECT "ORDER BY created_at DESC, id DESC LIMIT $2::int"},
     {"notify_feed_after",
-     "SELECT id, event_type, channel, subject, body, status, " RFC3339("created_at") ", " RFC3339(
-         "sent_at") ", (extract(epoch FROM created_at) * 1000000)::bigint "
-                    "FROM notifications WHERE user_id = $1::uuid AND (created_at, id) < "
-                    "(timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::uuid) "
-                    "ORDER BY created_at DESC, id DESC LIMIT $2::int"},
-    {"notify_purge", "DELETE FROM notifications WHERE id IN (SELECT id FROM notifications "
-                     "WHERE status <> 'queued' AND created_at < now() - interval '" DB_STR(
-                         NOTIFY_RETENTION_DAYS) " days' "
-                                                "ORDER BY created_at LIMIT 1000)"},
+     FEED_SELECT "AND (created_at, id) < "
+                 "(timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::uuid) "
+                 "ORDER BY created_at DESC, id DESC LIMIT $2::int"},
+    /* clang-format off */
+    {"notify_purge",
+     "DELETE FROM notifications WHERE id IN (SELECT id FROM notifications "
+     "WHERE status <> 'queued' "
+     "AND created_at < now() - interval '" DB_STR(NOTIFY_RETENTION_DAYS) " days' "
+     "ORDER BY created_at LIMIT " DB_STR(PURGE_BATCH) ")"},
+    /* clang-format on */
     {"notify_prefs_get",
      "SELECT channel, category, enabled FROM notification_preferences WHERE user_id = $1::uuid"},
     {"notify_prefs_put",
@@ -313,8 +321,8 @@ enum db_status notify_repo_mark_failed(struct db_conn *c, const char *id, int at
     return db_exec(c, "notify_mark_failed", DB_PARAMS(params), NULL);
 }
 
-/* Columns of notify_feed_first / notify_feed_after. */
-enum {
+/* Columns of notify_feed_first / notify_feed_after (FEED_SELECT). */
+enum feed_col {
     FEED_ID,
     FEED_EVENT,
     FEED_CHANNEL,
@@ -451,5 +459,5 @@ enum db_status notify_repo_prefs_put(struct db_conn *c, const char *user_id,
 
 long long notify_purge_expired(void)
 {
-    return db_exec_batches("notify_purge", 0, NULL, 1000);
+    return db_exec_batches("notify_purge", 0, NULL, PURGE_BATCH);
 }
