@@ -20,10 +20,10 @@
 
 #define BATCH_BUDGET_NS (2ull * 1000 * 1000 * 1000) /* stop taking new work after 2 s */
 
-static void record_sent(const struct notify_claimed *c, enum notify_channel ch)
+static void record_sent(struct db_conn *db, const struct notify_claimed *c, enum notify_channel ch)
 {
     double latency = -1;
-    enum db_status st = notify_repo_mark_sent(c->id, &latency);
+    enum db_status st = notify_repo_mark_sent(db, c->id, &latency);
     notify_metric_count(ch, "sent");
     if (st == DB_OK && latency >= 0)
         notify_metric_latency(ch, latency);
@@ -36,41 +36,43 @@ static void record_sent(const struct notify_claimed *c, enum notify_channel ch)
               c->channel, c->attempts);
 }
 
-static void record_failure(const struct notify_claimed *c, enum notify_channel ch,
-                           enum notify_result res, const char *why)
+static void record_failure(struct db_conn *db, const struct notify_claimed *c,
+                           enum notify_channel ch, enum notify_result res, const char *why)
 {
     res = notify_after_failure(res, c->attempts);
     if (res == NOTIFY_RETRY) {
         double delay = (double)notify_backoff_ms(c->attempts, randombytes_random()) / 1000.0;
-        notify_repo_mark_retry(c->id, c->attempts, delay, why);
+        notify_repo_mark_retry(db, c->id, c->attempts, delay, why);
         notify_metric_count(ch, "retry");
         log_warn("notify_retry", "notification %s (%s, %s) attempt %d: %s; again in %.1f s", c->id,
                  c->event, c->channel, c->attempts, why, delay);
         return;
     }
-    notify_repo_mark_failed(c->id, c->attempts, why);
+    notify_repo_mark_failed(db, c->id, c->attempts, why);
     notify_metric_count(ch, "failed");
     log_error("notify_failed", "notification %s (%s, %s) failed after %d attempt(s): %s", c->id,
               c->event, c->channel, c->attempts, why);
 }
 
-/* Sends one claimed notification and records the outcome. */
-static void send_claimed(const struct notify_claimed *c)
+/* Sends one claimed notification and records the outcome: on db (the claim's connection) when
+ * it is decided before any send, else on the thread's primary connection taken after the
+ * send (db_conn probes a connection that sat idle through a long provider call). */
+static void send_claimed(struct db_conn *db, const struct notify_claimed *c)
 {
     char err[NOTIFY_ERR_LEN] = "";
     int ch = notify_channel_parse(c->channel);
     char *opened = NULL;
     if (ch < 0) {
-        record_failure(c, NOTIFY_SMS, NOTIFY_FAILED, "unknown channel");
+        record_failure(db, c, NOTIFY_SMS, NOTIFY_FAILED, "unknown channel");
         return;
     }
     if (c->attempts > NOTIFY_MAX_ATTEMPTS) { /* claimed again and again, never finished */
-        record_failure(c, (enum notify_channel)ch, NOTIFY_FAILED,
+        record_failure(db, c, (enum notify_channel)ch, NOTIFY_FAILED,
                        "gave up: earlier attempts ended without an outcome (worker crashes?)");
         return;
     }
     if (c->body_sealed && !(opened = sec_open(c->body_sealed))) {
-        record_failure(c, (enum notify_channel)ch, NOTIFY_FAILED, "sealed body does not open");
+        record_failure(db, c, (enum notify_channel)ch, NOTIFY_FAILED, "sealed body does not open");
         return;
     }
     struct notify_msg m = {
@@ -87,10 +89,11 @@ static void send_claimed(const struct notify_claimed *c)
         sodium_memzero(opened, strlen(opened));
         free(opened);
     }
+    struct db_conn *after = db_conn(DB_PRIMARY);
     if (res == NOTIFY_SENT)
-        record_sent(c, (enum notify_channel)ch);
+        record_sent(after, c, (enum notify_channel)ch);
     else
-        record_failure(c, (enum notify_channel)ch, res, err);
+        record_failure(after, c, (enum notify_channel)ch, res, err);
 }
 
 int notify_deliver_batch(bool priority, int max)
@@ -99,12 +102,13 @@ int notify_deliver_batch(bool priority, int max)
     int done = 0;
     while (done < max && clock_mono_ns() - start < BATCH_BUDGET_NS) {
         struct notify_claimed c;
-        enum db_status st = notify_repo_claim(priority, &c);
+        struct db_conn *db = db_conn(DB_PRIMARY);
+        enum db_status st = notify_repo_claim(db, priority, &c);
         if (st == DB_NOT_FOUND)
             break;
         if (st != DB_OK)
             return done > 0 ? done : -1;
-        send_claimed(&c);
+        send_claimed(db, &c);
         notify_claimed_cleanup(&c);
         done++;
     }

@@ -155,12 +155,13 @@ static int destination_rows(struct rows *rs, const json_t *p, const struct notif
 
 /* A user recipient: every channel the user has an address for. 0, -1 with err (*permanent
  * says whether it is worth retrying). */
-static int user_rows(struct rows *rs, const json_t *p, const struct notify_route *r, size_t i,
-                     json_t *vars, bool *permanent, char *err, size_t errlen)
+static int user_rows(struct db_conn *c, struct rows *rs, const json_t *p,
+                     const struct notify_route *r, size_t i, json_t *vars, bool *permanent,
+                     char *err, size_t errlen)
 {
     const char *uid = json_string_value(json_object_get(p, r->recipients[i].user_field));
     char *addr[NOTIFY_NCHANNELS] = {NULL, NULL}, *name = NULL;
-    if (user_contact(uid, &addr[NOTIFY_EMAIL], &addr[NOTIFY_SMS], &name) != 0) {
+    if (user_contact(c, uid, &addr[NOTIFY_EMAIL], &addr[NOTIFY_SMS], &name) != 0) {
         snprintf(err, errlen, "no contact for user %s (%s)", uid, r->recipients[i].user_field);
         *permanent = false;
         return -1;
@@ -185,7 +186,7 @@ static int user_rows(struct rows *rs, const json_t *p, const struct notify_route
     return rc;
 }
 
-int notify_event_rows(const struct notify_event *e, const struct notify_route *r,
+int notify_event_rows(struct db_conn *c, const struct notify_event *e, const struct notify_route *r,
                       struct notify_row **out, size_t *n, bool *permanent, char *err, size_t errlen)
 {
     struct rows rs = {NULL, 0};
@@ -209,7 +210,7 @@ int notify_event_rows(const struct notify_event *e, const struct notify_route *r
     }
     rc = 0;
     for (size_t i = 0; i < r->nrecipients && rc == 0; i++)
-        rc = user_rows(&rs, e->payload, r, i, vars, permanent, err, errlen);
+        rc = user_rows(c, &rs, e->payload, r, i, vars, permanent, err, errlen);
 out:
     if (code) {
         sodium_memzero(code, strlen(code));
@@ -228,24 +229,84 @@ out:
     return rc;
 }
 
+struct commit_txn {
+    const struct notify_event *e;
+    struct notify_row *rows;
+    size_t n;
+    const char *last_error;
+    int inserted, inserted_priority;
+};
+
+static enum db_status commit_txn(struct db_conn *c, void *arg)
+{
+    struct commit_txn *t = arg;
+    t->inserted = t->inserted_priority = 0; /* the transaction may run again */
+    for (size_t i = 0; i < t->n; i++) {
+        bool added = false;
+        enum db_status st = notify_repo_insert(c, t->e, &t->rows[i], &added);
+        if (st != DB_OK)
+            return st;
+        t->inserted += added;
+        t->inserted_priority += added && t->rows[i].priority;
+    }
+    enum db_status st = notify_repo_event_done(c, t->e, t->last_error);
+    if (st == DB_OK && t->inserted > t->inserted_priority)
+        st = notify_repo_wake(c);
+    return st;
+}
+
+/* One transaction: inserts the rows the preferences, the throttle and the unique key allow,
+ * marks the event processed (with last_error when not NULL: a dead letter) and wakes the
+ * normal lane when a row of it was inserted (the fast lane sends its own rows right after).
+ * *inserted and *inserted_priority (either may be NULL) get how many rows were inserted, and
+ * how many of them in the fast lane. */
+static enum db_status commit_event(const struct notify_event *e, struct notify_row *rows, size_t n,
+                                   const char *last_error, int *inserted, int *inserted_priority)
+{
+    struct commit_txn t = {.e = e, .rows = rows, .n = n, .last_error = last_error};
+    enum db_status st = db_txn(DB_PRIMARY, commit_txn, &t);
+    if (inserted)
+        *inserted = st == DB_OK ? t.inserted : 0;
+    if (inserted_priority)
+        *inserted_priority = st == DB_OK ? t.inserted_priority : 0;
+    return st;
+}
+
 static void dead_letter(const struct notify_event *e, const char *why)
 {
     log_error("notify_event_dead", "event %s (%s) dropped after %d attempt(s): %s", e->event_id,
               e->type, e->attempts, why);
-    if (notify_repo_fanout_commit(e, NULL, 0, why, NULL, NULL) != DB_OK)
+    if (commit_event(e, NULL, 0, why, NULL, NULL) != DB_OK)
         log_warn("notify_event_dead", "event %s: could not record the failure", e->event_id);
 }
 
-static void retry_later(const struct notify_event *e, const char *why)
+static void retry_later(struct db_conn *c, const struct notify_event *e, const char *why)
 {
     int delay_s = (int)((notify_backoff_ms(e->attempts, randombytes_random()) + 999) / 1000);
     log_warn("notify_event_retry", "event %s (%s), attempt %d: %s; again in %d s", e->event_id,
              e->type, e->attempts, why, delay_s);
-    notify_repo_event_retry(e, delay_s, why);
+    notify_repo_event_retry(c, e, delay_s, why);
 }
 
-/* Processes one leased event. Returns 0, or -1 when the database failed. */
-static int process_event(const struct notify_event *e)
+/* After the rows could not be stored: the lease runs out when the database is gone (the next
+ * batch retries it); otherwise retried with backoff, or dead-lettered on the last attempt.
+ * Returns -1 when the database is gone, else 0. */
+static int commit_failed(struct db_conn *c, const struct notify_event *e, enum db_status st)
+{
+    if (st == DB_UNAVAILABLE)
+        return -1;
+    char err[NOTIFY_ERR_LEN];
+    snprintf(err, sizeof err, "storing the notifications failed (%s)", db_last_sqlstate());
+    if (e->attempts >= NOTIFY_EVENT_MAX_ATTEMPTS)
+        dead_letter(e, err);
+    else
+        retry_later(c, e, err);
+    return 0;
+}
+
+/* Processes one leased event; c is the batch's connection (user lookups, retries). Returns 0,
+ * or -1 when the database failed. */
+static int process_event(struct db_conn *c, const struct notify_event *e)
 {
     const struct notify_route *r = notify_route_find(e->type);
     char err[NOTIFY_ERR_LEN] = "";
@@ -258,30 +319,22 @@ static int process_event(const struct notify_event *e)
     }
     if (!r) { /* not an event that notifies anyone */
         log_debug("notify_event_ignored", "event %s of type %s", e->event_id, e->type);
-        return notify_repo_fanout_commit(e, NULL, 0, NULL, NULL, NULL) == DB_OK ? 0 : -1;
+        return commit_event(e, NULL, 0, NULL, NULL, NULL) == DB_OK ? 0 : -1;
     }
-    if (notify_event_rows(e, r, &rows, &n, &permanent, err, sizeof err) != 0) {
+    if (notify_event_rows(c, e, r, &rows, &n, &permanent, err, sizeof err) != 0) {
         if (permanent || e->attempts >= NOTIFY_EVENT_MAX_ATTEMPTS)
             dead_letter(e, err);
         else
-            retry_later(e, err);
+            retry_later(c, e, err);
         return 0;
     }
     int inserted = 0, inserted_priority = 0;
-    enum db_status st = notify_repo_fanout_commit(e, rows, n, NULL, &inserted, &inserted_priority);
+    enum db_status st = commit_event(e, rows, n, NULL, &inserted, &inserted_priority);
     for (size_t i = 0; i < n; i++)
         notify_row_cleanup(&rows[i]);
     free(rows);
-    if (st != DB_OK) {
-        snprintf(err, sizeof err, "storing the notifications failed (%s)", db_last_sqlstate());
-        if (st == DB_UNAVAILABLE)
-            return -1; /* the lease runs out; the next batch retries it */
-        if (e->attempts >= NOTIFY_EVENT_MAX_ATTEMPTS)
-            dead_letter(e, err);
-        else
-            retry_later(e, err);
-        return 0;
-    }
+    if (st != DB_OK)
+        return commit_failed(c, e, st);
     if (inserted > inserted_priority)
         jobs_wake(NOTIFY_JOB_DELIVER);
     return 0;
@@ -289,13 +342,14 @@ static int process_event(const struct notify_event *e)
 
 int notify_fanout_batch(bool priority, int max)
 {
+    struct db_conn *c = db_conn(DB_PRIMARY); /* the lease, the user lookups and the retries */
     struct notify_event *ev = NULL;
     size_t n = 0;
-    if (notify_repo_claim_events(priority, max, &ev, &n) != DB_OK)
+    if (notify_repo_claim_events(c, priority, max, &ev, &n) != DB_OK)
         return -1;
     int rc = (int)n;
     for (size_t i = 0; i < n; i++) {
-        if (process_event(&ev[i]) != 0)
+        if (process_event(c, &ev[i]) != 0)
             rc = -1;
         notify_event_cleanup(&ev[i]);
     }

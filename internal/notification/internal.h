@@ -10,6 +10,7 @@
 #include "pkg/config/config.h"
 #include "pkg/db/db.h"
 #include "pkg/http/http.h"
+#include "pkg/page/page.h"
 
 #define NOTIFY_ERR_LEN 256
 
@@ -265,6 +266,9 @@ void notify_metric_latency(enum notify_channel ch, double seconds);
 
 /* ---- persistence (repo_pg.c) -------------------------------------------------------------- */
 
+/* Every function runs its statements on c, the connection its caller chose (the request kit
+ * for handlers, the job for the background stages); NULL answers DB_UNAVAILABLE. */
+
 void notify_repo_init(void);
 
 struct notify_event {
@@ -280,10 +284,16 @@ void notify_event_cleanup(struct notify_event *e);
 /* Leases up to max unprocessed events (priority: only the fast-lane type; else every other
  * type). *out gets a new array the caller frees with notify_event_cleanup on each and free.
  * Returns DB_OK (possibly *n = 0) or the failure. */
-enum db_status notify_repo_claim_events(bool priority, int max, struct notify_event **out,
-                                        size_t *n);
+enum db_status notify_repo_claim_events(struct db_conn *c, bool priority, int max,
+                                        struct notify_event **out, size_t *n);
 /* Schedules another try of a leased event after delay_s, recording why. */
-enum db_status notify_repo_event_retry(const struct notify_event *e, int delay_s, const char *why);
+enum db_status notify_repo_event_retry(struct db_conn *c, const struct notify_event *e, int delay_s,
+                                       const char *why);
+/* Marks a leased event processed, with last_error when not NULL (a dead letter). */
+enum db_status notify_repo_event_done(struct db_conn *c, const struct notify_event *e,
+                                      const char *last_error);
+/* NOTIFYs NOTIFY_WAKE_CHANNEL (delivered at commit). */
+enum db_status notify_repo_wake(struct db_conn *c);
 
 /* A notification to insert at fan-out. */
 struct notify_row {
@@ -304,14 +314,12 @@ struct notify_row {
 };
 void notify_row_cleanup(struct notify_row *r);
 
-/* One transaction: inserts the rows that preferences, throttling and the unique key allow,
- * marks the event processed (with last_error when not NULL: a dead letter) and NOTIFYs
- * NOTIFY_WAKE_CHANNEL when a normal-lane row was inserted (the fast lane sends its own rows
- * right after). *inserted and *inserted_priority (either may be NULL) get how many rows were
- * inserted, and how many of them in the fast lane. */
-enum db_status notify_repo_fanout_commit(const struct notify_event *e, struct notify_row *rows,
-                                         size_t n, const char *last_error, int *inserted,
-                                         int *inserted_priority);
+/* Inserts r for event e when the user's preferences, the throttle and the unique (event,
+ * recipient, channel) key allow it; *added tells whether it did. A throttled row takes a
+ * transaction-scoped lock on its (user, channel, key) first, so c must be inside a
+ * transaction. */
+enum db_status notify_repo_insert(struct db_conn *c, const struct notify_event *e,
+                                  const struct notify_row *r, bool *added);
 
 /* A claimed notification (one send). */
 struct notify_claimed {
@@ -321,31 +329,32 @@ struct notify_claimed {
 };
 void notify_claimed_cleanup(struct notify_claimed *c);
 /* Leases one due queued notification of the lane. DB_NOT_FOUND when none is due. */
-enum db_status notify_repo_claim(bool priority, struct notify_claimed *out);
+enum db_status notify_repo_claim(struct db_conn *c, bool priority, struct notify_claimed *out);
 /* *latency_s gets event commit -> now (database clock); < 0 when unknown. DB_NOT_FOUND when
  * the row was no longer queued (someone else finished it). */
-enum db_status notify_repo_mark_sent(const char *id, double *latency_s);
+enum db_status notify_repo_mark_sent(struct db_conn *c, const char *id, double *latency_s);
 /* Both only while the row is queued and still carries this attempt number (a worker whose
  * lease ran out never overwrites a newer attempt). */
-enum db_status notify_repo_mark_retry(const char *id, int attempts, double delay_s,
-                                      const char *why);
-enum db_status notify_repo_mark_failed(const char *id, int attempts, const char *why);
+enum db_status notify_repo_mark_retry(struct db_conn *c, const char *id, int attempts,
+                                      double delay_s, const char *why);
+enum db_status notify_repo_mark_failed(struct db_conn *c, const char *id, int attempts,
+                                       const char *why);
 
 /* Feed and preferences. */
-struct notify_cursor {
-    char at_us[24]; /* created_at as microseconds since the epoch */
-    char id[IDS_UUID_LEN];
-};
-/* Page of the user's notifications, newest first; after may be NULL. *items gets a new JSON
- * array; *next a new cursor or NULL. */
-enum db_status notify_repo_feed(const char *user_id, int limit, const struct notify_cursor *after,
-                                json_t **items, bool *more, struct notify_cursor *last);
+/* Page of the user's notifications, newest first, keyset on (created_at in microseconds
+ * since the epoch, id): at most limit items after the position after (NULL: from the
+ * newest). *items gets a new JSON array; *more tells whether rows follow, and then *last is
+ * the position of the last item. */
+enum db_status notify_repo_feed(struct db_conn *c, const char *user_id, int limit,
+                                const struct page_key *after, json_t **items, bool *more,
+                                struct page_key *last);
 /* The user's stored choices as {"email":{cat:bool},"sms":{...}} over every category (defaults
- * filled in). New reference. On the primary when fresh (read-your-write), else the replica. */
-enum db_status notify_repo_prefs_get(const char *user_id, bool fresh, json_t **prefs);
+ * filled in). New reference. */
+enum db_status notify_repo_prefs_get(struct db_conn *c, const char *user_id, json_t **prefs);
 /* Stores choices: arrays of n channel names, categories and values, in one statement. */
-enum db_status notify_repo_prefs_put(const char *user_id, const char *const *channels,
-                                     const char *const *categories, const bool *enabled, size_t n);
+enum db_status notify_repo_prefs_put(struct db_conn *c, const char *user_id,
+                                     const char *const *channels, const char *const *categories,
+                                     const bool *enabled, size_t n);
 
 /* ---- stages (fanout.c, deliver.c) --------------------------------------------------------- */
 
@@ -354,18 +363,18 @@ int notify_fanout_batch(bool priority, int max);
 /* Delivers up to max due notifications of the lane. Returns how many were handled, or -1. */
 int notify_deliver_batch(bool priority, int max);
 
-/* Turns an event into rows (fanout.c; exposed for tests). Returns 0 and fills rows/n; or
- * -1 with err and *permanent telling whether trying again could help. */
-int notify_event_rows(const struct notify_event *e, const struct notify_route *r,
+/* Turns an event into rows (fanout.c; exposed for tests), reading user recipients' contacts
+ * on c. Returns 0 and fills rows/n; or -1 with err and *permanent telling whether trying
+ * again could help. */
+int notify_event_rows(struct db_conn *c, const struct notify_event *e, const struct notify_route *r,
                       struct notify_row **rows, size_t *n, bool *permanent, char *err,
                       size_t errlen);
 
-/* ---- HTTP (routes.c, queries/, commands/) ------------------------------------------------- */
+/* ---- HTTP use cases (queries/, commands/; routed by routes.c) ----------------------------- */
 
-void notify_list_handler(struct http_req *r);
-void notify_prefs_get_handler(struct http_req *r);
-void notify_prefs_put_handler(struct http_req *r);
-/* Replies 503/500 for a failed database status; returns false so handlers can `return`. */
-bool notify_db_or_reply(struct http_req *r, enum db_status st);
+/* queries/list_notifications.c, queries/get_preferences.c, commands/put_preferences.c */
+void notify_list_notifications(struct http_req *r);
+void notify_get_preferences(struct http_req *r);
+void notify_put_preferences(struct http_req *r);
 
 #endif

@@ -1,16 +1,19 @@
 /* The notification module's SQL: outbox claims (fan-out), notification rows (delivery),
  * the feed and the preferences. Tables: notifications, notification_preferences (ours);
  * outbox_events (shared: we lease, process and dead-letter its rows). */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal/notification/internal.h"
 #include "internal/notification/notification.h"
-#include "pkg/log/log.h"
-#include "pkg/outbox/outbox.h"
+#include "pkg/json/jsonh.h"
 #include "pkg/util/strbuf.h"
 #include "pkg/util/xalloc.h"
+
+/* Rows notify_purge deletes a call; db_exec_batches stops after a call that deletes fewer. */
+#define PURGE_BATCH 1000
 
 #define RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
@@ -21,6 +24,14 @@
     "UPDATE outbox_events e SET locked_until = now() + make_interval(secs => $2::int), " \
     "attempts = e.attempts + 1 FROM c WHERE e.id = c.id "                                \
     "RETURNING e.id, e.event_id, e.type, e.payload::text, e.created_at::text, e.attempts"
+
+/* The feed of user $1, newest first; columns as enum feed_col. */
+/* clang-format off */
+#define FEED_SELECT                                                                      \
+    "SELECT id, event_type, channel, subject, body, status, " RFC3339("created_at") ", " \
+    RFC3339("sent_at") ", (extract(epoch FROM created_at) * 1000000)::bigint "           \
+    "FROM notifications WHERE user_id = $1::uuid "
+/* clang-format on */
 
 static const struct db_stmt stmts[] = {
     {"notify_claim_events_priority", CLAIM_EVENTS("type = '" NOTIFY_PRIORITY_EVENT "'")},
@@ -56,7 +67,7 @@ static const struct db_stmt stmts[] = {
     {"notify_mark_sent",
      "UPDATE notifications SET status = 'sent', sent_at = now(), locked_until = NULL, "
      "body_sealed = NULL, last_error = NULL WHERE id = $1::uuid AND status = 'queued' "
-     "RETURNING extract(epoch FROM clock_timestamp() - event_created_at)::float8"},
+     "RETURNING (extract(epoch FROM clock_timestamp() - event_created_at) * 1000000)::bigint"},
     {"notify_mark_retry",
      "UPDATE notifications SET next_attempt_at = now() + make_interval(secs => $2::float8), "
      "locked_until = NULL, last_error = $3 "
@@ -64,21 +75,18 @@ static const struct db_stmt stmts[] = {
     {"notify_mark_failed",
      "UPDATE notifications SET status = 'failed', locked_until = NULL, body_sealed = NULL, "
      "last_error = $2 WHERE id = $1::uuid AND status = 'queued' AND attempts = $3::int"},
-    {"notify_feed_first",
-     "SELECT id, event_type, channel, subject, body, status, " RFC3339("created_at") ", " RFC3339(
-         "sent_at") ", (extract(epoch FROM created_at) * 1000000)::bigint "
-                    "FROM notifications WHERE user_id = $1::uuid "
-                    "ORDER BY created_at DESC, id DESC LIMIT $2::int"},
+    {"notify_feed_first", FEED_SELECT "ORDER BY created_at DESC, id DESC LIMIT $2::int"},
     {"notify_feed_after",
-     "SELECT id, event_type, channel, subject, body, status, " RFC3339("created_at") ", " RFC3339(
-         "sent_at") ", (extract(epoch FROM created_at) * 1000000)::bigint "
-                    "FROM notifications WHERE user_id = $1::uuid AND (created_at, id) < "
-                    "(timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::uuid) "
-                    "ORDER BY created_at DESC, id DESC LIMIT $2::int"},
-    {"notify_purge", "DELETE FROM notifications WHERE id IN (SELECT id FROM notifications "
-                     "WHERE status <> 'queued' AND created_at < now() - interval '" DB_STR(
-                         NOTIFY_RETENTION_DAYS) " days' "
-                                                "ORDER BY created_at LIMIT 1000)"},
+     FEED_SELECT "AND (created_at, id) < "
+                 "(timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::uuid) "
+                 "ORDER BY created_at DESC, id DESC LIMIT $2::int"},
+    /* clang-format off */
+    {"notify_purge",
+     "DELETE FROM notifications WHERE id IN (SELECT id FROM notifications "
+     "WHERE status <> 'queued' "
+     "AND created_at < now() - interval '" DB_STR(NOTIFY_RETENTION_DAYS) " days' "
+     "ORDER BY created_at LIMIT " DB_STR(PURGE_BATCH) ")"},
+    /* clang-format on */
     {"notify_prefs_get",
      "SELECT channel, category, enabled FROM notification_preferences WHERE user_id = $1::uuid"},
     {"notify_prefs_put",
@@ -93,10 +101,8 @@ void notify_repo_init(void)
     db_register(stmts, sizeof stmts / sizeof stmts[0]);
 }
 
-static char *dup_value(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? NULL : xstrdup(PQgetvalue(res, row, col));
-}
+/* Columns of notify_claim_events / notify_claim_events_priority. */
+enum { EV_ROW_ID, EV_EVENT_ID, EV_TYPE, EV_PAYLOAD, EV_CREATED_AT, EV_ATTEMPTS };
 
 void notify_event_cleanup(struct notify_event *e)
 {
@@ -108,8 +114,19 @@ void notify_event_cleanup(struct notify_event *e)
     memset(e, 0, sizeof *e);
 }
 
-enum db_status notify_repo_claim_events(bool priority, int max, struct notify_event **out,
-                                        size_t *n)
+static void event_from_row(const PGresult *res, int i, struct notify_event *e)
+{
+    const char *payload = db_col_str(res, i, EV_PAYLOAD);
+    e->row_id = db_col_strdup(res, i, EV_ROW_ID);
+    e->event_id = db_col_strdup(res, i, EV_EVENT_ID);
+    e->type = db_col_strdup(res, i, EV_TYPE);
+    e->payload = payload ? json_loads(payload, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    e->created_at = db_col_strdup(res, i, EV_CREATED_AT);
+    e->attempts = (int)db_col_ll(res, i, EV_ATTEMPTS);
+}
+
+enum db_status notify_repo_claim_events(struct db_conn *c, bool priority, int max,
+                                        struct notify_event **out, size_t *n)
 {
     char smax[16], lease[16];
     snprintf(smax, sizeof smax, "%d", max);
@@ -119,32 +136,40 @@ enum db_status notify_repo_claim_events(bool priority, int max, struct notify_ev
     *out = NULL;
     *n = 0;
     enum db_status st =
-        db_query(DB_PRIMARY, priority ? "notify_claim_events_priority" : "notify_claim_events", 2,
-                 params, &res);
+        db_exec(c, priority ? "notify_claim_events_priority" : "notify_claim_events",
+                DB_PARAMS(params), &res);
     if (st != DB_OK)
         return st;
     int rows = PQntuples(res);
     struct notify_event *ev = rows ? xcalloc((size_t)rows, sizeof *ev) : NULL;
-    for (int i = 0; i < rows; i++) {
-        ev[i].row_id = dup_value(res, i, 0);
-        ev[i].event_id = dup_value(res, i, 1);
-        ev[i].type = dup_value(res, i, 2);
-        ev[i].payload = json_loads(PQgetvalue(res, i, 3), JSON_REJECT_DUPLICATES, NULL);
-        ev[i].created_at = dup_value(res, i, 4);
-        ev[i].attempts = atoi(PQgetvalue(res, i, 5));
-    }
+    for (int i = 0; i < rows; i++)
+        event_from_row(res, i, &ev[i]);
     PQclear(res);
     *out = ev;
     *n = (size_t)rows;
     return DB_OK;
 }
 
-enum db_status notify_repo_event_retry(const struct notify_event *e, int delay_s, const char *why)
+enum db_status notify_repo_event_retry(struct db_conn *c, const struct notify_event *e, int delay_s,
+                                       const char *why)
 {
     char delay[16];
     snprintf(delay, sizeof delay, "%d", delay_s);
     const char *params[] = {e->row_id, delay, why};
-    return db_query(DB_PRIMARY, "notify_event_retry", 3, params, NULL);
+    return db_exec(c, "notify_event_retry", DB_PARAMS(params), NULL);
+}
+
+enum db_status notify_repo_event_done(struct db_conn *c, const struct notify_event *e,
+                                      const char *last_error)
+{
+    const char *params[] = {e->row_id, last_error};
+    return db_exec(c, "notify_event_done", DB_PARAMS(params), NULL);
+}
+
+enum db_status notify_repo_wake(struct db_conn *c)
+{
+    const char *params[] = {"normal"};
+    return db_exec(c, "notify_wake", DB_PARAMS(params), NULL);
 }
 
 void notify_row_cleanup(struct notify_row *r)
@@ -159,21 +184,25 @@ void notify_row_cleanup(struct notify_row *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Inserts one row; *added is set when it was new (and allowed). */
-static enum db_status insert_row(struct db_conn *c, const struct notify_event *e,
-                                 const struct notify_row *r, bool *added)
+/* Serialises the throttle check of one (user, channel, throttle key) until commit. */
+static enum db_status throttle_lock(struct db_conn *c, const struct notify_row *r)
+{
+    char *lock = xasprintf("notify:%s:%d:%s", r->user_id, (int)r->channel, r->throttle_key);
+    const char *params[] = {lock};
+    enum db_status st = db_exec(c, "notify_throttle_lock", DB_PARAMS(params), NULL);
+    free(lock);
+    return st;
+}
+
+enum db_status notify_repo_insert(struct db_conn *c, const struct notify_event *e,
+                                  const struct notify_row *r, bool *added)
 {
     char throttle_s[16];
     snprintf(throttle_s, sizeof throttle_s, "%d", r->throttle_s);
-    enum db_status st;
-    if (r->throttle_key && r->user_id) {
-        char *lock = xasprintf("notify:%s:%d:%s", r->user_id, (int)r->channel, r->throttle_key);
-        const char *lp[] = {lock};
-        st = db_exec(c, "notify_throttle_lock", 1, lp, NULL);
-        free(lock);
-        if (st != DB_OK)
-            return st;
-    }
+    *added = false;
+    enum db_status st = r->throttle_key && r->user_id ? throttle_lock(c, r) : DB_OK;
+    if (st != DB_OK)
+        return st;
     const char *params[] = {
         r->id,
         e->event_id,
@@ -194,54 +223,26 @@ static enum db_status insert_row(struct db_conn *c, const struct notify_event *e
         throttle_s,
     };
     PGresult *res = NULL;
-    st = db_exec(c, "notify_insert", 17, params, &res);
+    st = db_exec(c, "notify_insert", DB_PARAMS(params), &res);
     if (st == DB_OK)
         *added = PQntuples(res) == 1;
     PQclear(res);
     return st;
 }
 
-struct fanout_txn {
-    const struct notify_event *e;
-    struct notify_row *rows;
-    size_t n;
-    const char *last_error;
-    int inserted, inserted_priority;
+/* Columns of notify_claim. */
+enum {
+    CL_ID,
+    CL_EVENT,
+    CL_CHANNEL,
+    CL_DESTINATION,
+    CL_RECIPIENT_NAME,
+    CL_SUBJECT,
+    CL_BODY,
+    CL_BODY_SEALED,
+    CL_CREATED_AT,
+    CL_ATTEMPTS
 };
-
-static enum db_status fanout_txn(struct db_conn *c, void *arg)
-{
-    struct fanout_txn *t = arg;
-    t->inserted = t->inserted_priority = 0; /* the transaction may run again */
-    for (size_t i = 0; i < t->n; i++) {
-        bool added = false;
-        enum db_status st = insert_row(c, t->e, &t->rows[i], &added);
-        if (st != DB_OK)
-            return st;
-        t->inserted += added;
-        t->inserted_priority += added && t->rows[i].priority;
-    }
-    const char *params[] = {t->e->row_id, t->last_error};
-    enum db_status st = db_exec(c, "notify_event_done", 2, params, NULL);
-    if (st == DB_OK && t->inserted > t->inserted_priority) {
-        const char *wp[] = {"normal"};
-        st = db_exec(c, "notify_wake", 1, wp, NULL);
-    }
-    return st;
-}
-
-enum db_status notify_repo_fanout_commit(const struct notify_event *e, struct notify_row *rows,
-                                         size_t n, const char *last_error, int *inserted,
-                                         int *inserted_priority)
-{
-    struct fanout_txn t = {.e = e, .rows = rows, .n = n, .last_error = last_error};
-    enum db_status st = db_txn(DB_PRIMARY, fanout_txn, &t);
-    if (inserted)
-        *inserted = st == DB_OK ? t.inserted : 0;
-    if (inserted_priority)
-        *inserted_priority = st == DB_OK ? t.inserted_priority : 0;
-    return st;
-}
 
 void notify_claimed_cleanup(struct notify_claimed *c)
 {
@@ -253,94 +254,123 @@ void notify_claimed_cleanup(struct notify_claimed *c)
     }
 }
 
-enum db_status notify_repo_claim(bool priority, struct notify_claimed *out)
+static void claimed_from_row(const PGresult *res, struct notify_claimed *out)
+{
+    out->id = db_col_strdup(res, 0, CL_ID);
+    out->event = db_col_strdup(res, 0, CL_EVENT);
+    out->channel = db_col_strdup(res, 0, CL_CHANNEL);
+    out->destination = db_col_strdup(res, 0, CL_DESTINATION);
+    out->recipient_name = db_col_strdup(res, 0, CL_RECIPIENT_NAME);
+    out->subject = db_col_strdup(res, 0, CL_SUBJECT);
+    out->body = db_col_strdup(res, 0, CL_BODY);
+    out->body_sealed = db_col_strdup(res, 0, CL_BODY_SEALED);
+    out->created_at = db_col_strdup(res, 0, CL_CREATED_AT);
+    out->attempts = (int)db_col_ll(res, 0, CL_ATTEMPTS);
+}
+
+enum db_status notify_repo_claim(struct db_conn *c, bool priority, struct notify_claimed *out)
 {
     char lease[16];
     snprintf(lease, sizeof lease, "%d", NOTIFY_LEASE_S);
     const char *params[] = {priority ? "true" : "false", lease};
     PGresult *res = NULL;
     memset(out, 0, sizeof *out);
-    enum db_status st = db_query(DB_PRIMARY, "notify_claim", 2, params, &res);
-    if (st != DB_OK)
-        return st;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return DB_NOT_FOUND;
-    }
-    out->id = dup_value(res, 0, 0);
-    out->event = dup_value(res, 0, 1);
-    out->channel = dup_value(res, 0, 2);
-    out->destination = dup_value(res, 0, 3);
-    out->recipient_name = dup_value(res, 0, 4);
-    out->subject = dup_value(res, 0, 5);
-    out->body = dup_value(res, 0, 6);
-    out->body_sealed = dup_value(res, 0, 7);
-    out->created_at = dup_value(res, 0, 8);
-    out->attempts = atoi(PQgetvalue(res, 0, 9));
-    PQclear(res);
-    return DB_OK;
-}
-
-enum db_status notify_repo_mark_sent(const char *id, double *latency_s)
-{
-    const char *params[] = {id};
-    PGresult *res = NULL;
-    *latency_s = -1;
-    enum db_status st = db_query(DB_PRIMARY, "notify_mark_sent", 1, params, &res);
+    enum db_status st = db_exec(c, "notify_claim", DB_PARAMS(params), &res);
     if (st != DB_OK)
         return st;
     if (PQntuples(res) == 1)
-        *latency_s = strtod(PQgetvalue(res, 0, 0), NULL);
+        claimed_from_row(res, out);
     else
         st = DB_NOT_FOUND;
     PQclear(res);
     return st;
 }
 
-enum db_status notify_repo_mark_retry(const char *id, int attempts, double delay_s, const char *why)
+enum db_status notify_repo_mark_sent(struct db_conn *c, const char *id, double *latency_s)
+{
+    const char *params[] = {id};
+    PGresult *res = NULL;
+    *latency_s = -1;
+    enum db_status st = db_exec(c, "notify_mark_sent", DB_PARAMS(params), &res);
+    if (st != DB_OK)
+        return st;
+    if (PQntuples(res) != 1)
+        st = DB_NOT_FOUND;
+    else if (!db_col_is_null(res, 0, 0)) /* one column: the latency in microseconds */
+        *latency_s = (double)db_col_ll(res, 0, 0) / 1e6;
+    PQclear(res);
+    return st;
+}
+
+enum db_status notify_repo_mark_retry(struct db_conn *c, const char *id, int attempts,
+                                      double delay_s, const char *why)
 {
     char delay[32], att[16];
     snprintf(delay, sizeof delay, "%.3f", delay_s);
     snprintf(att, sizeof att, "%d", attempts);
     const char *params[] = {id, delay, why, att};
-    return db_query(DB_PRIMARY, "notify_mark_retry", 4, params, NULL);
+    return db_exec(c, "notify_mark_retry", DB_PARAMS(params), NULL);
 }
 
-enum db_status notify_repo_mark_failed(const char *id, int attempts, const char *why)
+enum db_status notify_repo_mark_failed(struct db_conn *c, const char *id, int attempts,
+                                       const char *why)
 {
     char att[16];
     snprintf(att, sizeof att, "%d", attempts);
     const char *params[] = {id, why, att};
-    return db_query(DB_PRIMARY, "notify_mark_failed", 3, params, NULL);
+    return db_exec(c, "notify_mark_failed", DB_PARAMS(params), NULL);
 }
+
+/* Columns of notify_feed_first / notify_feed_after (FEED_SELECT). */
+enum feed_col {
+    FEED_ID,
+    FEED_EVENT,
+    FEED_CHANNEL,
+    FEED_SUBJECT,
+    FEED_BODY,
+    FEED_STATUS,
+    FEED_CREATED_AT,
+    FEED_SENT_AT,
+    FEED_CREATED_US
+};
 
 static json_t *feed_item(const PGresult *res, int i)
 {
+    static const struct {
+        const char *name;
+        int col;
+    } members[] = {
+        {"id", FEED_ID},
+        {"event", FEED_EVENT},
+        {"channel", FEED_CHANNEL},
+        {"subject", FEED_SUBJECT},
+        {"body", FEED_BODY},
+        {"status", FEED_STATUS},
+        {"created_at", FEED_CREATED_AT},
+        {"sent_at", FEED_SENT_AT},
+    };
     json_t *it = json_object();
-    json_object_set_new(it, "id", json_string(PQgetvalue(res, i, 0)));
-    json_object_set_new(it, "event", json_string(PQgetvalue(res, i, 1)));
-    json_object_set_new(it, "channel", json_string(PQgetvalue(res, i, 2)));
-    json_object_set_new(it, "subject",
-                        PQgetisnull(res, i, 3) ? json_null() : json_string(PQgetvalue(res, i, 3)));
-    json_object_set_new(it, "body", json_string(PQgetvalue(res, i, 4)));
-    json_object_set_new(it, "status", json_string(PQgetvalue(res, i, 5)));
-    json_object_set_new(it, "created_at", json_string(PQgetvalue(res, i, 6)));
-    json_object_set_new(it, "sent_at",
-                        PQgetisnull(res, i, 7) ? json_null() : json_string(PQgetvalue(res, i, 7)));
+    for (size_t m = 0; m < sizeof members / sizeof members[0]; m++)
+        json_object_set_new(it, members[m].name,
+                            jsonh_string_or_null(db_col_str(res, i, members[m].col)));
     return it;
 }
 
-enum db_status notify_repo_feed(const char *user_id, int limit, const struct notify_cursor *after,
-                                json_t **items, bool *more, struct notify_cursor *last)
+enum db_status notify_repo_feed(struct db_conn *c, const char *user_id, int limit,
+                                const struct page_key *after, json_t **items, bool *more,
+                                struct page_key *last)
 {
-    char lim[16];
+    char lim[16], at_us[24] = "";
     snprintf(lim, sizeof lim, "%d", limit + 1); /* one more tells whether a next page exists */
-    const char *params[] = {user_id, lim, after ? after->at_us : NULL, after ? after->id : NULL};
+    if (after)
+        snprintf(at_us, sizeof at_us, "%" PRId64, after->key);
+    const char *first[] = {user_id, lim};
+    const char *next[] = {user_id, lim, at_us, after ? after->id : NULL};
     PGresult *res = NULL;
     *items = NULL;
     *more = false;
-    enum db_status st = db_query(DB_READ, after ? "notify_feed_after" : "notify_feed_first",
-                                 after ? 4 : 2, params, &res);
+    enum db_status st = after ? db_exec(c, "notify_feed_after", DB_PARAMS(next), &res)
+                              : db_exec(c, "notify_feed_first", DB_PARAMS(first), &res);
     if (st != DB_OK)
         return st;
     int rows = PQntuples(res);
@@ -350,13 +380,16 @@ enum db_status notify_repo_feed(const char *user_id, int limit, const struct not
     *items = json_array();
     for (int i = 0; i < rows; i++)
         json_array_append_new(*items, feed_item(res, i));
-    if (rows > 0) {
-        snprintf(last->at_us, sizeof last->at_us, "%s", PQgetvalue(res, rows - 1, 8));
-        snprintf(last->id, sizeof last->id, "%s", PQgetvalue(res, rows - 1, 0));
+    if (*more) {
+        last->key = db_col_ll(res, rows - 1, FEED_CREATED_US);
+        db_col_copy(res, rows - 1, FEED_ID, last->id, sizeof last->id);
     }
     PQclear(res);
     return DB_OK;
 }
+
+/* Columns of notify_prefs_get. */
+enum { PREF_CHANNEL, PREF_CATEGORY, PREF_ENABLED };
 
 /* {"email":{cat:default...},"sms":{...}} with the stored rows of res applied. */
 static json_t *prefs_json(const PGresult *res)
@@ -370,20 +403,22 @@ static json_t *prefs_json(const PGresult *res)
         json_object_set_new(out, notify_channel_name((enum notify_channel)ch), m);
     }
     for (int i = 0; res && i < PQntuples(res); i++) {
-        json_t *m = json_object_get(out, PQgetvalue(res, i, 0));
-        const struct notify_category *cat = notify_category_find(PQgetvalue(res, i, 1));
+        const char *channel = db_col_str(res, i, PREF_CHANNEL);
+        const char *category = db_col_str(res, i, PREF_CATEGORY);
+        json_t *m = channel ? json_object_get(out, channel) : NULL;
+        const struct notify_category *cat = category ? notify_category_find(category) : NULL;
         if (m && cat && cat->switchable)
-            json_object_set_new(m, cat->name, json_boolean(PQgetvalue(res, i, 2)[0] == 't'));
+            json_object_set_new(m, cat->name, json_boolean(db_col_bool(res, i, PREF_ENABLED)));
     }
     return out;
 }
 
-enum db_status notify_repo_prefs_get(const char *user_id, bool fresh, json_t **prefs)
+enum db_status notify_repo_prefs_get(struct db_conn *c, const char *user_id, json_t **prefs)
 {
     const char *params[] = {user_id};
     PGresult *res = NULL;
     *prefs = NULL;
-    enum db_status st = db_query(fresh ? DB_PRIMARY : DB_READ, "notify_prefs_get", 1, params, &res);
+    enum db_status st = db_exec(c, "notify_prefs_get", DB_PARAMS(params), &res);
     if (st == DB_OK)
         *prefs = prefs_json(res);
     PQclear(res);
@@ -402,8 +437,9 @@ static char *array_literal(const char *const *v, size_t n)
     return strbuf_detach(&sb, NULL);
 }
 
-enum db_status notify_repo_prefs_put(const char *user_id, const char *const *channels,
-                                     const char *const *categories, const bool *enabled, size_t n)
+enum db_status notify_repo_prefs_put(struct db_conn *c, const char *user_id,
+                                     const char *const *channels, const char *const *categories,
+                                     const bool *enabled, size_t n)
 {
     if (n == 0)
         return DB_OK;
@@ -413,7 +449,7 @@ enum db_status notify_repo_prefs_put(const char *user_id, const char *const *cha
     char *ch = array_literal(channels, n), *cat = array_literal(categories, n),
          *en = array_literal(flags, n);
     const char *params[] = {user_id, ch, cat, en};
-    enum db_status st = db_query(DB_PRIMARY, "notify_prefs_put", 4, params, NULL);
+    enum db_status st = db_exec(c, "notify_prefs_put", DB_PARAMS(params), NULL);
     free(ch);
     free(cat);
     free(en);
@@ -423,5 +459,5 @@ enum db_status notify_repo_prefs_put(const char *user_id, const char *const *cha
 
 long long notify_purge_expired(void)
 {
-    return db_exec_batches("notify_purge", 0, NULL, 1000);
+    return db_exec_batches("notify_purge", 0, NULL, PURGE_BATCH);
 }

@@ -3,28 +3,17 @@
 #include "internal/notification/notification.h"
 
 static const struct http_route commands[] = {
-    {"PUT", "/v1/me/notification-preferences", notify_prefs_put_handler, HTTP_AUTH_USER,
+    {"PUT", "/v1/me/notification-preferences", notify_put_preferences, HTTP_AUTH_USER,
      HTTP_JSON_BODY},
 };
 
 static const struct http_route queries[] = {
-    {"GET", "/v1/me/notifications", notify_list_handler, HTTP_AUTH_USER, 0},
-    {"GET", "/v1/me/notification-preferences", notify_prefs_get_handler, HTTP_AUTH_USER, 0},
+    {"GET", "/v1/me/notifications", notify_list_notifications, HTTP_AUTH_USER, 0},
+    {"GET", "/v1/me/notification-preferences", notify_get_preferences, HTTP_AUTH_USER, 0},
 };
 
 void notify_routes(struct router *r)
 {
     router_add(r, HTTP_COMMANDS, commands, sizeof commands / sizeof commands[0]);
     router_add(r, HTTP_QUERIES, queries, sizeof queries / sizeof queries[0]);
-}
-
-bool notify_db_or_reply(struct http_req *r, enum db_status st)
-{
-    if (st == DB_OK)
-        return true;
-    if (st == DB_UNAVAILABLE)
-        http_reply_problem(r, 503, "service_unavailable", "the database is unavailable");
-    else
-        http_reply_problem(r, 500, "internal_error", "the request could not be completed");
-    return false;
 }

@@ -238,14 +238,14 @@ enum db_status user_repo_seller_payout(struct db_conn *c, const char *id, struct
     return st;
 }
 
-int user_contact(const char *user_id, char **email, char **phone, char **name)
+int user_contact(struct db_conn *c, const char *user_id, char **email, char **phone, char **name)
 {
     PGresult *res = NULL;
     const char *params[1] = {user_id};
     *email = *phone = *name = NULL;
     if (!ids_is_uuid(user_id))
         return -1;
-    enum db_status st = db_query(DB_PRIMARY, "user_contact", 1, params, &res);
+    enum db_status st = db_exec(c, "user_contact", 1, params, &res);
     int rc = st == DB_OK && PQntuples(res) == 1 ? 0 : -1;
     if (rc == 0) {
         *email = user_col_dup(res, 0);

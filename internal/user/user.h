@@ -56,7 +56,7 @@ int user_admin_grant(const struct cfg *c, const char *email);
  * strings the caller frees; -1 when there is no such user or the database failed. Reads the
  * primary (a just-signed-up user is not on a replica yet); works inside or outside the
  * caller's transaction on this thread. */
-int user_contact(const char *user_id, char **email, char **phone, char **name);
+int user_contact(struct db_conn *c, const char *user_id, char **email, char **phone, char **name);
 
 /* For the payment module: where a seller's payouts go. method is "upi" or "bank"; the other
  * method's fields are NULL. Heap strings the caller frees with user_payout_cleanup. */

@@ -1,6 +1,6 @@
 /* Integration tests of the notification module, part 2: preferences honoured at fan-out, a
  * switched-off kind never delivered, and the feed (other users' rows never visible, keyset
- * pages). */
+ * pages, cursors bound to their user and refused when edited, the limit clamped). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -246,6 +246,92 @@ static void test_feed_is_private_and_paged(void **state)
     json_decref(seen);
 }
 
+/* ---- the feed's pagination parameters -------------------------------------------------------- */
+
+/* Asserts a 422 validation_failed naming exactly one field. */
+static void assert_field_error(const struct h_resp *r, const char *field)
+{
+    h_assert_problem(r, 422, "validation_failed");
+    const json_t *errs = json_object_get(r->json, "errors");
+    assert_int_equal(json_array_size(errs), 1);
+    assert_string_equal(nf_member(json_array_get(errs, 0), "field"), field);
+}
+
+/* n sent notifications for user_id, all with the same created_at (ties broken by id). */
+static void insert_sent(const char *user_id, int n)
+{
+    assert_int_equal(
+        nf_db_int(srv.db_url,
+                  "WITH ins AS (INSERT INTO notifications (id, event_id, event_type, "
+                  "user_id, channel, destination, category, body, status, "
+                  "event_created_at, sent_at) SELECT gen_random_uuid(), "
+                  "gen_random_uuid(), 'test.bulk', '%s', 'sms', '+919800000009', "
+                  "'account', 'bulk ' || g, 'sent', now(), now() "
+                  "FROM generate_series(1, %d) g RETURNING 1) SELECT count(*) FROM ins",
+                  user_id, n),
+        n);
+}
+
+static void test_feed_cursor_and_limit(void **state)
+{
+    (void)state;
+    char a[37], b[37], path[512];
+    nf_uuid_new(a);
+    nf_uuid_new(b);
+    insert_sent(a, 120);
+    insert_sent(b, 3);
+
+    /* limit above 100 is 100; the next page holds the rest, no row twice. */
+    struct h_resp r = {0};
+    nf_api(&srv, "GET", "/v1/me/notifications?limit=1000", a, NULL, &r);
+    h_assert_status(&r, 200);
+    json_t *items = json_object_get(r.json, "items");
+    assert_int_equal(json_array_size(items), 100);
+    json_t *seen = json_object();
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) json_object_set_new(seen, nf_member(it, "id"), json_true());
+    char cursor[256];
+    assert_non_null(nf_member(r.json, "next_cursor"));
+    snprintf(cursor, sizeof cursor, "%s", nf_member(r.json, "next_cursor"));
+    h_resp_cleanup(&r);
+    snprintf(path, sizeof path, "/v1/me/notifications?limit=100&cursor=%s", cursor);
+    nf_api(&srv, "GET", path, a, NULL, &r);
+    h_assert_status(&r, 200);
+    json_array_foreach(json_object_get(r.json, "items"), i, it)
+    {
+        assert_null(json_object_get(seen, nf_member(it, "id")));
+        json_object_set_new(seen, nf_member(it, "id"), json_true());
+    }
+    assert_int_equal(json_object_size(seen), 120);
+    assert_true(json_is_null(json_object_get(r.json, "next_cursor")));
+    h_resp_cleanup(&r);
+    json_decref(seen);
+
+    /* A cursor handed to a is no cursor for b. */
+    nf_api(&srv, "GET", path, b, NULL, &r);
+    assert_field_error(&r, "cursor");
+    h_resp_cleanup(&r);
+
+    /* An edited cursor: one character changed, or one cut off. */
+    size_t mid = strlen(cursor) / 2;
+    cursor[mid] = cursor[mid] == 'A' ? 'B' : 'A';
+    snprintf(path, sizeof path, "/v1/me/notifications?cursor=%s", cursor);
+    nf_api(&srv, "GET", path, a, NULL, &r);
+    assert_field_error(&r, "cursor");
+    h_resp_cleanup(&r);
+    cursor[mid] = cursor[mid] == 'A' ? 'B' : 'A';
+    cursor[strlen(cursor) - 1] = '\0';
+    snprintf(path, sizeof path, "/v1/me/notifications?cursor=%s", cursor);
+    nf_api(&srv, "GET", path, a, NULL, &r);
+    assert_field_error(&r, "cursor");
+    h_resp_cleanup(&r);
+
+    nf_api(&srv, "GET", "/v1/me/notifications?limit=0", a, NULL, &r);
+    assert_field_error(&r, "limit");
+    h_resp_cleanup(&r);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -254,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_preferences),
         cmocka_unit_test(test_switched_off_kind_not_delivered),
         cmocka_unit_test(test_feed_is_private_and_paged),
+        cmocka_unit_test(test_feed_cursor_and_limit),
     };
     return HAAT_RUN_GROUP("notify_feed", tests, group_setup, group_teardown);
 }

@@ -427,7 +427,8 @@ static void test_route_table_sane(void **state)
     /* The migration's fast-lane index names the same event type as the code. */
     char *mig = read_all("migrations/0004_notifications.sql");
     assert_non_null(strstr(mig, "type = '" NOTIFY_PRIORITY_EVENT "'"));
-    /* API.md: security messages cannot be switched off; marketing is opt-in. */
+    /* The contract (docs/openapi.yaml): security messages cannot be switched off; marketing
+     * is opt-in. */
     assert_false(notify_category_find("security")->switchable);
     assert_false(notify_category_find("marketing")->default_enabled);
     assert_true(notify_category_find("orders")->default_enabled);

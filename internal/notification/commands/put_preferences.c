@@ -1,11 +1,11 @@
 /* PUT /v1/me/notification-preferences: {"email":{category:bool,...},"sms":{...}}.
  *
  * Categories given are stored; categories and channels left out keep their current value;
- * unknown members are ignored (API.md conventions). A value that is not a boolean, or a
- * channel that is not an object, answers 422 validation_failed. Security messages (OTP codes)
- * cannot be switched off: "security": false answers 422 with that field named, and nothing is
- * stored ("security": true is accepted and changes nothing). Answers 200 with the full,
- * updated preferences, read back from the primary. */
+ * unknown members are ignored. A value that is not a boolean, or a channel that is not an
+ * object, answers 422 validation_failed. Security messages (OTP codes) cannot be switched
+ * off: "security": false answers 422 with that field named, and nothing is stored
+ * ("security": true is accepted and changes nothing). Answers 200 with the full, updated
+ * preferences, read back inside the transaction that stored them. */
 #include "internal/notification/internal.h"
 #include "pkg/json/jsonh.h"
 
@@ -46,31 +46,50 @@ static void parse_channel(const json_t *obj, const char *channel, struct choices
     }
 }
 
-void notify_prefs_put_handler(struct http_req *r)
+/* The choices the body makes, or false after replying 422 with every invalid field. */
+static bool choices_or_reply(struct http_req *r, struct choices *c)
 {
-    const char *user_id = http_req_principal(r)->user_id;
     json_t *body = http_req_json(r); /* borrowed */
-    struct choices c = {.n = 0};
     struct jsonh_errors errs;
     jsonh_errors_init(&errs);
     for (int ch = 0; ch < NOTIFY_NCHANNELS; ch++) {
         const char *name = notify_channel_name((enum notify_channel)ch);
         const json_t *obj = json_object_get(body, name);
         if (obj)
-            parse_channel(obj, name, &c, &errs);
+            parse_channel(obj, name, c, &errs);
     }
-    if (jsonh_errors_any(&errs)) {
-        http_reply_problem_errors(r, 422, "validation_failed", "invalid notification preferences",
-                                  json_incref(errs.list));
-        jsonh_errors_cleanup(&errs);
-        return;
-    }
-    jsonh_errors_cleanup(&errs);
-    enum db_status st = notify_repo_prefs_put(user_id, c.channel, c.category, c.enabled, c.n);
+    return http_errors_or_reply(r, &errs);
+}
+
+struct put_txn {
+    struct http_req *r;
+    const char *user_id;
+    const struct choices *c;
+};
+
+/* Stores the choices and replies 200 with the preferences read back in the same
+ * transaction. */
+static enum db_status put_txn(struct db_conn *db, void *arg)
+{
+    const struct put_txn *t = arg;
+    const struct choices *c = t->c;
     json_t *prefs = NULL;
+    enum db_status st =
+        notify_repo_prefs_put(db, t->user_id, c->channel, c->category, c->enabled, c->n);
     if (st == DB_OK)
-        st = notify_repo_prefs_get(user_id, true, &prefs);
-    if (!notify_db_or_reply(r, st))
+        st = notify_repo_prefs_get(db, t->user_id, &prefs);
+    if (st == DB_OK)
+        http_reply_json(t->r, 200, prefs);
+    return st;
+}
+
+void notify_put_preferences(struct http_req *r)
+{
+    struct choices c = {.n = 0};
+    if (!choices_or_reply(r, &c))
         return;
-    http_reply_json(r, 200, prefs);
+    struct put_txn t = {.r = r, .user_id = http_req_principal(r)->user_id, .c = &c};
+    enum db_status st = http_txn(r, put_txn, &t);
+    if (st != DB_OK)
+        http_reply_db(r, st);
 }
