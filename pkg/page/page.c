@@ -32,11 +32,13 @@ bool page_parse_limit(const char *s, int *out)
     if (!s)
         return true;
     size_t n = strlen(s);
-    if (n == 0 || n > 9 || strspn(s, "0123456789") != n)
+    if (n == 0 || strspn(s, "0123456789") != n)
         return false;
-    long v = strtol(s, NULL, 10);
-    if (v < 1)
-        return false;
+    size_t zeros = strspn(s, "0");
+    if (zeros == n)
+        return false; /* 0 */
+    /* more than 3 significant digits: above the maximum, however many there are */
+    long v = n - zeros > 3 ? PAGE_LIMIT_MAX + 1 : strtol(s + zeros, NULL, 10);
     *out = v > PAGE_LIMIT_MAX ? PAGE_LIMIT_MAX : (int)v;
     return true;
 }
@@ -129,8 +131,8 @@ bool page_cursor_decode(const char *text, const char *listing, const char *owner
     return parse_payload((const char *)raw, n, listing, out);
 }
 
-void page_params(struct http_req *r, const char *listing, const char *owner,
-                 struct page_req *out, struct jsonh_errors *e)
+void page_params(struct http_req *r, const char *listing, const char *owner, struct page_req *out,
+                 struct jsonh_errors *e)
 {
     memset(out, 0, sizeof *out);
     if (!page_parse_limit(http_req_query(r, "limit"), &out->limit))

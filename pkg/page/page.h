@@ -68,8 +68,8 @@ bool page_cursor_decode(const char *text, const char *listing, const char *owner
 
 /* Reads ?limit and ?cursor into *out; errors go to e (field "limit" / "cursor"), so a
  * listing with more query parameters reports them all at once. */
-void page_params(struct http_req *r, const char *listing, const char *owner,
-                 struct page_req *out, struct jsonh_errors *e);
+void page_params(struct http_req *r, const char *listing, const char *owner, struct page_req *out,
+                 struct jsonh_errors *e);
 /* page_params, replying 422 validation_failed itself when either is invalid. */
 bool page_params_or_reply(struct http_req *r, const char *listing, const char *owner,
                           struct page_req *out);
