@@ -218,7 +218,7 @@ json_t *catalog_categories_json(enum db_status *st);
 /* 1 known, 0 unknown, -1 could not be told (database down). */
 int catalog_category_exists(const char *slug);
 
-/* ---- handlers (commands/, queries/; tables in routes.c) ------------------------------- */
+/* ---- handlers (commands/, queries/; tables and catalog_routes in routes.c) ------------ */
 
 void catalog_create_product(struct http_req *r);
 void catalog_update_product(struct http_req *r);
@@ -230,9 +230,6 @@ void catalog_search_products(struct http_req *r);
 void catalog_get_product(struct http_req *r);
 void catalog_list_movements(struct http_req *r);
 void catalog_list_seller_products(struct http_req *r);
-
-const struct http_route *catalog_command_routes(size_t *n);
-const struct http_route *catalog_query_routes(size_t *n);
 
 /* ---- replies (reply.c) ---------------------------------------------------------------- */
 

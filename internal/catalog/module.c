@@ -1,4 +1,4 @@
-/* The catalog module's start-up: statements, cursor key, routes. */
+/* The catalog module's start-up: statements, cursor key. */
 #include <sodium.h>
 #include <string.h>
 
@@ -16,13 +16,4 @@ int catalog_init(const struct cfg *c)
     catalog_repo_register();
     catalog_repo_register_search();
     return 0;
-}
-
-void catalog_routes(struct router *r)
-{
-    size_t n = 0;
-    const struct http_route *t = catalog_command_routes(&n);
-    router_add(r, HTTP_COMMANDS, t, n);
-    t = catalog_query_routes(&n);
-    router_add(r, HTTP_QUERIES, t, n);
 }
