@@ -1,7 +1,7 @@
 /* catalog — categories, products, stock (tables categories, products, stock_movements).
  *
  * The public face of the catalog module: the only header other modules and internal/app may
- * include. HTTP routes are listed in docs/openapi.yaml ("Catalog" in API.md).
+ * include. HTTP routes are listed in docs/openapi.yaml (tag "catalog").
  *
  * Stock is only ever changed by one guarded UPDATE per change (stock never goes below 0, a
  * CHECK constraint backs it), each change writes its stock_movements row in the same
@@ -22,9 +22,8 @@
 /* A title in bytes (UTF-8, up to 4 bytes a character) plus the NUL. */
 #define CATALOG_TITLE_SIZE (CATALOG_TITLE_MAX_CHARS * 4 + 1)
 
-/* Registers the module's statements (call at start-up, before the first db_conn()) and keeps
- * what it needs from c (the cursor key is derived from the JWT secret). Returns 0, or -1
- * (logged). */
+/* Registers the module's statements (call at start-up, before the first db_conn()). The
+ * cursor key is the pagination kit's (page_set_secret, set by the app). Returns 0. */
 int catalog_init(const struct cfg *c);
 
 /* Adds the catalog's command and query routes. */
@@ -66,8 +65,8 @@ enum db_status catalog_stock_return(struct db_conn *c, const char *product_id, i
                                     const char *order_id);
 
 /* The number of 'active' products of a seller (GET /v1/sellers/{id} active_listings), read
- * on the calling thread's read connection. A malformed id counts 0. Returns 0 and sets *out,
- * or -1 when the database could not answer (logged). */
-int catalog_seller_active_listings(const char *seller_id, long long *out);
+ * on c, the connection of the caller's request. A malformed id counts 0. Returns 0 and sets
+ * *out, or -1 when the database could not answer (logged). */
+int catalog_seller_active_listings(struct db_conn *c, const char *seller_id, long long *out);
 
 #endif

@@ -1,20 +1,22 @@
 /* The categories (seeded by migrations/0003_catalog.sql, changed only by migrations), cached
  * for CACHE_TTL_MS: GET /v1/categories is answered from memory and product validation checks
- * category slugs without a round trip. The cache holds the response text and the slugs; a
- * stale cache is reloaded outside the lock (two threads may both reload; the last wins). */
+ * category slugs without a round trip. The cache holds the response text and the categories;
+ * it is loaded by its first caller and reloaded when stale by whichever caller finds it so,
+ * on the connection that caller's request uses (the read connection for GET /v1/categories,
+ * the primary for a product command). The reload runs outside the lock (two threads may
+ * both reload; the last wins). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal/catalog/internal.h"
 #include "pkg/clock/clock.h"
-#include "pkg/util/xalloc.h"
 
 #define CACHE_TTL_MS (5 * 60 * 1000)
 
 struct snapshot {
-    char *body;   /* {"items":[{"slug","name"}...]} */
-    char **slugs; /* n owned strings */
+    char *body; /* {"items":[{"slug","name"}...]} */
+    struct catalog_category *items;
     size_t n;
 };
 
@@ -25,28 +27,26 @@ static bool loaded;
 
 static void snapshot_free(struct snapshot *s)
 {
-    for (size_t i = 0; i < s->n; i++)
-        free(s->slugs[i]);
-    free(s->slugs);
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->items[i].slug);
+        free(s->items[i].name);
+    }
+    free(s->items);
     free(s->body);
     memset(s, 0, sizeof *s);
 }
 
-static enum db_status load(struct snapshot *s)
+static enum db_status load(struct db_conn *c, struct snapshot *s)
 {
-    PGresult *res = NULL;
-    enum db_status st = catalog_repo_categories(&res);
+    if (!c)
+        return DB_UNAVAILABLE;
+    enum db_status st = catalog_repo_categories(c, &s->items, &s->n);
     if (st != DB_OK)
         return st;
-    int rows = PQntuples(res);
     json_t *items = json_array();
-    s->slugs = xcalloc((size_t)rows + 1, sizeof *s->slugs);
-    for (int i = 0; i < rows; i++) {
-        json_array_append_new(items, json_pack("{s:s,s:s}", "slug", PQgetvalue(res, i, 0), "name",
-                                               PQgetvalue(res, i, 1)));
-        s->slugs[s->n++] = xstrdup(PQgetvalue(res, i, 0));
-    }
-    PQclear(res);
+    for (size_t i = 0; i < s->n; i++)
+        json_array_append_new(
+            items, json_pack("{s:s,s:s}", "slug", s->items[i].slug, "name", s->items[i].name));
     json_t *body = json_pack("{s:o}", "items", items); /* steals items */
     s->body = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(body);
@@ -54,7 +54,7 @@ static enum db_status load(struct snapshot *s)
 }
 
 /* Makes the cache fresh (reloading when stale); DB_OK when it holds data. */
-static enum db_status refresh(void)
+static enum db_status refresh(struct db_conn *c)
 {
     pthread_mutex_lock(&mu);
     bool fresh = loaded && clock_mono_ns() / 1000000 - (uint64_t)loaded_ms < CACHE_TTL_MS;
@@ -62,7 +62,7 @@ static enum db_status refresh(void)
     if (fresh)
         return DB_OK;
     struct snapshot s = {0};
-    enum db_status st = load(&s);
+    enum db_status st = load(c, &s);
     if (st != DB_OK) {
         snapshot_free(&s);
         return st;
@@ -76,9 +76,9 @@ static enum db_status refresh(void)
     return DB_OK;
 }
 
-json_t *catalog_categories_json(enum db_status *st)
+json_t *catalog_categories_json(struct db_conn *c, enum db_status *st)
 {
-    *st = refresh();
+    *st = refresh(c);
     if (*st != DB_OK)
         return NULL;
     pthread_mutex_lock(&mu);
@@ -89,14 +89,14 @@ json_t *catalog_categories_json(enum db_status *st)
     return j;
 }
 
-int catalog_category_exists(const char *slug)
+int catalog_category_exists(struct db_conn *c, const char *slug)
 {
-    if (refresh() != DB_OK)
+    if (refresh(c) != DB_OK)
         return -1;
     int found = 0;
     pthread_mutex_lock(&mu);
     for (size_t i = 0; i < cache.n && !found; i++)
-        found = strcmp(cache.slugs[i], slug) == 0;
+        found = strcmp(cache.items[i].slug, slug) == 0;
     pthread_mutex_unlock(&mu);
     return found;
 }

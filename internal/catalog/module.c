@@ -1,28 +1,10 @@
-/* The catalog module's start-up: statements, cursor key, routes. */
-#include <sodium.h>
-#include <string.h>
-
+/* The catalog module's start-up: its statements. */
 #include "internal/catalog/internal.h"
-#include "pkg/log/log.h"
 
 int catalog_init(const struct cfg *c)
 {
-    if (sodium_init() < 0) {
-        log_error("catalog_init", "libsodium could not start");
-        return -1;
-    }
-    const char *secret = c && c->jwt_secret ? c->jwt_secret : "";
-    catalog_cursor_set_secret(secret, strlen(secret));
+    (void)c;
     catalog_repo_register();
     catalog_repo_register_search();
     return 0;
-}
-
-void catalog_routes(struct router *r)
-{
-    size_t n = 0;
-    const struct http_route *t = catalog_command_routes(&n);
-    router_add(r, HTTP_COMMANDS, t, n);
-    t = catalog_query_routes(&n);
-    router_add(r, HTTP_QUERIES, t, n);
 }

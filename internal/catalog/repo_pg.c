@@ -7,9 +7,11 @@
  * probe to tell the client why (404 / 409 / 412 / 422). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal/catalog/internal.h"
 #include "internal/catalog/sql.h"
+#include "pkg/util/xalloc.h"
 
 /* status after stock changed by $3 (SET expressions read the row's old values). */
 #define ADJUSTED_STATUS                                                             \
@@ -99,6 +101,15 @@ static const struct db_stmt stmts[] = {
      "SELECT count(*) FROM products WHERE seller_id = $1::uuid AND status = 'active'"},
 };
 
+/* Result columns of catalog_categories. */
+enum category_col { CATEGORY_SLUG, CATEGORY_NAME };
+/* Result columns of catalog_product_archive. */
+enum archive_col { ARCHIVE_ARCHIVED_NOW, ARCHIVE_OWNED };
+/* Result columns of catalog_product_probe. */
+enum probe_col { PROBE_SELLER_ID, PROBE_STATUS, PROBE_VERSION, PROBE_STOCK };
+/* Result columns of catalog_active_count. */
+enum count_col { COUNT_N };
+
 const struct db_stmt *catalog_repo_statements(size_t *n)
 {
     *n = sizeof stmts / sizeof stmts[0];
@@ -110,19 +121,53 @@ void catalog_repo_register(void)
     db_register(stmts, sizeof stmts / sizeof stmts[0]);
 }
 
-enum db_status catalog_repo_categories(PGresult **out)
+enum catalog_status catalog_status_parse(const char *s)
 {
-    return db_query(DB_READ, "catalog_categories", 0, NULL, out);
+    static const char *const names[] = {"draft", "active", "sold_out"};
+    for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i]) == 0)
+            return (enum catalog_status)i;
+    return CATALOG_ARCHIVED;
 }
 
-enum db_status catalog_repo_get(const char *id, PGresult **out)
+/* DB_NOT_FOUND (and *res cleared) when a statement that went well returned no row. */
+static enum db_status row_or_not_found(enum db_status st, PGresult **res)
+{
+    if (st != DB_OK || PQntuples(*res) > 0)
+        return st;
+    PQclear(*res);
+    *res = NULL;
+    return DB_NOT_FOUND;
+}
+
+enum db_status catalog_repo_categories(struct db_conn *c, struct catalog_category **out, size_t *n)
+{
+    PGresult *res = NULL;
+    *out = NULL;
+    *n = 0;
+    enum db_status st = db_exec(c, "catalog_categories", 0, NULL, &res);
+    if (st != DB_OK)
+        return st;
+    int rows = PQntuples(res);
+    *out = xcalloc((size_t)rows + 1, sizeof **out);
+    for (int i = 0; i < rows; i++) {
+        (*out)[i].slug = db_col_strdup(res, i, CATEGORY_SLUG);
+        (*out)[i].name = db_col_strdup(res, i, CATEGORY_NAME);
+    }
+    *n = (size_t)rows;
+    PQclear(res);
+    return DB_OK;
+}
+
+enum db_status catalog_repo_get(struct db_conn *c, const char *id, PGresult **out)
 {
     const char *p[] = {id};
-    return db_query(DB_READ, "catalog_product_get", 1, p, out);
+    return row_or_not_found(db_exec(c, "catalog_product_get", DB_PARAMS(p), out), out);
 }
 
 enum db_status catalog_repo_insert(struct db_conn *c, const char *id, const char *seller_id,
-                                   const struct catalog_product_input *in, PGresult **out)
+                                   const struct catalog_product_input *in, PGresult **out,
+                                   bool *published)
 {
     char price[24], stock[24];
     snprintf(price, sizeof price, "%lld", (long long)in->price_minor);
@@ -130,14 +175,17 @@ enum db_status catalog_repo_insert(struct db_conn *c, const char *id, const char
     char *images = catalog_images_text(in->images);
     const char *p[] = {id,    seller_id,    in->title, in->description, in->category, in->condition,
                        price, in->currency, stock,     in->status,      in->city,     images};
-    enum db_status st = db_exec(c, "catalog_product_insert", 12, p, out);
+    enum db_status st =
+        row_or_not_found(db_exec(c, "catalog_product_insert", DB_PARAMS(p), out), out);
     free(images);
+    *published = st == DB_OK &&
+                 catalog_status_parse(db_col_str(*out, 0, CATALOG_COL_STATUS)) != CATALOG_DRAFT;
     return st;
 }
 
 enum db_status catalog_repo_update(struct db_conn *c, const char *id, const char *seller_id,
                                    const char *versions, const struct catalog_product_input *in,
-                                   PGresult **out)
+                                   PGresult **out, bool *published)
 {
     char price[24];
     snprintf(price, sizeof price, "%lld", (long long)in->price_minor);
@@ -155,62 +203,115 @@ enum db_status catalog_repo_update(struct db_conn *c, const char *id, const char
                        in->city,
                        images,
                        in->status};
-    enum db_status st = db_exec(c, "catalog_product_update", 13, p, out);
+    enum db_status st =
+        row_or_not_found(db_exec(c, "catalog_product_update", DB_PARAMS(p), out), out);
     free(images);
+    *published =
+        st == DB_OK &&
+        catalog_status_parse(db_col_str(*out, 0, CATALOG_COL_OLD_STATUS)) == CATALOG_DRAFT &&
+        catalog_status_parse(db_col_str(*out, 0, CATALOG_COL_STATUS)) != CATALOG_DRAFT;
     return st;
 }
 
-enum db_status catalog_repo_archive(const char *id, const char *seller_id, PGresult **out)
+enum db_status catalog_repo_archive(struct db_conn *c, const char *id, const char *seller_id)
 {
+    PGresult *res = NULL;
     const char *p[] = {id, seller_id};
-    return db_query(DB_PRIMARY, "catalog_product_archive", 2, p, out);
+    enum db_status st = db_exec(c, "catalog_product_archive", DB_PARAMS(p), &res);
+    if (st == DB_OK && !db_col_bool(res, 0, ARCHIVE_OWNED))
+        st = DB_NOT_FOUND;
+    PQclear(res);
+    return st;
 }
 
-enum db_status catalog_repo_probe(struct db_conn *c, const char *id, PGresult **out)
+enum db_status catalog_repo_probe(struct db_conn *c, const char *id, struct catalog_probe *out)
 {
+    PGresult *res = NULL;
     const char *p[] = {id};
-    return db_exec(c, "catalog_product_probe", 1, p, out);
+    memset(out, 0, sizeof *out);
+    enum db_status st = db_exec(c, "catalog_product_probe", DB_PARAMS(p), &res);
+    if (st == DB_OK && PQntuples(res) > 0) {
+        out->found = true;
+        db_col_copy(res, 0, PROBE_SELLER_ID, out->seller_id, sizeof out->seller_id);
+        out->status = catalog_status_parse(db_col_str(res, 0, PROBE_STATUS));
+        out->version = db_col_ll(res, 0, PROBE_VERSION);
+        out->stock = db_col_ll(res, 0, PROBE_STOCK);
+    }
+    PQclear(res);
+    return st;
+}
+
+/* Runs a stock statement and reads its first row into out; DB_NOT_FOUND when it changed
+ * nothing. */
+static enum db_status stock_exec(struct db_conn *c, const char *stmt, int n, const char *const *p,
+                                 struct catalog_stock_row *out)
+{
+    PGresult *res = NULL;
+    enum db_status st = db_exec(c, stmt, n, p, &res);
+    memset(out, 0, sizeof *out);
+    if (st == DB_OK && PQntuples(res) == 0)
+        st = DB_NOT_FOUND;
+    if (st == DB_OK) {
+        db_col_copy(res, 0, CATALOG_STOCK_ID, out->id, sizeof out->id);
+        db_col_copy(res, 0, CATALOG_STOCK_SELLER_ID, out->seller_id, sizeof out->seller_id);
+        db_col_copy(res, 0, CATALOG_STOCK_TITLE, out->title, sizeof out->title);
+        db_col_copy(res, 0, CATALOG_STOCK_CURRENCY, out->currency, sizeof out->currency);
+        out->price_minor = db_col_ll(res, 0, CATALOG_STOCK_PRICE_MINOR);
+        out->stock = db_col_ll(res, 0, CATALOG_STOCK_STOCK);
+        out->version = db_col_ll(res, 0, CATALOG_STOCK_VERSION);
+        out->sold_out_now = db_col_bool(res, 0, CATALOG_STOCK_SOLD_OUT_NOW);
+    }
+    PQclear(res);
+    return st;
 }
 
 enum db_status catalog_repo_adjust(struct db_conn *c, const char *id, const char *seller_id,
-                                   int delta, const char *reason, PGresult **out)
+                                   int delta, const char *reason, struct catalog_stock_row *out)
 {
     char d[16];
     snprintf(d, sizeof d, "%d", delta);
     const char *p[] = {id, seller_id, d, reason};
-    return db_exec(c, "catalog_stock_adjust", 4, p, out);
+    return stock_exec(c, "catalog_stock_adjust", DB_PARAMS(p), out);
 }
 
 enum db_status catalog_repo_set_stock(struct db_conn *c, const char *id, const char *seller_id,
                                       int quantity, const char *reason, const char *versions,
-                                      PGresult **out)
+                                      struct catalog_stock_row *out)
 {
     char q[16];
     snprintf(q, sizeof q, "%d", quantity);
     const char *p[] = {id, seller_id, q, reason, versions};
-    return db_exec(c, "catalog_stock_set", 5, p, out);
+    return stock_exec(c, "catalog_stock_set", DB_PARAMS(p), out);
 }
 
 enum db_status catalog_repo_take(struct db_conn *c, const char *id, int quantity,
-                                 const char *order_id, PGresult **out)
+                                 const char *order_id, struct catalog_stock_row *out)
 {
     char q[16];
     snprintf(q, sizeof q, "%d", quantity);
     const char *p[] = {id, q, order_id};
-    return db_exec(c, "catalog_stock_take", 3, p, out);
+    return stock_exec(c, "catalog_stock_take", DB_PARAMS(p), out);
 }
 
 enum db_status catalog_repo_return(struct db_conn *c, const char *id, int quantity,
-                                   const char *order_id, PGresult **out)
+                                   const char *order_id)
 {
+    PGresult *res = NULL;
     char q[16];
     snprintf(q, sizeof q, "%d", quantity);
     const char *p[] = {id, q, order_id};
-    return db_exec(c, "catalog_stock_return", 3, p, out);
+    enum db_status st =
+        row_or_not_found(db_exec(c, "catalog_stock_return", DB_PARAMS(p), &res), &res);
+    PQclear(res);
+    return st;
 }
 
-enum db_status catalog_repo_active_count(const char *seller_id, PGresult **out)
+enum db_status catalog_repo_active_count(struct db_conn *c, const char *seller_id, long long *out)
 {
+    PGresult *res = NULL;
     const char *p[] = {seller_id};
-    return db_query(DB_READ, "catalog_active_count", 1, p, out);
+    enum db_status st = db_exec(c, "catalog_active_count", DB_PARAMS(p), &res);
+    *out = st == DB_OK ? db_col_ll(res, 0, COUNT_N) : 0;
+    PQclear(res);
+    return st;
 }

@@ -1,5 +1,6 @@
 /* The catalog's read statements for lists: search, a seller's own products, stock movements.
- * All run on the read connection, one round trip each.
+ * One round trip each, on the connection the caller gives (the read connection: they are
+ * query routes).
  *
  * Search statements are shaped so that PostgreSQL's GENERIC plan (used for a prepared
  * statement after five executions when it looks no dearer than the custom ones) is the right
@@ -21,6 +22,7 @@
  * for the text statements. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "internal/catalog/internal.h"
 #include "internal/catalog/sql.h"
@@ -128,7 +130,7 @@ static const struct db_stmt stmts[] = {
      "AND (p.created_at, p.id) < (" CATALOG_SQL_FROM_US(
          "(SELECT $3::bigint)") ", (SELECT $4::uuid)) "
                                 "ORDER BY p.created_at DESC, p.id DESC LIMIT 101) s LIMIT $5::int"},
-    /* Columns: product id, delta, reason, stock_after, order_id, created_at, movement id. */
+    /* Columns: enum catalog_movement_col. */
     {"catalog_stock_movements",
      "SELECT p.id, m.delta, m.reason, m.stock_after, m.order_id, " CATALOG_SQL_TS(
          "m.created_at") ", m.id FROM products p LEFT JOIN LATERAL "
@@ -149,10 +151,11 @@ void catalog_repo_register_search(void)
     db_register(stmts, sizeof stmts / sizeof stmts[0]);
 }
 
-char catalog_sort_kind(enum catalog_sort s)
+const char *catalog_sort_listing(enum catalog_sort s)
 {
-    static const char kinds[] = {'r', 'n', 'a', 'd'};
-    return kinds[s];
+    static const char *const names[] = {CATALOG_LISTING_RELEVANCE, CATALOG_LISTING_NEWEST,
+                                        CATALOG_LISTING_PRICE_ASC, CATALOG_LISTING_PRICE_DESC};
+    return names[s];
 }
 
 static const char *statement(const struct catalog_search *s)
@@ -195,47 +198,91 @@ static void start_key(const struct catalog_search *s, int64_t *key, const char *
         *id = MAX_UUID;
         break;
     }
-    if (!s->has_cursor)
+    const struct page_key *after = &s->page.after;
+    if (!s->page.has_cursor)
         return;
-    if ((s->sort == CATALOG_SORT_PRICE_ASC && s->after.key < s->min_price) ||
-        (s->sort == CATALOG_SORT_PRICE_DESC && s->after.key > s->max_price))
+    if ((s->sort == CATALOG_SORT_PRICE_ASC && after->key < s->min_price) ||
+        (s->sort == CATALOG_SORT_PRICE_DESC && after->key > s->max_price))
         return;
-    *key = s->after.key;
-    *id = s->after.id;
+    *key = after->key;
+    *id = after->id;
 }
 
-enum db_status catalog_repo_search(const struct catalog_search *s, PGresult **out)
+/* res as a page of at most limit rows; the key of a row is in column key_col and its id in
+ * id_col (id_col < 0: keys alone are unique, ids ""). */
+static void page_of(PGresult *res, int limit, int key_col, int id_col, struct catalog_page *out)
+{
+    int rows = PQntuples(res);
+    out->res = res;
+    out->n = rows > limit ? limit : rows;
+    out->more = rows > limit;
+    if (!out->more)
+        return;
+    out->next.key = db_col_ll(res, out->n - 1, key_col);
+    if (id_col >= 0)
+        db_col_copy(res, out->n - 1, id_col, out->next.id, sizeof out->next.id);
+}
+
+enum db_status catalog_repo_search(struct db_conn *c, const struct catalog_search *s,
+                                   struct catalog_page *out)
 {
     char min[24], max[24], key[24], lim[16];
     int64_t k = 0;
     const char *id = NIL_UUID;
+    PGresult *res = NULL;
+    memset(out, 0, sizeof *out);
     start_key(s, &k, &id);
     snprintf(min, sizeof min, "%" PRId64, s->min_price);
     snprintf(max, sizeof max, "%" PRId64, s->max_price);
     snprintf(key, sizeof key, "%" PRId64, k);
-    snprintf(lim, sizeof lim, "%d", s->limit + 1);
+    snprintf(lim, sizeof lim, "%d", s->page.limit + 1);
     const char *p[] = {s->category,  s->condition, min, max, s->city,
                        s->seller_id, key,          id,  lim, s->q};
-    return db_query(DB_READ, statement(s), s->q ? 10 : 9, p, out);
+    /* the text statements take q as $10; the others stop at $9 */
+    int n = s->q ? DB_NPARAMS(p) : DB_NPARAMS(p) - 1;
+    enum db_status st = db_exec(c, statement(s), n, p, &res);
+    if (st == DB_OK)
+        page_of(res, s->page.limit, CATALOG_COL_SORT_KEY, CATALOG_COL_ID, out);
+    return st;
 }
 
-enum db_status catalog_repo_seller_products(const char *seller_id, const char *status,
-                                            const struct catalog_cursor *after, int limit,
-                                            PGresult **out)
+enum db_status catalog_repo_seller_products(struct db_conn *c, const char *seller_id,
+                                            const char *status, const struct page_req *pg,
+                                            struct catalog_page *out)
 {
     char key[24], lim[16];
-    snprintf(key, sizeof key, "%" PRId64, after ? after->key : NEWEST_START);
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {seller_id, status, key, after ? after->id : MAX_UUID, lim};
-    return db_query(DB_READ, "catalog_seller_products", 5, p, out);
+    PGresult *res = NULL;
+    memset(out, 0, sizeof *out);
+    snprintf(key, sizeof key, "%" PRId64, pg->has_cursor ? pg->after.key : NEWEST_START);
+    snprintf(lim, sizeof lim, "%d", pg->limit + 1);
+    const char *p[] = {seller_id, status, key, pg->has_cursor ? pg->after.id : MAX_UUID, lim};
+    enum db_status st = db_exec(c, "catalog_seller_products", DB_PARAMS(p), &res);
+    if (st == DB_OK)
+        page_of(res, pg->limit, CATALOG_COL_SORT_KEY, CATALOG_COL_ID, out);
+    return st;
 }
 
-enum db_status catalog_repo_movements(const char *product_id, const char *seller_id,
-                                      int64_t before_id, int limit, PGresult **out)
+enum db_status catalog_repo_movements(struct db_conn *c, const char *product_id,
+                                      const char *seller_id, const struct page_req *pg,
+                                      struct catalog_page *out)
 {
     char before[24], lim[16];
-    snprintf(before, sizeof before, "%" PRId64, before_id);
-    snprintf(lim, sizeof lim, "%d", limit + 1);
+    PGresult *res = NULL;
+    memset(out, 0, sizeof *out);
+    snprintf(before, sizeof before, "%" PRId64, pg->has_cursor ? pg->after.key : INT64_MAX);
+    snprintf(lim, sizeof lim, "%d", pg->limit + 1);
     const char *p[] = {product_id, seller_id, before, lim};
-    return db_query(DB_READ, "catalog_stock_movements", 4, p, out);
+    enum db_status st = db_exec(c, "catalog_stock_movements", DB_PARAMS(p), &res);
+    if (st != DB_OK)
+        return st;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return DB_NOT_FOUND;
+    }
+    if (db_col_is_null(res, 0, CATALOG_MOVEMENT_ID)) {
+        out->res = res; /* the product, without movements (on this page) */
+        return DB_OK;
+    }
+    page_of(res, pg->limit, CATALOG_MOVEMENT_ID, -1, out);
+    return DB_OK;
 }

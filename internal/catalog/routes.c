@@ -1,4 +1,4 @@
-/* The catalog's routes (API.md "Catalog"; docs/openapi.yaml). */
+/* The catalog's routes (docs/openapi.yaml, tag "catalog"). */
 #include "internal/catalog/internal.h"
 
 static const struct http_route commands[] = {
@@ -18,14 +18,8 @@ static const struct http_route queries[] = {
     {"GET", "/v1/seller/products", catalog_list_seller_products, HTTP_AUTH_SELLER, 0},
 };
 
-const struct http_route *catalog_command_routes(size_t *n)
+void catalog_routes(struct router *r)
 {
-    *n = sizeof commands / sizeof commands[0];
-    return commands;
-}
-
-const struct http_route *catalog_query_routes(size_t *n)
-{
-    *n = sizeof queries / sizeof queries[0];
-    return queries;
+    router_add(r, HTTP_COMMANDS, commands, sizeof commands / sizeof commands[0]);
+    router_add(r, HTTP_QUERIES, queries, sizeof queries / sizeof queries[0]);
 }

@@ -1,4 +1,4 @@
-/* Product bodies and query parameters: the field rules of API.md "Catalog".
+/* Product bodies and query parameters: the catalog's field rules (docs/openapi.yaml).
  *
  * Fields the client may not set (id, seller_id, version, created_at, updated_at) are ignored
  * as unknown members. status may only be "draft" or "active" ("sold_out" follows stock and
@@ -92,10 +92,10 @@ static const struct jsonh_field patch_fields[] = {
     {0},
 };
 
-void catalog_check_category(const char *slug, struct jsonh_errors *e)
+void catalog_check_category(struct db_conn *c, const char *slug, struct jsonh_errors *e)
 {
-    if (slug && catalog_category_exists(slug) == 0)
-        jsonh_errors_add(e, "category", "is not a known category (see GET /v1/categories)");
+    if (slug && catalog_category_exists(c, slug) == 0)
+        jsonh_errors_add(e, "category", CATALOG_UNKNOWN_CATEGORY);
 }
 
 void catalog_parse_create(const json_t *body, struct catalog_product_input *in,
@@ -110,7 +110,6 @@ void catalog_parse_create(const json_t *body, struct catalog_product_input *in,
         in->currency = "INR";
     if (!in->status)
         in->status = "active";
-    catalog_check_category(in->category, e);
 }
 
 void catalog_parse_patch(const json_t *body, struct catalog_product_input *in,
@@ -124,7 +123,6 @@ void catalog_parse_patch(const json_t *body, struct catalog_product_input *in,
         jsonh_errors_add(e, "stock",
                          "cannot be changed here: use PUT /v1/products/{id}/stock or "
                          "POST /v1/products/{id}/stock/adjustments");
-    catalog_check_category(in->category, e);
 }
 
 bool catalog_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
@@ -148,24 +146,6 @@ bool catalog_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
     if (x < min || x > max)
         return false;
     *out = x;
-    return true;
-}
-
-bool catalog_parse_limit(const char *s, int *out)
-{
-    if (!s) {
-        *out = CATALOG_LIMIT_DEFAULT;
-        return true;
-    }
-    size_t n = strlen(s);
-    if (n == 0 || strspn(s, "0123456789") != n)
-        return false;
-    int64_t v = 0;
-    if (!catalog_parse_int(s, 0, INT64_MAX, &v))
-        v = INT64_MAX; /* more than 19 digits: an integer above the maximum */
-    if (v < 1)
-        return false;
-    *out = v > CATALOG_LIMIT_MAX ? CATALOG_LIMIT_MAX : (int)v;
     return true;
 }
 

@@ -76,8 +76,9 @@ void user_payout_cleanup(struct user_payout *p);
  * (the profile then shows the fresh-seller value and the failure is logged). Either function
  * may be NULL. */
 struct user_seller_stats_provider {
-    int (*active_listings)(const char *seller_id, long long *n);
-    int (*rating)(const char *seller_id, double *avg, long long *count); /* count 0: avg unused */
+    int (*active_listings)(struct db_conn *c, const char *seller_id, long long *n);
+    /* count 0: avg unused */
+    int (*rating)(struct db_conn *c, const char *seller_id, double *avg, long long *count);
 };
 /* p is borrowed (static data); NULL removes it. Call at start-up, before serving. Without a
  * provider: active_listings 0, rating_count 0, rating_avg null. */

@@ -32,11 +32,13 @@ bool page_parse_limit(const char *s, int *out)
     if (!s)
         return true;
     size_t n = strlen(s);
-    if (n == 0 || n > 9 || strspn(s, "0123456789") != n)
+    if (n == 0 || strspn(s, "0123456789") != n)
         return false;
-    long v = strtol(s, NULL, 10);
-    if (v < 1)
-        return false;
+    size_t zeros = strspn(s, "0");
+    if (zeros == n)
+        return false; /* 0 */
+    /* more than 3 significant digits: above the maximum, however many there are */
+    long v = n - zeros > 3 ? PAGE_LIMIT_MAX + 1 : strtol(s + zeros, NULL, 10);
     *out = v > PAGE_LIMIT_MAX ? PAGE_LIMIT_MAX : (int)v;
     return true;
 }

@@ -447,6 +447,42 @@ static void test_seller_products(void **state)
     fx_actor_free(&other);
 }
 
+/* A seller's cursor is issued to that seller: another seller presenting it gets a 422 on
+ * cursor (never a 500, never the first seller's page). */
+static void test_seller_cursor_other_seller(void **state)
+{
+    struct actor a, b;
+    struct h_resp r = {0};
+    char path[320];
+    fx_actor(&a, true);
+    fx_actor(&b, true);
+    for (int i = 0; i < 3; i++) {
+        char title[32];
+        snprintf(title, sizeof title, "Cursor listing %d", i);
+        json_decref(fx_create(&a, title, NULL));
+    }
+    json_decref(fx_create(&b, "The other seller's listing", NULL));
+    fx_call(&a, "GET", "/v1/seller/products?limit=1", NULL, NULL, &r);
+    h_assert_status(&r, 200);
+    const char *cursor = fx_str(r.json, "next_cursor");
+    assert_non_null(cursor);
+    snprintf(path, sizeof path, "/v1/seller/products?limit=1&cursor=%s", cursor);
+    struct h_resp mine = {0};
+    fx_call(&a, "GET", path, NULL, NULL, &mine);
+    h_assert_status(&mine, 200);
+    assert_string_equal(fx_str(json_array_get(json_object_get(mine.json, "items"), 0), "seller_id"),
+                        a.id);
+    h_resp_cleanup(&mine);
+    fx_call(&b, "GET", path, NULL, NULL, &r);
+    h_assert_problem(&r, 422, "validation_failed");
+    char fields[64];
+    fx_error_fields(&r, fields, sizeof fields);
+    assert_string_equal(fields, "cursor");
+    h_resp_cleanup(&r);
+    fx_actor_free(&a);
+    fx_actor_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -460,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_drafts_and_publish_event),
         cmocka_unit_test(test_delete_archives),
         cmocka_unit_test(test_seller_products),
+        cmocka_unit_test(test_seller_cursor_other_seller),
     };
     return HAAT_RUN_GROUP("catalog", tests, fx_start, fx_stop);
 }

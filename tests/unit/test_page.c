@@ -61,8 +61,11 @@ static void test_limit(void **state)
     assert_int_equal(v, PAGE_LIMIT_MAX);
     assert_true(page_parse_limit("999999999", &v));
     assert_int_equal(v, PAGE_LIMIT_MAX);
-    static const char *const bad[] = {"0",  "-1", "",    "1.5", "+5",
-                                      " 5", "5 ", "abc", "1e3", "9999999999"};
+    assert_true(page_parse_limit("99999999999999999999999", &v)); /* an integer above 100 */
+    assert_int_equal(v, PAGE_LIMIT_MAX);
+    assert_true(page_parse_limit("007", &v));
+    assert_int_equal(v, 7);
+    static const char *const bad[] = {"0", "00", "-1", "", "1.5", "+5", " 5", "5 ", "abc", "1e3"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_false(page_parse_limit(bad[i], &v));
 }

@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "internal/catalog/internal.h"
 
@@ -33,73 +32,71 @@ static const struct jsonh_field fields[] = {
 };
 
 struct adjust_ctx {
+    struct http_req *r;
     const char *id, *seller_id;
     const struct adjust_body *body;
-    PGresult *row, *probe; /* owned */
+    enum catalog_miss miss; /* why, when the transaction returns DB_NOT_FOUND */
+    long long stock;        /* with CATALOG_MISS_GUARD: the stock that refused delta */
 };
 
+/* Adjusts the stock and replies 200 (held until COMMIT); DB_NOT_FOUND with x->miss (and
+ * x->stock) set when the adjustment was refused. */
 static enum db_status adjust_txn(struct db_conn *c, void *arg)
 {
     struct adjust_ctx *x = arg;
-    PQclear(x->row);
-    PQclear(x->probe);
-    x->row = x->probe = NULL;
+    struct catalog_stock_row row;
     enum db_status st =
-        catalog_repo_adjust(c, x->id, x->seller_id, (int)x->body->delta, x->body->reason, &x->row);
-    if (st != DB_OK)
-        return st;
-    if (PQntuples(x->row) == 0)
-        return catalog_repo_probe(c, x->id, &x->probe);
-    return catalog_emit_if_sold_out(c, x->row);
+        catalog_repo_adjust(c, x->id, x->seller_id, (int)x->body->delta, x->body->reason, &row);
+    if (st == DB_NOT_FOUND) {
+        struct catalog_probe probe;
+        st = catalog_repo_probe(c, x->id, &probe);
+        x->miss = catalog_classify_miss(&probe, x->seller_id);
+        x->stock = probe.stock;
+        return st == DB_OK ? DB_NOT_FOUND : st;
+    }
+    if (st == DB_OK)
+        st = catalog_emit_if_sold_out(c, &row);
+    if (st == DB_OK)
+        catalog_reply_stock(x->r, &row);
+    return st;
 }
 
 /* The adjustment was refused: say why. */
-static void reply_refused(struct http_req *r, const PGresult *probe, const char *seller_id,
-                          int64_t delta)
+static void reply_refused(struct http_req *r, const struct adjust_ctx *x)
 {
-    enum catalog_miss m = catalog_classify_miss(probe, seller_id);
-    if (m != CATALOG_MISS_GUARD) {
-        catalog_reply_miss(r, m);
+    if (x->miss != CATALOG_MISS_GUARD) {
+        catalog_reply_miss(r, x->miss);
         return;
     }
-    long long stock = catalog_col_ll(probe, 0, 3);
-    if (stock + delta < 0) {
+    if (x->stock + x->body->delta < 0) {
         char detail[96];
-        snprintf(detail, sizeof detail, "only %lld in stock", stock);
+        snprintf(detail, sizeof detail, "only %lld in stock", x->stock);
         http_reply_problem(r, 409, "insufficient_stock", detail);
         return;
     }
-    json_t *errs =
-        json_pack("[{s:s,s:s}]", "field", "delta", "message", "would take stock above 1000000");
-    http_reply_problem_errors(r, 422, "validation_failed", "some fields are invalid", errs);
+    http_reply_field(r, 422, "delta", "would take stock above 1000000");
 }
 
 void catalog_adjust_stock(struct http_req *r)
 {
     const struct http_principal *who = http_req_principal(r);
-    const char *id = catalog_path_id_or_reply(r);
     struct adjust_body body = {.delta = INT64_MIN}; /* stays so unless delta is valid */
     struct jsonh_errors e;
-    struct adjust_ctx x = {.id = id, .seller_id = who->user_id, .body = &body};
+    struct adjust_ctx x = {.r = r,
+                           .id = http_uuid_param_or_reply(r, "id", "product"),
+                           .seller_id = who->user_id,
+                           .body = &body};
+    if (!x.id)
+        return;
     jsonh_errors_init(&e);
-    if (!id)
-        goto out;
     jsonh_parse(http_req_json(r), fields, &body, &e, NULL);
     if (body.delta == 0)
         jsonh_errors_add(&e, "delta", "must not be 0");
-    if (jsonh_errors_any(&e)) {
-        catalog_reply_invalid(r, &e);
-        goto out;
-    }
-    enum db_status st = db_txn(DB_PRIMARY, adjust_txn, &x);
-    if (st != DB_OK)
-        catalog_reply_db(r, st);
-    else if (x.probe)
-        reply_refused(r, x.probe, who->user_id, body.delta);
-    else
-        catalog_reply_stock(r, x.row);
-out:
-    PQclear(x.row);
-    PQclear(x.probe);
-    jsonh_errors_cleanup(&e);
+    if (!http_errors_or_reply(r, &e))
+        return;
+    enum db_status st = http_txn(r, adjust_txn, &x);
+    if (st == DB_NOT_FOUND)
+        reply_refused(r, &x);
+    else if (st != DB_OK)
+        http_reply_db(r, st);
 }

@@ -8,23 +8,28 @@
 #include "internal/catalog/internal.h"
 
 struct create_ctx {
+    struct http_req *r;
     const struct catalog_product_input *in;
     const char *seller_id;
-    char id[IDS_UUID_LEN];
-    PGresult *row; /* the product row (owned) */
 };
 
+/* Inserts the product and replies 201 (held until COMMIT). */
 static enum db_status create_txn(struct db_conn *c, void *arg)
 {
     struct create_ctx *x = arg;
-    PQclear(x->row); /* a rerun after DB_RETRY starts afresh */
-    x->row = NULL;
-    ids_uuid7(x->id);
-    enum db_status st = catalog_repo_insert(c, x->id, x->seller_id, x->in, &x->row);
-    if (st != DB_OK)
-        return st;
-    if (strcmp(PQgetvalue(x->row, 0, CATALOG_COL_STATUS), "draft") != 0)
-        st = catalog_emit_published(c, x->row, 0);
+    char id[IDS_UUID_LEN], location[64];
+    PGresult *row = NULL;
+    bool published = false;
+    ids_uuid7(id);
+    enum db_status st = catalog_repo_insert(c, id, x->seller_id, x->in, &row, &published);
+    if (st == DB_OK && published)
+        st = catalog_emit_published(c, row, 0);
+    if (st == DB_OK) {
+        snprintf(location, sizeof location, "/v1/products/%s", id);
+        http_set_header(x->r, "Location", location);
+        catalog_reply_product(x->r, 201, row, 0);
+    }
+    PQclear(row);
     return st;
 }
 
@@ -33,28 +38,15 @@ void catalog_create_product(struct http_req *r)
     const struct http_principal *who = http_req_principal(r);
     struct catalog_product_input in;
     struct jsonh_errors e;
-    struct create_ctx x = {.in = &in, .seller_id = who->user_id};
+    struct create_ctx x = {.r = r, .in = &in, .seller_id = who->user_id};
     jsonh_errors_init(&e);
     catalog_parse_create(http_req_json(r), &in, &e);
-    if (jsonh_errors_any(&e)) {
-        catalog_reply_invalid(r, &e);
-        goto out;
-    }
-    enum db_status st = db_txn(DB_PRIMARY, create_txn, &x);
-    if (st == DB_CHECK && strcmp(db_last_constraint(), "products_category_fkey") == 0) {
-        jsonh_errors_add(&e, "category", "is not a known category (see GET /v1/categories)");
-        catalog_reply_invalid(r, &e);
-        goto out;
-    }
-    if (st != DB_OK) {
-        catalog_reply_db(r, st);
-        goto out;
-    }
-    char location[64];
-    snprintf(location, sizeof location, "/v1/products/%s", x.id);
-    http_set_header(r, "Location", location);
-    catalog_reply_product(r, 201, x.row, 0);
-out:
-    PQclear(x.row);
-    jsonh_errors_cleanup(&e);
+    catalog_check_category(http_req_db(r), in.category, &e);
+    if (!http_errors_or_reply(r, &e))
+        return;
+    enum db_status st = http_txn(r, create_txn, &x);
+    if (st == DB_CHECK && strcmp(db_last_constraint(), "products_category_fkey") == 0)
+        catalog_reply_unknown_category(r);
+    else if (st != DB_OK)
+        http_reply_db(r, st);
 }

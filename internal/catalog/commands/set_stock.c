@@ -5,7 +5,6 @@
  * with the new ETag; 404 / 409 invalid_state (archived) / 412. */
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "internal/catalog/internal.h"
 
@@ -31,52 +30,48 @@ static const struct jsonh_field fields[] = {
 };
 
 struct set_ctx {
+    struct http_req *r;
     const char *id, *seller_id, *versions;
     const struct stock_body *body;
-    PGresult *row, *probe; /* owned */
+    enum catalog_miss miss; /* why, when the transaction returns DB_NOT_FOUND */
 };
 
+/* Sets the stock and replies 200 (held until COMMIT); DB_NOT_FOUND with x->miss set when
+ * the guard matched no row. */
 static enum db_status set_txn(struct db_conn *c, void *arg)
 {
     struct set_ctx *x = arg;
-    PQclear(x->row);
-    PQclear(x->probe);
-    x->row = x->probe = NULL;
+    struct catalog_stock_row row;
     enum db_status st = catalog_repo_set_stock(c, x->id, x->seller_id, (int)x->body->quantity,
-                                               x->body->reason, x->versions, &x->row);
-    if (st != DB_OK)
-        return st;
-    if (PQntuples(x->row) == 0)
-        return catalog_repo_probe(c, x->id, &x->probe);
-    return catalog_emit_if_sold_out(c, x->row);
+                                               x->body->reason, x->versions, &row);
+    if (st == DB_NOT_FOUND) {
+        struct catalog_probe probe;
+        st = catalog_repo_probe(c, x->id, &probe);
+        x->miss = catalog_classify_miss(&probe, x->seller_id);
+        return st == DB_OK ? DB_NOT_FOUND : st;
+    }
+    if (st == DB_OK)
+        st = catalog_emit_if_sold_out(c, &row);
+    if (st == DB_OK)
+        catalog_reply_stock(x->r, &row);
+    return st;
 }
 
 void catalog_set_stock(struct http_req *r)
 {
     const struct http_principal *who = http_req_principal(r);
-    const char *id = catalog_path_id_or_reply(r);
     struct stock_body body = {0};
-    struct jsonh_errors e;
     char versions[128];
-    struct set_ctx x = {.id = id, .seller_id = who->user_id, .body = &body};
-    jsonh_errors_init(&e);
-    if (!id)
-        goto out;
-    jsonh_parse(http_req_json(r), fields, &body, &e, NULL);
-    if (jsonh_errors_any(&e)) {
-        catalog_reply_invalid(r, &e);
-        goto out;
-    }
+    struct set_ctx x = {.r = r,
+                        .id = http_uuid_param_or_reply(r, "id", "product"),
+                        .seller_id = who->user_id,
+                        .body = &body};
+    if (!x.id || !http_parse_or_reply(r, fields, &body))
+        return;
     x.versions = catalog_if_match(r, versions, sizeof versions);
-    enum db_status st = db_txn(DB_PRIMARY, set_txn, &x);
-    if (st != DB_OK)
-        catalog_reply_db(r, st);
-    else if (x.probe)
-        catalog_reply_miss(r, catalog_classify_miss(x.probe, who->user_id));
-    else
-        catalog_reply_stock(r, x.row);
-out:
-    PQclear(x.row);
-    PQclear(x.probe);
-    jsonh_errors_cleanup(&e);
+    enum db_status st = http_txn(r, set_txn, &x);
+    if (st == DB_NOT_FOUND)
+        catalog_reply_miss(r, x.miss);
+    else if (st != DB_OK)
+        http_reply_db(r, st);
 }

@@ -9,60 +9,56 @@
 #include "internal/catalog/internal.h"
 
 struct update_ctx {
+    struct http_req *r;
     const char *id, *seller_id, *versions;
     const struct catalog_product_input *in;
-    PGresult *row;   /* the updated product + old status, or no row (owned) */
-    PGresult *probe; /* when no row matched (owned) */
+    enum catalog_miss miss; /* why, when the transaction returns DB_NOT_FOUND */
 };
 
+/* Updates the product and replies 200 (held until COMMIT); DB_NOT_FOUND with x->miss set
+ * when the guard matched no row. */
 static enum db_status update_txn(struct db_conn *c, void *arg)
 {
     struct update_ctx *x = arg;
-    PQclear(x->row);
-    PQclear(x->probe);
-    x->row = x->probe = NULL;
-    enum db_status st = catalog_repo_update(c, x->id, x->seller_id, x->versions, x->in, &x->row);
-    if (st != DB_OK)
-        return st;
-    if (PQntuples(x->row) == 0)
-        return catalog_repo_probe(c, x->id, &x->probe);
-    const char *before = PQgetvalue(x->row, 0, CATALOG_COL_COUNT);
-    const char *now = PQgetvalue(x->row, 0, CATALOG_COL_STATUS);
-    if (strcmp(before, "draft") == 0 && strcmp(now, "draft") != 0)
-        st = catalog_emit_published(c, x->row, 0);
+    PGresult *row = NULL;
+    bool published = false;
+    enum db_status st =
+        catalog_repo_update(c, x->id, x->seller_id, x->versions, x->in, &row, &published);
+    if (st == DB_NOT_FOUND) {
+        struct catalog_probe probe;
+        st = catalog_repo_probe(c, x->id, &probe);
+        x->miss = catalog_classify_miss(&probe, x->seller_id);
+        return st == DB_OK ? DB_NOT_FOUND : st;
+    }
+    if (st == DB_OK && published)
+        st = catalog_emit_published(c, row, 0);
+    if (st == DB_OK)
+        catalog_reply_product(x->r, 200, row, 0);
+    PQclear(row);
     return st;
 }
 
 void catalog_update_product(struct http_req *r)
 {
     const struct http_principal *who = http_req_principal(r);
-    const char *id = catalog_path_id_or_reply(r);
+    const char *id = http_uuid_param_or_reply(r, "id", "product");
     struct catalog_product_input in;
     struct jsonh_errors e;
     char versions[128];
-    struct update_ctx x = {.id = id, .seller_id = who->user_id, .in = &in};
-    jsonh_errors_init(&e);
+    struct update_ctx x = {.r = r, .id = id, .seller_id = who->user_id, .in = &in};
     if (!id)
-        goto out;
+        return;
+    jsonh_errors_init(&e);
     catalog_parse_patch(http_req_json(r), &in, &e);
-    if (jsonh_errors_any(&e)) {
-        catalog_reply_invalid(r, &e);
-        goto out;
-    }
+    catalog_check_category(http_req_db(r), in.category, &e);
+    if (!http_errors_or_reply(r, &e))
+        return;
     x.versions = catalog_if_match(r, versions, sizeof versions);
-    enum db_status st = db_txn(DB_PRIMARY, update_txn, &x);
-    if (st == DB_CHECK && strcmp(db_last_constraint(), "products_category_fkey") == 0) {
-        jsonh_errors_add(&e, "category", "is not a known category (see GET /v1/categories)");
-        catalog_reply_invalid(r, &e);
-    } else if (st != DB_OK) {
-        catalog_reply_db(r, st);
-    } else if (x.probe) {
-        catalog_reply_miss(r, catalog_classify_miss(x.probe, who->user_id));
-    } else {
-        catalog_reply_product(r, 200, x.row, 0);
-    }
-out:
-    PQclear(x.row);
-    PQclear(x.probe);
-    jsonh_errors_cleanup(&e);
+    enum db_status st = http_txn(r, update_txn, &x);
+    if (st == DB_CHECK && strcmp(db_last_constraint(), "products_category_fkey") == 0)
+        catalog_reply_unknown_category(r);
+    else if (st == DB_NOT_FOUND)
+        catalog_reply_miss(r, x.miss);
+    else if (st != DB_OK)
+        http_reply_db(r, st);
 }

@@ -1,12 +1,13 @@
-/* GET /v1/categories (anyone): {"items":[{slug, name}]} in display order, from the cache. */
+/* GET /v1/categories (anyone): {"items":[{slug, name}]} in display order, from the cache (a
+ * fresh cache answers even while the database is unreachable). */
 #include "internal/catalog/internal.h"
 
 void catalog_list_categories(struct http_req *r)
 {
     enum db_status st = DB_OK;
-    json_t *body = catalog_categories_json(&st);
+    json_t *body = catalog_categories_json(http_req_db(r), &st);
     if (!body) {
-        catalog_reply_db(r, st);
+        http_reply_db(r, st);
         return;
     }
     http_set_header(r, "Cache-Control", "public, max-age=300");

@@ -86,34 +86,25 @@ static void parse(struct http_req *r, struct catalog_search *s, struct jsonh_err
         s->sort = (enum catalog_sort)at;
     if (s->sort == CATALOG_SORT_RELEVANCE && !s->q)
         s->sort = CATALOG_SORT_NEWEST;
-    catalog_page_params(r, catalog_sort_kind(s->sort), &s->limit, &s->after, &s->has_cursor, e);
+    page_params(r, catalog_sort_listing(s->sort), NULL, &s->page, e);
 }
 
 void catalog_search_products(struct http_req *r)
 {
     struct catalog_search s;
+    struct catalog_page pg = {0};
     struct jsonh_errors e;
-    PGresult *res = NULL;
     jsonh_errors_init(&e);
     parse(r, &s, &e);
-    if (jsonh_errors_any(&e)) {
-        catalog_reply_invalid(r, &e);
-        goto out;
-    }
-    enum db_status st = catalog_repo_search(&s, &res);
-    if (st != DB_OK) {
-        catalog_reply_db(r, st);
-        goto out;
-    }
-    int rows = PQntuples(res);
-    int n = rows > s.limit ? s.limit : rows;
-    struct catalog_cursor next = {.kind = catalog_sort_kind(s.sort)};
-    if (rows > s.limit) {
-        next.key = catalog_col_ll(res, n - 1, CATALOG_COL_SORT_KEY);
-        strncpy(next.id, PQgetvalue(res, n - 1, CATALOG_COL_ID), sizeof next.id - 1);
-    }
-    catalog_reply_products(r, res, n, rows > s.limit ? &next : NULL);
-out:
-    PQclear(res);
-    jsonh_errors_cleanup(&e);
+    if (!http_errors_or_reply(r, &e))
+        return;
+    struct db_conn *c = http_req_db_or_reply(r);
+    if (!c)
+        return;
+    enum db_status st = catalog_repo_search(c, &s, &pg);
+    if (st != DB_OK)
+        http_reply_db(r, st);
+    else
+        catalog_reply_products(r, &pg, catalog_sort_listing(s.sort), NULL);
+    PQclear(pg.res);
 }

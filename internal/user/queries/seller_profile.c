@@ -9,16 +9,16 @@
 #include "internal/user/internal.h"
 #include "pkg/log/log.h"
 
-static void add_stats(json_t *o, const char *id)
+static void add_stats(json_t *o, struct db_conn *c, const char *id)
 {
     const struct user_seller_stats_provider *p = user_stats_provider();
     long long listings = 0, count = 0;
     double avg = 0;
-    if (p && p->active_listings && p->active_listings(id, &listings) != 0) {
+    if (p && p->active_listings && p->active_listings(c, id, &listings) != 0) {
         log_warn("user_seller_stats", "active listings unavailable for a seller profile");
         listings = 0;
     }
-    if (p && p->rating && p->rating(id, &avg, &count) != 0) {
+    if (p && p->rating && p->rating(c, id, &avg, &count) != 0) {
         log_warn("user_seller_stats", "rating unavailable for a seller profile");
         count = 0;
     }
@@ -34,10 +34,14 @@ void user_seller_profile_handler(struct http_req *r)
     char *name = NULL;
     char joined[CLOCK_RFC3339_LEN];
     enum db_status st = DB_NOT_FOUND;
+    struct db_conn *c = NULL;
     if (ids_is_uuid(param)) {
         for (size_t i = 0; i < IDS_UUID_LEN - 1; i++)
             id[i] = (char)tolower((unsigned char)param[i]); /* the canonical form */
-        st = user_repo_seller_public(db_conn(DB_READ), id, &name, joined);
+        c = http_req_db_or_reply(r);
+        if (!c)
+            return;
+        st = user_repo_seller_public(c, id, &name, joined);
     }
     if (st == DB_NOT_FOUND) {
         http_reply_problem(r, 404, "not_found", "no such seller");
@@ -49,6 +53,6 @@ void user_seller_profile_handler(struct http_req *r)
     }
     json_t *o = json_pack("{s:s,s:s,s:s}", "id", id, "display_name", name, "joined_at", joined);
     free(name);
-    add_stats(o, id);
+    add_stats(o, c, id);
     http_reply_json(r, 200, o);
 }
