@@ -168,28 +168,18 @@ void user_auth_cache_install(struct user_suspended_set *s);
  * binary search. */
 bool user_auth_cache_refuses(const char *user_id);
 
-/* --- replies (reply.c) --- */
+/* --- replies (reply.c): the ones only this module gives; the rest come from the request
+ * kit (pkg/http/http.h) --- */
 
-/* 503 service_unavailable (Retry-After: 1) for DB_UNAVAILABLE, else 500 internal. */
-void user_reply_db(struct http_req *r, enum db_status st);
-/* 429 rate_limited with Retry-After: seconds. */
-void user_reply_rate_limited(struct http_req *r, int seconds, const char *detail);
 /* 403 account_suspended. */
 void user_reply_suspended(struct http_req *r);
 /* 403 verification_required (the phone is not verified). */
 void user_reply_unverified(struct http_req *r);
-/* 401 unauthorized with WWW-Authenticate: Bearer. USER_NO_CALLER is the detail when the
- * caller's token names no usable account. */
+/* The detail of the 401 (http_reply_unauthorized) when the caller's token names no usable
+ * account. */
 #define USER_NO_CALLER "a valid access token is required"
-void user_reply_unauthorized(struct http_req *r, const char *detail);
 /* 401 invalid_code: any failure of a one-time code (none sent, expired, used, wrong). */
 void user_reply_bad_code(struct http_req *r);
-/* Ends a parse: replies 422 validation_failed with e's errors when there are any, cleans e up
- * either way, and returns whether there were none. */
-bool user_errors_or_reply(struct http_req *r, struct jsonh_errors *e);
-/* Parses the request body against spec into out; replies 422 itself and returns false when
- * any field is wrong. */
-bool user_parse_or_reply(struct http_req *r, const struct jsonh_field *spec, void *out);
 /* 503 when the password pool is full or stopping. */
 void user_reply_busy(struct http_req *r);
 /* Defers r and queues job on the password pool; on failure replies 503 itself and returns

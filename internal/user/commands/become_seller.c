@@ -126,7 +126,7 @@ static bool parse_or_reply(struct http_req *r, struct ctx *x)
     if (present & 2u) /* payout present: check it even when display_name failed */
         check_payout(&b.payout, x, &e);
     x->in.display_name = b.display_name;
-    return user_errors_or_reply(r, &e);
+    return http_errors_or_reply(r, &e);
 }
 
 static enum db_status seller_txn(struct db_conn *c, void *arg)
@@ -188,7 +188,7 @@ static void reply(struct http_req *r, const struct ctx *x)
         user_reply_unverified(r);
         break;
     case GONE:
-        user_reply_unauthorized(r, USER_NO_CALLER);
+        http_reply_unauthorized(r, USER_NO_CALLER);
         break;
     }
 }
@@ -200,7 +200,7 @@ void user_become_seller_handler(struct http_req *r)
         return;
     enum db_status st = db_txn(DB_PRIMARY, seller_txn, &x);
     if (st != DB_OK)
-        user_reply_db(r, st);
+        http_reply_db(r, st);
     else
         reply(r, &x);
     user_rec_cleanup(&x.user);

@@ -122,7 +122,7 @@ static void succeed(struct http_req *r, struct login *l)
         l->new_hash[0] = '\0'; /* keep the old hash; the next login tries again */
     enum db_status st = db_txn(DB_PRIMARY, success_txn, l);
     if (st != DB_OK) {
-        user_reply_db(r, st);
+        http_reply_db(r, st);
         return;
     }
     http_req_set_user(r, l->user.id);
@@ -162,7 +162,7 @@ static enum db_status attempt_txn(struct db_conn *c, void *arg)
 void user_login_handler(struct http_req *r)
 {
     struct body b = {0};
-    if (!user_parse_or_reply(r, spec, &b))
+    if (!http_parse_or_reply(r, spec, &b))
         return;
     struct login *l = xcalloc(1, sizeof *l);
     struct db_conn *c = db_conn(DB_PRIMARY);
@@ -173,9 +173,9 @@ void user_login_handler(struct http_req *r)
         st = db_txn(DB_PRIMARY, attempt_txn, l);
     }
     if (st != DB_OK) {
-        user_reply_db(r, st);
+        http_reply_db(r, st);
     } else if (l->retry_after > 0) {
-        user_reply_rate_limited(r, l->retry_after, "too many failed logins; try again later");
+        http_reply_rate_limited(r, l->retry_after, "too many failed logins; try again later");
     } else {
         l->req = r;
         l->job = (struct sec_pwjob){.op = SEC_PW_VERIFY,

@@ -30,7 +30,7 @@ void user_logout_handler(struct http_req *r)
         return;
     enum db_status st = db_txn(DB_PRIMARY, logout_txn, &x);
     if (st != DB_OK)
-        user_reply_db(r, st);
+        http_reply_db(r, st);
     else
         http_reply_status(r, 204);
 }

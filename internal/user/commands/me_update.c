@@ -45,14 +45,14 @@ static enum db_status update_txn(struct db_conn *c, void *arg)
 void user_me_patch_handler(struct http_req *r)
 {
     struct body b = {0};
-    if (!user_parse_or_reply(r, spec, &b))
+    if (!http_parse_or_reply(r, spec, &b))
         return;
     struct ctx x = {.req = r, .name = b.name};
     enum db_status st = db_txn(DB_PRIMARY, update_txn, &x);
     if (st == DB_NOT_FOUND) {
-        user_reply_unauthorized(r, USER_NO_CALLER);
+        http_reply_unauthorized(r, USER_NO_CALLER);
     } else if (st != DB_OK) {
-        user_reply_db(r, st);
+        http_reply_db(r, st);
     } else if (x.user.suspended) {
         user_reply_suspended(r);
     } else {

@@ -52,9 +52,9 @@ void user_otp_request_handler(struct http_req *r)
         return;
     enum db_status st = db_txn(DB_PRIMARY, request_txn, &x);
     if (st != DB_OK)
-        user_reply_db(r, st);
+        http_reply_db(r, st);
     else if (x.retry_after > 0)
-        user_reply_rate_limited(r, x.retry_after, "too many codes for this destination");
+        http_reply_rate_limited(r, x.retry_after, "too many codes for this destination");
     else
         http_reply_json(r, 202, json_pack("{s:i}", "expires_in", USER_OTP_TTL_S));
 }

@@ -97,7 +97,7 @@ void user_otp_verify_handler(struct http_req *r)
         return;
     enum db_status st = db_txn(DB_PRIMARY, verify_txn, &x);
     if (st != DB_OK)
-        user_reply_db(r, st);
+        http_reply_db(r, st);
     else
         reply(r, &x);
     user_rec_cleanup(&x.user);

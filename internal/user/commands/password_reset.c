@@ -81,7 +81,7 @@ static void hashed(struct sec_pwjob *job)
     if (job->result == SEC_PW_OK) {
         enum db_status st = db_txn(DB_PRIMARY, apply_txn, x);
         if (st != DB_OK)
-            user_reply_db(r, st);
+            http_reply_db(r, st);
         else if (!x->closed)
             user_reply_bad_code(r);
         else
@@ -102,7 +102,7 @@ void user_password_reset_handler(struct http_req *r)
         goto fail;
     enum db_status st = db_txn(DB_PRIMARY, check_txn, x);
     if (st != DB_OK) {
-        user_reply_db(r, st);
+        http_reply_db(r, st);
         goto fail;
     }
     if (x->check != USER_OTP_GOOD) {

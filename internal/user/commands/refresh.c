@@ -51,9 +51,9 @@ void user_refresh_handler(struct http_req *r)
         return;
     enum db_status st = db_txn(DB_PRIMARY, refresh_txn, &x);
     if (st != DB_OK) {
-        user_reply_db(r, st);
+        http_reply_db(r, st);
     } else if (!x.ok) {
-        user_reply_unauthorized(r, "the refresh token is not valid");
+        http_reply_unauthorized(r, "the refresh token is not valid");
     } else {
         http_req_set_user(r, x.user.id);
         http_reply_json(r, 200, user_token_pair_json(&x.user, x.refresh));

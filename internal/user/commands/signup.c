@@ -71,7 +71,7 @@ static bool parse_or_reply(struct http_req *r, struct signup *s, struct body *b)
     if (b->phone && !user_phone_normalize(b->phone, s->phone))
         jsonh_errors_add(&e, "phone",
                          "must be a phone number in E.164 form (+<country code><number>)");
-    return user_errors_or_reply(r, &e);
+    return http_errors_or_reply(r, &e);
 }
 
 /* Sends the verify code to (channel, dest) unless the destination is throttled. */
@@ -117,7 +117,7 @@ static void hashed(struct sec_pwjob *job)
     if (job->result == SEC_PW_CANCELLED) {
         user_reply_busy(r);
     } else if (job->result != SEC_PW_OK) {
-        user_reply_db(r, DB_ERROR);
+        http_reply_db(r, DB_ERROR);
     } else {
         enum db_status st = db_txn(DB_PRIMARY, create_txn, s);
         if (st == DB_OK)
@@ -125,7 +125,7 @@ static void hashed(struct sec_pwjob *job)
         else if (st == DB_CONFLICT)
             http_reply_problem(r, 409, "already_exists", "an account with these details exists");
         else
-            user_reply_db(r, st);
+            http_reply_db(r, st);
     }
     sodium_memzero(job->out, sizeof job->out);
     free(s->user.name);
@@ -146,7 +146,7 @@ void user_signup_handler(struct http_req *r)
         goto fail;
     }
     if (st != DB_NOT_FOUND) {
-        user_reply_db(r, st);
+        http_reply_db(r, st);
         goto fail;
     }
     s->req = r;

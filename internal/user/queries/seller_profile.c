@@ -44,7 +44,7 @@ void user_seller_profile_handler(struct http_req *r)
         return;
     }
     if (st != DB_OK) {
-        user_reply_db(r, st);
+        http_reply_db(r, st);
         return;
     }
     json_t *o = json_pack("{s:s,s:s,s:s}", "id", id, "display_name", name, "joined_at", joined);
