@@ -188,7 +188,7 @@ bool user_pwjob_submit_or_reply(struct http_req *r, struct sec_pwjob *job);
 
 /* --- request bodies shared by several handlers (body.c) --- */
 
-/* The members shared by the one-time-code bodies (otp_request, otp_verify, password_reset).
+/* The members shared by the one-time-code bodies (request_otp, verify_otp, reset_password).
  * The strings are borrowed from the request body. */
 struct user_otp_body {
     const char *channel;      /* "sms" | "email" */
@@ -325,17 +325,19 @@ enum db_status user_repo_suspended_recent(struct db_conn *c, struct user_suspend
 /* --- module state --- */
 const struct user_seller_stats_provider *user_stats_provider(void);
 
-/* Route handlers (commands/, queries/). */
-void user_signup_handler(struct http_req *r);
-void user_otp_request_handler(struct http_req *r);
-void user_otp_verify_handler(struct http_req *r);
-void user_login_handler(struct http_req *r);
-void user_refresh_handler(struct http_req *r);
-void user_logout_handler(struct http_req *r);
-void user_password_reset_handler(struct http_req *r);
-void user_me_get_handler(struct http_req *r);
-void user_me_patch_handler(struct http_req *r);
-void user_become_seller_handler(struct http_req *r);
-void user_seller_profile_handler(struct http_req *r);
+/* The use cases: one file each, named after the export (commands/sign_up.c exports
+ * user_sign_up). Commands (routes.c's command table): */
+void user_sign_up(struct http_req *r);
+void user_request_otp(struct http_req *r);
+void user_verify_otp(struct http_req *r);
+void user_login(struct http_req *r);
+void user_refresh_token(struct http_req *r);
+void user_log_out(struct http_req *r);
+void user_reset_password(struct http_req *r);
+void user_update_me(struct http_req *r);
+void user_become_seller(struct http_req *r);
+/* Queries (routes.c's query table): */
+void user_get_me(struct http_req *r);
+void user_get_seller(struct http_req *r);
 
 #endif

@@ -193,7 +193,7 @@ static void reply(struct http_req *r, const struct ctx *x)
     }
 }
 
-void user_become_seller_handler(struct http_req *r)
+void user_become_seller(struct http_req *r)
 {
     struct ctx x = {.user_id = http_req_principal(r)->user_id};
     if (!parse_or_reply(r, &x))

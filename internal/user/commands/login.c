@@ -159,7 +159,7 @@ static enum db_status attempt_txn(struct db_conn *c, void *arg)
     return user_repo_login_failed(c, l->subject, l->attempt);
 }
 
-void user_login_handler(struct http_req *r)
+void user_login(struct http_req *r)
 {
     struct body b = {0};
     if (!http_parse_or_reply(r, spec, &b))

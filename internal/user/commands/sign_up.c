@@ -133,7 +133,7 @@ static void hashed(struct sec_pwjob *job)
     log_set_request_id(NULL);
 }
 
-void user_signup_handler(struct http_req *r)
+void user_sign_up(struct http_req *r)
 {
     struct body b = {0};
     struct signup *s = xcalloc(1, sizeof *s);

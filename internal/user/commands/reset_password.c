@@ -45,7 +45,7 @@ static enum db_status check_txn(struct db_conn *c, void *arg)
                                          x->otp.code, false, &x->check, &x->hit);
     if (st != DB_OK || x->check == USER_OTP_BAD)
         return st;
-    /* Reset codes go only to verified channels (otp_request.c); refuse any other. */
+    /* Reset codes go only to verified channels (request_otp.c); refuse any other. */
     struct user_rec u = {0};
     st = user_repo_get(c, USER_BY_ID, x->hit.user_id, false, &u);
     if (st == DB_NOT_FOUND || (st == DB_OK && !user_channel_verified(&u, x->otp.channel))) {
@@ -94,7 +94,7 @@ static void hashed(struct sec_pwjob *job)
     log_set_request_id(NULL);
 }
 
-void user_password_reset_handler(struct http_req *r)
+void user_reset_password(struct http_req *r)
 {
     struct body b = {0};
     struct reset *x = xcalloc(1, sizeof *x);

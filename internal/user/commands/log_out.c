@@ -23,7 +23,7 @@ static enum db_status logout_txn(struct db_conn *c, void *arg)
     return st == DB_OK ? user_repo_refresh_revoke_family(c, row.family_id) : st;
 }
 
-void user_logout_handler(struct http_req *r)
+void user_log_out(struct http_req *r)
 {
     struct ctx x = {.user_id = http_req_principal(r)->user_id};
     if (!user_refresh_body_or_reply(r, x.hash))

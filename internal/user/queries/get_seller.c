@@ -27,7 +27,7 @@ static void add_stats(json_t *o, const char *id)
     json_object_set_new(o, "active_listings", json_integer(listings > 0 ? listings : 0));
 }
 
-void user_seller_profile_handler(struct http_req *r)
+void user_get_seller(struct http_req *r)
 {
     const char *param = http_req_param(r, "id");
     char id[IDS_UUID_LEN] = "";

@@ -45,7 +45,7 @@ static enum db_status request_txn(struct db_conn *c, void *arg)
     return st;
 }
 
-void user_otp_request_handler(struct http_req *r)
+void user_request_otp(struct http_req *r)
 {
     struct ctx x = {0};
     if (!user_otp_body_parse_or_reply(r, USER_OTP_SEND, purposes, NULL, NULL, &x.b))

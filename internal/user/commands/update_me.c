@@ -42,7 +42,7 @@ static enum db_status update_txn(struct db_conn *c, void *arg)
     return st == DB_OK ? user_repo_get(c, USER_BY_ID, who->user_id, false, &x->user) : st;
 }
 
-void user_me_patch_handler(struct http_req *r)
+void user_update_me(struct http_req *r)
 {
     struct body b = {0};
     if (!http_parse_or_reply(r, spec, &b))

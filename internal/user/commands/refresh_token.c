@@ -44,7 +44,7 @@ static enum db_status refresh_txn(struct db_conn *c, void *arg)
     return st;
 }
 
-void user_refresh_handler(struct http_req *r)
+void user_refresh_token(struct http_req *r)
 {
     struct ctx x = {0};
     if (!user_refresh_body_or_reply(r, x.hash))

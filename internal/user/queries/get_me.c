@@ -1,7 +1,7 @@
 /* GET /v1/me -> 200 user: always the caller (the token's subject), read from the replica. */
 #include "internal/user/internal.h"
 
-void user_me_get_handler(struct http_req *r)
+void user_get_me(struct http_req *r)
 {
     struct user_rec u;
     if (!user_load_caller_or_reply(r, db_conn(DB_READ), &u))

@@ -42,7 +42,7 @@ static enum db_status act(struct db_conn *c, struct ctx *x, const char *user_id)
         return st;
     }
     if (!user_channel_verified(&x->user, x->b.channel)) {
-        x->outcome = BAD_CODE; /* never issued for an unverified channel (otp_request.c) */
+        x->outcome = BAD_CODE; /* never issued for an unverified channel (request_otp.c) */
         return DB_OK;
     }
     if (!x->user.phone_verified) {
@@ -90,7 +90,7 @@ static void reply(struct http_req *r, struct ctx *x)
     }
 }
 
-void user_otp_verify_handler(struct http_req *r)
+void user_verify_otp(struct http_req *r)
 {
     struct ctx x = {0};
     if (!user_otp_body_parse_or_reply(r, USER_OTP_CHECK, purposes, NULL, NULL, &x.b))
