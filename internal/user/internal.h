@@ -224,14 +224,14 @@ bool user_load_caller_or_reply(struct http_req *r, struct db_conn *c, struct use
 void user_repo_register_users(void);
 void user_repo_register_auth(void);
 
-/* Helpers of both files (repo_rows.c). user_repo_row: db_exec of a statement that answers at
- * most one row; DB_NOT_FOUND (and *res NULL) when it answers none. The column helpers read
- * row 0: "t" as true; a heap copy, NULL for SQL NULL; a copy cut to fit n bytes. */
+/* Helpers of both files (repo_rows.c), called with DB_PARAMS(p). user_repo_row: db_exec of a
+ * statement that answers at most one row; DB_NOT_FOUND (and *res NULL) when it answers none.
+ * user_repo_change: db_exec of a statement that must change a row; DB_NOT_FOUND when it
+ * changed none. */
 enum db_status user_repo_row(struct db_conn *c, const char *stmt, int n, const char *const *params,
                              PGresult **res);
-bool user_col_bool(const PGresult *res, int col);
-char *user_col_dup(const PGresult *res, int col);
-void user_col_copy(const PGresult *res, int col, char *out, size_t n);
+enum db_status user_repo_change(struct db_conn *c, const char *stmt, int n,
+                                const char *const *params);
 
 enum user_key { USER_BY_ID, USER_BY_EMAIL, USER_BY_PHONE };
 
@@ -264,6 +264,9 @@ enum db_status user_repo_seller_insert(struct db_conn *c, const char *user_id,
 enum db_status user_repo_seller_public(struct db_conn *c, const char *id, char **display_name,
                                        char joined_at[CLOCK_RFC3339_LEN]);
 enum db_status user_repo_seller_payout(struct db_conn *c, const char *id, struct user_payout *out);
+/* A user's email, phone and name (heap strings, NULL for SQL NULL); DB_NOT_FOUND when none. */
+enum db_status user_repo_contact(struct db_conn *c, const char *id, char **email, char **phone,
+                                 char **name);
 
 /* OTP rows and the send throttle. */
 enum db_status user_repo_throttle_lock(struct db_conn *c, const char *dest_key);

@@ -52,6 +52,11 @@ int user_seller_payout(const char *seller_id, struct user_payout *out)
     return user_repo_seller_payout(c, seller_id, out) == DB_OK ? 0 : -1;
 }
 
+int user_contact(const char *user_id, char **email, char **phone, char **name)
+{
+    return user_repo_contact(db_conn(DB_PRIMARY), user_id, email, phone, name) == DB_OK ? 0 : -1;
+}
+
 void user_payout_cleanup(struct user_payout *p)
 {
     free(p->method);
