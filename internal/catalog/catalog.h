@@ -66,8 +66,8 @@ enum db_status catalog_stock_return(struct db_conn *c, const char *product_id, i
                                     const char *order_id);
 
 /* The number of 'active' products of a seller (GET /v1/sellers/{id} active_listings), read
- * on the calling thread's read connection. A malformed id counts 0. Returns 0 and sets *out,
- * or -1 when the database could not answer (logged). */
-int catalog_seller_active_listings(const char *seller_id, long long *out);
+ * on c, the caller's connection. A malformed id counts 0. Returns 0 and sets *out, or -1 when
+ * the database could not answer (logged). */
+int catalog_seller_active_listings(struct db_conn *c, const char *seller_id, long long *out);
 
 #endif

@@ -199,7 +199,7 @@ enum db_status catalog_repo_take(struct db_conn *c, const char *id, int quantity
                                  const char *order_id, PGresult **out);
 enum db_status catalog_repo_return(struct db_conn *c, const char *id, int quantity,
                                    const char *order_id, PGresult **out);
-enum db_status catalog_repo_active_count(const char *seller_id, PGresult **out);
+enum db_status catalog_repo_active_count(struct db_conn *c, const char *seller_id, PGresult **out);
 
 /* ---- events (events.c) ---------------------------------------------------------------- */
 

@@ -209,8 +209,8 @@ enum db_status catalog_repo_return(struct db_conn *c, const char *id, int quanti
     return db_exec(c, "catalog_stock_return", 3, p, out);
 }
 
-enum db_status catalog_repo_active_count(const char *seller_id, PGresult **out)
+enum db_status catalog_repo_active_count(struct db_conn *c, const char *seller_id, PGresult **out)
 {
     const char *p[] = {seller_id};
-    return db_query(DB_READ, "catalog_active_count", 1, p, out);
+    return db_exec(c, "catalog_active_count", DB_PARAMS(p), out);
 }

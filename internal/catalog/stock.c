@@ -87,13 +87,13 @@ enum db_status catalog_stock_return(struct db_conn *c, const char *product_id, i
     return st;
 }
 
-int catalog_seller_active_listings(const char *seller_id, long long *out)
+int catalog_seller_active_listings(struct db_conn *c, const char *seller_id, long long *out)
 {
     PGresult *res = NULL;
     *out = 0;
     if (!seller_id || !ids_is_uuid(seller_id))
         return 0;
-    if (catalog_repo_active_count(seller_id, &res) != DB_OK)
+    if (catalog_repo_active_count(c, seller_id, &res) != DB_OK)
         return -1; /* logged by pkg/db */
     *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);

@@ -160,7 +160,8 @@ static int user_rows(struct rows *rs, const json_t *p, const struct notify_route
 {
     const char *uid = json_string_value(json_object_get(p, r->recipients[i].user_field));
     char *addr[NOTIFY_NCHANNELS] = {NULL, NULL}, *name = NULL;
-    if (user_contact(uid, &addr[NOTIFY_EMAIL], &addr[NOTIFY_SMS], &name) != 0) {
+    struct db_conn *c = db_conn(DB_PRIMARY); /* the lease and the commit run there too */
+    if (user_contact(c, uid, &addr[NOTIFY_EMAIL], &addr[NOTIFY_SMS], &name) != 0) {
         snprintf(err, errlen, "no contact for user %s (%s)", uid, r->recipients[i].user_field);
         *permanent = false;
         return -1;
