@@ -182,9 +182,20 @@ void user_reply_unverified(struct http_req *r);
 void user_reply_bad_code(struct http_req *r);
 /* 503 when the password pool is full or stopping. */
 void user_reply_busy(struct http_req *r);
-/* Defers r and queues job on the password pool; on failure replies 503 itself and returns
- * false (the job was not queued: the caller frees it). */
-bool user_pwjob_submit_or_reply(struct http_req *r, struct sec_pwjob *job);
+/* Defers r and queues job on the password pool. False when the pool is full or stopping
+ * (logged): the job was not queued, the caller frees it and replies (user_reply_busy, after
+ * undoing what it recorded for the job, if anything). */
+bool user_pwjob_submit(struct http_req *r, struct sec_pwjob *job);
+
+/* --- commands: one transaction pattern ---
+ * Every command runs its effect through http_txn (pkg/http/http.h). Its transaction function
+ * replies, inside the transaction, for every outcome it commits: the success, and the refusals
+ * whose effect must stay (a wrong code's counted try, a revoked token family). An outcome
+ * that must change nothing (a refusal, or a check that passed and hands over to the next
+ * phase) is recorded in the function's context and returned as USER_UNCHANGED: http_txn rolls
+ * back and returns it, and the handler answers from the context. Any other status is a
+ * database failure the handler answers with http_reply_db. */
+#define USER_UNCHANGED DB_NOT_FOUND
 
 /* --- request bodies shared by several handlers (body.c) --- */
 

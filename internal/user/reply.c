@@ -24,14 +24,13 @@ void user_reply_busy(struct http_req *r)
     http_reply_problem(r, 503, "service_unavailable", "too many requests right now; retry soon");
 }
 
-bool user_pwjob_submit_or_reply(struct http_req *r, struct sec_pwjob *job)
+bool user_pwjob_submit(struct http_req *r, struct sec_pwjob *job)
 {
     http_req_defer(r); /* before submitting: the pool may reply at once */
     if (sec_pwpool_submit(job) == 0)
         return true;
     log_warn("user_pwpool_full", "password pool full or stopped: %s answered 503",
              http_req_route(r));
-    user_reply_busy(r);
     return false;
 }
 

@@ -22,24 +22,39 @@ static const struct jsonh_field spec[] = {
     {0},
 };
 
+enum refusal { GONE, SUSPENDED };
+
 struct ctx {
     struct http_req *req;
     const char *name;
     struct user_rec user;
-    bool replied;
+    enum refusal refusal; /* with USER_UNCHANGED */
 };
 
+/* Sets the name (when given) and replies the user; USER_UNCHANGED when the caller's account
+ * is gone or suspended. */
 static enum db_status update_txn(struct db_conn *c, void *arg)
 {
     struct ctx *x = arg;
-    const struct http_principal *who = http_req_principal(x->req);
+    const char *id = http_req_principal(x->req)->user_id;
     user_rec_cleanup(&x->user);
-    enum db_status st = user_repo_get(c, USER_BY_ID, who->user_id, true, &x->user);
-    if (st != DB_OK || x->user.suspended || !x->name)
-        return st;
-    st = user_repo_set_name(c, who->user_id, x->name);
-    user_rec_cleanup(&x->user);
-    return st == DB_OK ? user_repo_get(c, USER_BY_ID, who->user_id, false, &x->user) : st;
+    x->refusal = GONE;
+    enum db_status st = user_repo_get(c, USER_BY_ID, id, true, &x->user);
+    if (st != DB_OK)
+        return st; /* DB_NOT_FOUND is USER_UNCHANGED: GONE */
+    if (x->user.suspended) {
+        x->refusal = SUSPENDED;
+        return USER_UNCHANGED;
+    }
+    if (x->name) {
+        st = user_repo_set_name(c, id, x->name);
+        user_rec_cleanup(&x->user);
+        if (st == DB_OK)
+            st = user_repo_get(c, USER_BY_ID, id, false, &x->user);
+    }
+    if (st == DB_OK)
+        http_reply_json(x->req, 200, user_rec_json(&x->user));
+    return st;
 }
 
 void user_update_me(struct http_req *r)
@@ -48,15 +63,12 @@ void user_update_me(struct http_req *r)
     if (!http_parse_or_reply(r, spec, &b))
         return;
     struct ctx x = {.req = r, .name = b.name};
-    enum db_status st = db_txn(DB_PRIMARY, update_txn, &x);
-    if (st == DB_NOT_FOUND) {
-        http_reply_unauthorized(r, USER_NO_CALLER);
-    } else if (st != DB_OK) {
-        http_reply_db(r, st);
-    } else if (x.user.suspended) {
+    enum db_status st = http_txn(r, update_txn, &x);
+    if (st == USER_UNCHANGED && x.refusal == SUSPENDED)
         user_reply_suspended(r);
-    } else {
-        http_reply_json(r, 200, user_rec_json(&x.user));
-    }
+    else if (st == USER_UNCHANGED)
+        http_reply_unauthorized(r, USER_NO_CALLER);
+    else if (st != DB_OK)
+        http_reply_db(r, st);
     user_rec_cleanup(&x.user);
 }
