@@ -1,5 +1,6 @@
 /* Private to internal/user: limits, the user record, validation, OTP and token helpers, the
- * repository (repo_*.c: the only files with SQL) and reply helpers. */
+ * repository (repo_*.c: the only files with SQL), reply helpers and the commands' transaction
+ * pattern. */
 #ifndef HAAT_INTERNAL_USER_INTERNAL_H
 #define HAAT_INTERNAL_USER_INTERNAL_H
 
@@ -16,7 +17,7 @@
 #include "pkg/json/jsonh.h"
 #include "internal/user/user.h"
 
-/* --- limits (API.md "Users and identity") --- */
+/* --- limits (the contract states them: docs/openapi.yaml) --- */
 #define USER_ACCESS_TTL_S    900     /* access token life: <= 15 min */
 #define USER_REFRESH_TTL_S   2592000 /* each refresh token: 30 days (literal: SQL) */
 #define USER_REFRESH_BYTES   32      /* random bytes in a refresh token */
@@ -96,12 +97,12 @@ void user_dest_key(const char *channel, const char *dest, char out[SEC_HEX_LEN])
 /* Records one send to (channel, dest) if the throttle allows it: *retry_after = 0 and the send
  * counts; otherwise *retry_after = seconds to wait (>= 1) and nothing is recorded. Holds a
  * transaction-scoped advisory lock on the destination, so concurrent requests (on any
- * instance) see each other. Inside the caller's db_txn on c. */
+ * instance) see each other. Inside the caller's transaction on c. */
 enum db_status user_otp_throttle(struct db_conn *c, const char *channel, const char *dest,
                                  int *retry_after);
 /* Issues a fresh code to user_id at (channel, dest) for purpose: closes the previous live
  * code, stores the new one hashed, and emits otp.requested with the code sealed. Inside the
- * caller's db_txn on c. */
+ * caller's transaction on c. */
 enum db_status user_otp_issue(struct db_conn *c, const char *user_id, const char *channel,
                               const char *dest, const char *purpose);
 
@@ -115,7 +116,7 @@ struct user_otp_hit {
  * 5th kills it). On GOOD *hit is filled and, when close, the code is closed (single use);
  * without close the caller closes it later with user_otp_close (two-phase: password reset
  * hashes between the two). Every failure (no live code, expired, used, wrong) is BAD. Inside
- * the caller's db_txn on c; the caller must commit even on BAD so the try counts. */
+ * the caller's transaction on c; the caller must commit even on BAD so the try counts. */
 enum db_status user_otp_consume(struct db_conn *c, const char *channel, const char *dest,
                                 const char *purpose, const char *code, bool close,
                                 enum user_otp_check *out, struct user_otp_hit *hit);
@@ -132,7 +133,7 @@ void user_login_subject(const char *kind, const char *value, char out[SEC_HEX_LE
 /* A signed access token for u (heap string), claims sub, roles, pv, iat, exp. */
 char *user_access_token(const struct user_rec *u);
 /* Stores a new refresh token for user_id in family_id (NULL: a new family, i.e. a login)
- * and writes it to token. Inside the caller's db_txn on c. */
+ * and writes it to token. Inside the caller's transaction on c. */
 enum db_status user_refresh_issue(struct db_conn *c, const char *user_id, const char *family_id,
                                   char token[USER_REFRESH_LEN]);
 /* The contract's token pair for u (new reference). */
