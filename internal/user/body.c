@@ -70,7 +70,7 @@ bool user_otp_body_parse_or_reply(struct http_req *r, enum user_otp_use use,
         jsonh_errors_add(&e, "destination", bad_destination(use, b->channel));
     if (b->code && !user_otp_wellformed(b->code))
         jsonh_errors_add(&e, "code", "must be 6 digits");
-    return user_errors_or_reply(r, &e);
+    return http_errors_or_reply(r, &e);
 }
 
 struct refresh_body {
@@ -90,7 +90,7 @@ static const struct jsonh_field refresh_spec[] = {
 bool user_refresh_body_or_reply(struct http_req *r, char hash[SEC_HEX_LEN])
 {
     struct refresh_body b = {0};
-    if (!user_parse_or_reply(r, refresh_spec, &b))
+    if (!http_parse_or_reply(r, refresh_spec, &b))
         return false;
     sec_hash_token(b.refresh_token, hash);
     return true;

@@ -1,5 +1,6 @@
 /* Private to internal/user: limits, the user record, validation, OTP and token helpers, the
- * repository (repo_*.c: the only files with SQL) and reply helpers. */
+ * repository (repo_*.c: the only files with SQL), reply helpers and the commands' transaction
+ * pattern. */
 #ifndef HAAT_INTERNAL_USER_INTERNAL_H
 #define HAAT_INTERNAL_USER_INTERNAL_H
 
@@ -16,7 +17,7 @@
 #include "pkg/json/jsonh.h"
 #include "internal/user/user.h"
 
-/* --- limits (API.md "Users and identity") --- */
+/* --- limits (the contract states them: docs/openapi.yaml) --- */
 #define USER_ACCESS_TTL_S    900     /* access token life: <= 15 min */
 #define USER_REFRESH_TTL_S   2592000 /* each refresh token: 30 days (literal: SQL) */
 #define USER_REFRESH_BYTES   32      /* random bytes in a refresh token */
@@ -98,12 +99,12 @@ void user_dest_key(const char *channel, const char *dest, char out[SEC_HEX_LEN])
 /* Records one send to (channel, dest) if the throttle allows it: *retry_after = 0 and the send
  * counts; otherwise *retry_after = seconds to wait (>= 1) and nothing is recorded. Holds a
  * transaction-scoped advisory lock on the destination, so concurrent requests (on any
- * instance) see each other. Inside the caller's db_txn on c. */
+ * instance) see each other. Inside the caller's transaction on c. */
 enum db_status user_otp_throttle(struct db_conn *c, const char *channel, const char *dest,
                                  int *retry_after);
 /* Issues a fresh code to user_id at (channel, dest) for purpose: closes the previous live
  * code, stores the new one hashed, and emits otp.requested with the code sealed. Inside the
- * caller's db_txn on c. */
+ * caller's transaction on c. */
 enum db_status user_otp_issue(struct db_conn *c, const char *user_id, const char *channel,
                               const char *dest, const char *purpose);
 
@@ -117,7 +118,7 @@ struct user_otp_hit {
  * 5th kills it). On GOOD *hit is filled and, when close, the code is closed (single use);
  * without close the caller closes it later with user_otp_close (two-phase: password reset
  * hashes between the two). Every failure (no live code, expired, used, wrong) is BAD. Inside
- * the caller's db_txn on c; the caller must commit even on BAD so the try counts. */
+ * the caller's transaction on c; the caller must commit even on BAD so the try counts. */
 enum db_status user_otp_consume(struct db_conn *c, const char *channel, const char *dest,
                                 const char *purpose, const char *code, bool close,
                                 enum user_otp_check *out, struct user_otp_hit *hit);
@@ -134,7 +135,7 @@ void user_login_subject(const char *kind, const char *value, char out[SEC_HEX_LE
 /* A signed access token for u (heap string), claims sub, roles, pv, iat, exp. */
 char *user_access_token(const struct user_rec *u);
 /* Stores a new refresh token for user_id in family_id (NULL: a new family, i.e. a login)
- * and writes it to token. Inside the caller's db_txn on c. */
+ * and writes it to token. Inside the caller's transaction on c. */
 enum db_status user_refresh_issue(struct db_conn *c, const char *user_id, const char *family_id,
                                   char token[USER_REFRESH_LEN]);
 /* The contract's token pair for u (new reference). */
@@ -170,37 +171,38 @@ void user_auth_cache_install(struct user_suspended_set *s);
  * binary search. */
 bool user_auth_cache_refuses(const char *user_id);
 
-/* --- replies (reply.c) --- */
+/* --- replies (reply.c): the ones only this module gives; the rest come from the request
+ * kit (pkg/http/http.h) --- */
 
-/* 503 service_unavailable (Retry-After: 1) for DB_UNAVAILABLE, else 500 internal. */
-void user_reply_db(struct http_req *r, enum db_status st);
-/* 429 rate_limited with Retry-After: seconds. */
-void user_reply_rate_limited(struct http_req *r, int seconds, const char *detail);
 /* 403 account_suspended. */
 void user_reply_suspended(struct http_req *r);
 /* 403 verification_required (the phone is not verified). */
 void user_reply_unverified(struct http_req *r);
-/* 401 unauthorized with WWW-Authenticate: Bearer. USER_NO_CALLER is the detail when the
- * caller's token names no usable account. */
+/* The detail of the 401 (http_reply_unauthorized) when the caller's token names no usable
+ * account. */
 #define USER_NO_CALLER "a valid access token is required"
-void user_reply_unauthorized(struct http_req *r, const char *detail);
 /* 401 invalid_code: any failure of a one-time code (none sent, expired, used, wrong). */
 void user_reply_bad_code(struct http_req *r);
-/* Ends a parse: replies 422 validation_failed with e's errors when there are any, cleans e up
- * either way, and returns whether there were none. */
-bool user_errors_or_reply(struct http_req *r, struct jsonh_errors *e);
-/* Parses the request body against spec into out; replies 422 itself and returns false when
- * any field is wrong. */
-bool user_parse_or_reply(struct http_req *r, const struct jsonh_field *spec, void *out);
 /* 503 when the password pool is full or stopping. */
 void user_reply_busy(struct http_req *r);
-/* Defers r and queues job on the password pool; on failure replies 503 itself and returns
- * false (the job was not queued: the caller frees it). */
-bool user_pwjob_submit_or_reply(struct http_req *r, struct sec_pwjob *job);
+/* Defers r and queues job on the password pool. False when the pool is full or stopping
+ * (logged): the job was not queued, the caller frees it and replies (user_reply_busy, after
+ * undoing what it recorded for the job, if anything). */
+bool user_pwjob_submit(struct http_req *r, struct sec_pwjob *job);
+
+/* --- commands: one transaction pattern ---
+ * Every command runs its effect through http_txn (pkg/http/http.h). Its transaction function
+ * replies, inside the transaction, for every outcome it commits: the success, and the refusals
+ * whose effect must stay (a wrong code's counted try, a revoked token family). An outcome
+ * that must change nothing (a refusal, or a check that passed and hands over to the next
+ * phase) is recorded in the function's context and returned as USER_UNCHANGED: http_txn rolls
+ * back and returns it, and the handler answers from the context. Any other status is a
+ * database failure the handler answers with http_reply_db. */
+#define USER_UNCHANGED DB_NOT_FOUND
 
 /* --- request bodies shared by several handlers (body.c) --- */
 
-/* The members shared by the one-time-code bodies (otp_request, otp_verify, password_reset).
+/* The members shared by the one-time-code bodies (request_otp, verify_otp, reset_password).
  * The strings are borrowed from the request body. */
 struct user_otp_body {
     const char *channel;      /* "sms" | "email" */
@@ -236,14 +238,14 @@ bool user_load_caller_or_reply(struct http_req *r, struct db_conn *c, struct use
 void user_repo_register_users(void);
 void user_repo_register_auth(void);
 
-/* Helpers of both files (repo_rows.c). user_repo_row: db_exec of a statement that answers at
- * most one row; DB_NOT_FOUND (and *res NULL) when it answers none. The column helpers read
- * row 0: "t" as true; a heap copy, NULL for SQL NULL; a copy cut to fit n bytes. */
+/* Helpers of both files (repo_rows.c), called with DB_PARAMS(p). user_repo_row: db_exec of a
+ * statement that answers at most one row; DB_NOT_FOUND (and *res NULL) when it answers none.
+ * user_repo_change: db_exec of a statement that must change a row; DB_NOT_FOUND when it
+ * changed none. */
 enum db_status user_repo_row(struct db_conn *c, const char *stmt, int n, const char *const *params,
                              PGresult **res);
-bool user_col_bool(const PGresult *res, int col);
-char *user_col_dup(const PGresult *res, int col);
-void user_col_copy(const PGresult *res, int col, char *out, size_t n);
+enum db_status user_repo_change(struct db_conn *c, const char *stmt, int n,
+                                const char *const *params);
 
 enum user_key { USER_BY_ID, USER_BY_EMAIL, USER_BY_PHONE };
 
@@ -277,6 +279,9 @@ enum db_status user_repo_seller_insert(struct db_conn *c, const char *user_id,
 enum db_status user_repo_seller_public(struct db_conn *c, const char *id, char **display_name,
                                        char joined_at[CLOCK_RFC3339_LEN]);
 enum db_status user_repo_seller_payout(struct db_conn *c, const char *id, struct user_payout *out);
+/* A user's email, phone and name (heap strings, NULL for SQL NULL); DB_NOT_FOUND when none. */
+enum db_status user_repo_contact(struct db_conn *c, const char *id, char **email, char **phone,
+                                 char **name);
 
 /* OTP rows and the send throttle. */
 enum db_status user_repo_throttle_lock(struct db_conn *c, const char *dest_key);
@@ -338,17 +343,19 @@ enum db_status user_repo_suspended_recent(struct db_conn *c, struct user_suspend
 /* --- module state --- */
 const struct user_seller_stats_provider *user_stats_provider(void);
 
-/* Route handlers (commands/, queries/). */
-void user_signup_handler(struct http_req *r);
-void user_otp_request_handler(struct http_req *r);
-void user_otp_verify_handler(struct http_req *r);
-void user_login_handler(struct http_req *r);
-void user_refresh_handler(struct http_req *r);
-void user_logout_handler(struct http_req *r);
-void user_password_reset_handler(struct http_req *r);
-void user_me_get_handler(struct http_req *r);
-void user_me_patch_handler(struct http_req *r);
-void user_become_seller_handler(struct http_req *r);
-void user_seller_profile_handler(struct http_req *r);
+/* The use cases: one file each, named after the export (commands/sign_up.c exports
+ * user_sign_up). Commands (routes.c's command table): */
+void user_sign_up(struct http_req *r);
+void user_request_otp(struct http_req *r);
+void user_verify_otp(struct http_req *r);
+void user_login(struct http_req *r);
+void user_refresh_token(struct http_req *r);
+void user_log_out(struct http_req *r);
+void user_reset_password(struct http_req *r);
+void user_update_me(struct http_req *r);
+void user_become_seller(struct http_req *r);
+/* Queries (routes.c's query table): */
+void user_get_me(struct http_req *r);
+void user_get_seller(struct http_req *r);
 
 #endif

@@ -41,14 +41,14 @@ long long user_purge_expired(void)
     return n;
 }
 
-int user_seller_payout(const char *seller_id, struct user_payout *out)
+int user_seller_payout(struct db_conn *c, const char *seller_id, struct user_payout *out)
 {
-    struct db_conn *c = db_conn(DB_PRIMARY);
-    if (!c) {
-        memset(out, 0, sizeof *out);
-        return -1;
-    }
     return user_repo_seller_payout(c, seller_id, out) == DB_OK ? 0 : -1;
+}
+
+int user_contact(struct db_conn *c, const char *user_id, char **email, char **phone, char **name)
+{
+    return user_repo_contact(c, user_id, email, phone, name) == DB_OK ? 0 : -1;
 }
 
 void user_payout_cleanup(struct user_payout *p)

@@ -1,15 +1,22 @@
 /* SQL for credentials and their limits (tables otps, otp_sends, login_failures,
  * refresh_tokens). Every limit lives in PostgreSQL so it holds across instances. */
-#include <stdlib.h>
-#include <string.h>
-
 #include "internal/user/internal.h"
 
-#define STR_(x) #x
-#define STR(x)  STR_(x)
-#define SECS(n) "interval '" STR(n) " seconds'"
+#define SECS(n) "interval '" DB_STR(n) " seconds'"
 /* Whole seconds from now until ts (rounded up), for Retry-After. */
 #define WAIT_UNTIL(ts) "ceil(extract(epoch FROM (" ts ") - now()))::int"
+
+/* The columns of user_throttle_stats, user_otp_live and user_refresh_find. */
+enum throttle_col { THROTTLE_COUNT, THROTTLE_GAP_WAIT, THROTTLE_HOUR_WAIT };
+enum otp_col { OTP_ID, OTP_USER_ID, OTP_CODE_HASH };
+enum refresh_col {
+    REFRESH_ID,
+    REFRESH_USER_ID,
+    REFRESH_FAMILY_ID,
+    REFRESH_ROTATED,
+    REFRESH_REVOKED,
+    REFRESH_EXPIRED,
+};
 
 /* SQL reads better laid out by hand. */
 /* clang-format off */
@@ -35,10 +42,10 @@ static const struct db_stmt stmts[] = {
     {"user_otp_live",
      "SELECT id, user_id, code_hash FROM otps WHERE dest_key = $1 AND purpose = $2 "
      "AND closed_at IS NULL AND expires_at > clock_timestamp() "
-     "AND attempts < " STR(USER_OTP_MAX_TRIES) " FOR UPDATE"},
+     "AND attempts < " DB_STR(USER_OTP_MAX_TRIES) " FOR UPDATE"},
     {"user_otp_wrong",
      "UPDATE otps SET attempts = attempts + 1, "
-     "closed_at = CASE WHEN attempts + 1 >= " STR(USER_OTP_MAX_TRIES) " THEN now() END "
+     "closed_at = CASE WHEN attempts + 1 >= " DB_STR(USER_OTP_MAX_TRIES) " THEN now() END "
      "WHERE id = $1::uuid AND closed_at IS NULL"},
     {"user_otp_close",
      "UPDATE otps SET closed_at = now() WHERE id = $1::uuid AND closed_at IS NULL "
@@ -52,7 +59,7 @@ static const struct db_stmt stmts[] = {
      "SELECT " WAIT_UNTIL("f.failed_at + " SECS(USER_LOGIN_WINDOW_S)) " FROM "
      "(SELECT failed_at FROM login_failures WHERE subject_key = $1 "
      "AND failed_at > now() - " SECS(USER_LOGIN_WINDOW_S) " "
-     "ORDER BY failed_at DESC OFFSET " STR(USER_LOGIN_MAX_FAILS) " - 1 LIMIT 1) f"},
+     "ORDER BY failed_at DESC OFFSET " DB_STR(USER_LOGIN_MAX_FAILS) " - 1 LIMIT 1) f"},
     {"user_login_failed",
      "WITH old AS (DELETE FROM login_failures WHERE subject_key = $1 "
      "AND failed_at <= now() - " SECS(USER_LOGIN_WINDOW_S) ") "
@@ -89,28 +96,28 @@ void user_repo_register_auth(void)
     db_register(stmts, sizeof stmts / sizeof stmts[0]);
 }
 
-/* Runs a statement whose result is not needed. */
-static enum db_status run(struct db_conn *c, const char *stmt, int n, const char *a, const char *b)
+/* A statement of one parameter whose result is not needed. */
+static enum db_status run1(struct db_conn *c, const char *stmt, const char *a)
 {
-    const char *params[2] = {a, b};
-    return db_exec(c, stmt, n, params, NULL);
+    const char *p[] = {a};
+    return db_exec(c, stmt, DB_PARAMS(p), NULL);
 }
 
 enum db_status user_repo_throttle_lock(struct db_conn *c, const char *dest_key)
 {
-    return run(c, "user_throttle_lock", 1, dest_key, NULL);
+    return run1(c, "user_throttle_lock", dest_key);
 }
 
 enum db_status user_repo_throttle_stats(struct db_conn *c, const char *dest_key, long *count,
                                         int *gap_wait, int *hour_wait)
 {
     PGresult *res = NULL;
-    const char *params[1] = {dest_key};
-    enum db_status st = db_exec(c, "user_throttle_stats", 1, params, &res);
+    const char *p[] = {dest_key};
+    enum db_status st = db_exec(c, "user_throttle_stats", DB_PARAMS(p), &res);
     if (st == DB_OK) {
-        *count = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-        *gap_wait = (int)strtol(PQgetvalue(res, 0, 1), NULL, 10);
-        *hour_wait = (int)strtol(PQgetvalue(res, 0, 2), NULL, 10);
+        *count = (long)db_col_ll(res, 0, THROTTLE_COUNT);
+        *gap_wait = (int)db_col_ll(res, 0, THROTTLE_GAP_WAIT);
+        *hour_wait = (int)db_col_ll(res, 0, THROTTLE_HOUR_WAIT);
     }
     PQclear(res);
     return st;
@@ -118,33 +125,34 @@ enum db_status user_repo_throttle_stats(struct db_conn *c, const char *dest_key,
 
 enum db_status user_repo_throttle_record(struct db_conn *c, const char *dest_key)
 {
-    return run(c, "user_throttle_record", 1, dest_key, NULL);
+    return run1(c, "user_throttle_record", dest_key);
 }
 
 enum db_status user_repo_otp_close_live(struct db_conn *c, const char *dest_key,
                                         const char *purpose)
 {
-    return run(c, "user_otp_close_live", 2, dest_key, purpose);
+    const char *p[] = {dest_key, purpose};
+    return db_exec(c, "user_otp_close_live", DB_PARAMS(p), NULL);
 }
 
 enum db_status user_repo_otp_insert(struct db_conn *c, const char *otp_id, const char *user_id,
                                     const char *channel, const char *purpose, const char *dest_key,
                                     const char *code_hash)
 {
-    const char *params[6] = {otp_id, user_id, channel, purpose, dest_key, code_hash};
-    return db_exec(c, "user_otp_insert", 6, params, NULL);
+    const char *p[] = {otp_id, user_id, channel, purpose, dest_key, code_hash};
+    return db_exec(c, "user_otp_insert", DB_PARAMS(p), NULL);
 }
 
 enum db_status user_repo_otp_live(struct db_conn *c, const char *dest_key, const char *purpose,
                                   struct user_otp_row *out)
 {
     PGresult *res = NULL;
-    const char *params[2] = {dest_key, purpose};
-    enum db_status st = user_repo_row(c, "user_otp_live", 2, params, &res);
+    const char *p[] = {dest_key, purpose};
+    enum db_status st = user_repo_row(c, "user_otp_live", DB_PARAMS(p), &res);
     if (st == DB_OK) {
-        user_col_copy(res, 0, out->id, sizeof out->id);
-        user_col_copy(res, 1, out->user_id, sizeof out->user_id);
-        user_col_copy(res, 2, out->code_hash, sizeof out->code_hash);
+        db_col_copy(res, 0, OTP_ID, out->id, sizeof out->id);
+        db_col_copy(res, 0, OTP_USER_ID, out->user_id, sizeof out->user_id);
+        db_col_copy(res, 0, OTP_CODE_HASH, out->code_hash, sizeof out->code_hash);
     }
     PQclear(res);
     return st;
@@ -152,28 +160,25 @@ enum db_status user_repo_otp_live(struct db_conn *c, const char *dest_key, const
 
 enum db_status user_repo_otp_wrong(struct db_conn *c, const char *otp_id)
 {
-    return run(c, "user_otp_wrong", 1, otp_id, NULL);
+    return run1(c, "user_otp_wrong", otp_id);
 }
 
 enum db_status user_repo_otp_close(struct db_conn *c, const char *otp_id)
 {
-    PGresult *res = NULL;
-    const char *params[1] = {otp_id};
-    enum db_status st = db_exec(c, "user_otp_close", 1, params, &res);
-    if (st == DB_OK && strcmp(PQcmdTuples(res), "1") != 0)
-        st = DB_NOT_FOUND;
-    PQclear(res);
-    return st;
+    const char *p[] = {otp_id};
+    return user_repo_change(c, "user_otp_close", DB_PARAMS(p));
 }
 
 enum db_status user_repo_login_blocked(struct db_conn *c, const char *subject_key, int *retry_after)
 {
     PGresult *res = NULL;
-    const char *params[1] = {subject_key};
+    const char *p[] = {subject_key};
     *retry_after = 0;
-    enum db_status st = db_exec(c, "user_login_blocked", 1, params, &res);
-    if (st == DB_OK && PQntuples(res) == 1) {
-        int wait = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    enum db_status st = user_repo_row(c, "user_login_blocked", DB_PARAMS(p), &res);
+    if (st == DB_NOT_FOUND)
+        return DB_OK; /* fewer than the limit inside the window */
+    if (st == DB_OK) {
+        int wait = (int)db_col_ll(res, 0, 0);
         *retry_after = wait > 0 ? wait : 1;
     }
     PQclear(res);
@@ -182,51 +187,51 @@ enum db_status user_repo_login_blocked(struct db_conn *c, const char *subject_ke
 
 enum db_status user_repo_login_lock(struct db_conn *c, const char *subject_key)
 {
-    return run(c, "user_login_lock", 1, subject_key, NULL);
+    return run1(c, "user_login_lock", subject_key);
 }
 
 enum db_status user_repo_login_failed(struct db_conn *c, const char *subject_key,
                                       char id[USER_ROWID_LEN])
 {
     PGresult *res = NULL;
-    const char *params[1] = {subject_key};
-    enum db_status st = db_exec(c, "user_login_failed", 1, params, &res);
+    const char *p[] = {subject_key};
+    enum db_status st = db_exec(c, "user_login_failed", DB_PARAMS(p), &res);
     if (st == DB_OK)
-        user_col_copy(res, 0, id, USER_ROWID_LEN);
+        db_col_copy(res, 0, 0, id, USER_ROWID_LEN);
     PQclear(res);
     return st;
 }
 
 enum db_status user_repo_login_forget(struct db_conn *c, const char *id)
 {
-    return run(c, "user_login_forget", 1, id, NULL);
+    return run1(c, "user_login_forget", id);
 }
 
 enum db_status user_repo_login_clear(struct db_conn *c, const char *subject_key)
 {
-    return run(c, "user_login_clear", 1, subject_key, NULL);
+    return run1(c, "user_login_clear", subject_key);
 }
 
 enum db_status user_repo_refresh_insert(struct db_conn *c, const char *id, const char *user_id,
                                         const char *family_id, const char *token_hash)
 {
-    const char *params[4] = {id, user_id, family_id, token_hash};
-    return db_exec(c, "user_refresh_insert", 4, params, NULL);
+    const char *p[] = {id, user_id, family_id, token_hash};
+    return db_exec(c, "user_refresh_insert", DB_PARAMS(p), NULL);
 }
 
 enum db_status user_repo_refresh_find(struct db_conn *c, const char *token_hash,
                                       struct user_refresh_row *out)
 {
     PGresult *res = NULL;
-    const char *params[1] = {token_hash};
-    enum db_status st = user_repo_row(c, "user_refresh_find", 1, params, &res);
+    const char *p[] = {token_hash};
+    enum db_status st = user_repo_row(c, "user_refresh_find", DB_PARAMS(p), &res);
     if (st == DB_OK) {
-        user_col_copy(res, 0, out->id, sizeof out->id);
-        user_col_copy(res, 1, out->user_id, sizeof out->user_id);
-        user_col_copy(res, 2, out->family_id, sizeof out->family_id);
-        out->rotated = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
-        out->revoked = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
-        out->expired = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
+        db_col_copy(res, 0, REFRESH_ID, out->id, sizeof out->id);
+        db_col_copy(res, 0, REFRESH_USER_ID, out->user_id, sizeof out->user_id);
+        db_col_copy(res, 0, REFRESH_FAMILY_ID, out->family_id, sizeof out->family_id);
+        out->rotated = db_col_bool(res, 0, REFRESH_ROTATED);
+        out->revoked = db_col_bool(res, 0, REFRESH_REVOKED);
+        out->expired = db_col_bool(res, 0, REFRESH_EXPIRED);
     }
     PQclear(res);
     return st;
@@ -234,24 +239,24 @@ enum db_status user_repo_refresh_find(struct db_conn *c, const char *token_hash,
 
 enum db_status user_repo_refresh_rotate(struct db_conn *c, const char *id)
 {
-    return run(c, "user_refresh_rotate", 1, id, NULL);
+    return run1(c, "user_refresh_rotate", id);
 }
 
 enum db_status user_repo_refresh_revoke_family(struct db_conn *c, const char *family_id)
 {
-    return run(c, "user_refresh_revoke_family", 1, family_id, NULL);
+    return run1(c, "user_refresh_revoke_family", family_id);
 }
 
 enum db_status user_repo_refresh_revoke_user(struct db_conn *c, const char *user_id)
 {
-    return run(c, "user_refresh_revoke_user", 1, user_id, NULL);
+    return run1(c, "user_refresh_revoke_user", user_id);
 }
 
 long long user_repo_purge(struct db_conn *c)
 {
     PGresult *res = NULL;
     enum db_status st = db_exec(c, "user_purge", 0, NULL, &res);
-    long long n = st == DB_OK ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : -1;
+    long long n = st == DB_OK ? db_col_ll(res, 0, 0) : -1;
     PQclear(res);
     return n;
 }

@@ -1,8 +1,7 @@
-/* Result helpers shared by the repository files (repo_users.c, repo_auth.c); no SQL here. */
+/* Statement helpers shared by the repository files (repo_users.c, repo_auth.c); no SQL here. */
 #include <string.h>
 
 #include "internal/user/internal.h"
-#include "pkg/util/xalloc.h"
 
 enum db_status user_repo_row(struct db_conn *c, const char *stmt, int n, const char *const *params,
                              PGresult **res)
@@ -16,20 +15,13 @@ enum db_status user_repo_row(struct db_conn *c, const char *stmt, int n, const c
     return st;
 }
 
-bool user_col_bool(const PGresult *res, int col)
+enum db_status user_repo_change(struct db_conn *c, const char *stmt, int n,
+                                const char *const *params)
 {
-    return strcmp(PQgetvalue(res, 0, col), "t") == 0;
-}
-
-char *user_col_dup(const PGresult *res, int col)
-{
-    return PQgetisnull(res, 0, col) ? NULL : xstrdup(PQgetvalue(res, 0, col));
-}
-
-void user_col_copy(const PGresult *res, int col, char *out, size_t n)
-{
-    const char *v = PQgetvalue(res, 0, col);
-    size_t len = strnlen(v, n - 1);
-    memcpy(out, v, len);
-    out[len] = '\0';
+    PGresult *res = NULL;
+    enum db_status st = db_exec(c, stmt, n, params, &res);
+    if (st == DB_OK && strcmp(PQcmdTuples(res), "0") == 0)
+        st = DB_NOT_FOUND;
+    PQclear(res);
+    return st;
 }

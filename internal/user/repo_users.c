@@ -5,13 +5,38 @@
 #include "internal/user/internal.h"
 #include "pkg/util/xalloc.h"
 
-#define STR_(x) #x
-#define STR(x)  STR_(x)
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* The columns of every user read (USER_COLS), then the hash of the user_auth_* reads. */
+enum user_col {
+    UCOL_ID,
+    UCOL_NAME,
+    UCOL_EMAIL,
+    UCOL_PHONE,
+    UCOL_EMAIL_VERIFIED,
+    UCOL_PHONE_VERIFIED,
+    UCOL_IS_ADMIN,
+    UCOL_IS_SELLER,
+    UCOL_SUSPENDED,
+    UCOL_CREATED_AT,
+    UCOL_PASSWORD_HASH,
+};
+/* The columns of user_contact, user_seller_public, user_seller_payout, user_suspended_recent. */
+enum contact_col { CONTACT_EMAIL, CONTACT_PHONE, CONTACT_NAME };
+enum grant_col { GRANT_ID, GRANT_WAS_ADMIN, GRANT_IS_SELLER };
+enum public_col { PUBLIC_DISPLAY_NAME, PUBLIC_JOINED_AT };
+enum payout_col {
+    PAYOUT_METHOD,
+    PAYOUT_UPI_VPA,
+    PAYOUT_ACCOUNT_NAME,
+    PAYOUT_ACCOUNT_NUMBER,
+    PAYOUT_IFSC,
+};
+enum suspended_col { SUSPENDED_ID, SUSPENDED_AT };
 
 /* SQL reads better laid out by hand. */
 /* clang-format off */
-/* Columns 0..9 of every user read, in the order row_to_user() expects. */
+/* In the order of enum user_col. */
 #define USER_COLS                                                                      \
     "u.id, u.name, u.email, u.phone, u.email_verified_at IS NOT NULL, "                \
     "u.phone_verified_at IS NOT NULL, u.is_admin, "                                    \
@@ -59,7 +84,7 @@ static const struct db_stmt stmts[] = {
      * instance: a range scan of users_suspended_idx (0007), which holds suspended users only. */
     {"user_suspended_recent",
      "SELECT id::text, floor(extract(epoch FROM suspended_at))::bigint FROM users "
-     "WHERE suspended_at > now() - interval '" STR(USER_SUSPENDED_WINDOW_S) " seconds'"},
+     "WHERE suspended_at > now() - interval '" DB_STR(USER_SUSPENDED_WINDOW_S) " seconds'"},
     {"user_seller_payout",
      "SELECT payout_method, upi_vpa, bank_account_name, bank_account_number, bank_ifsc "
      "FROM sellers WHERE user_id = $1::uuid"},
@@ -73,17 +98,18 @@ void user_repo_register_users(void)
 
 static void row_to_user(const PGresult *res, struct user_rec *u)
 {
-    user_col_copy(res, 0, u->id, sizeof u->id);
-    u->name = user_col_dup(res, 1);
-    u->email = user_col_dup(res, 2);
-    u->phone = user_col_dup(res, 3);
-    u->email_verified = user_col_bool(res, 4);
-    u->phone_verified = user_col_bool(res, 5);
-    u->is_admin = user_col_bool(res, 6);
-    u->is_seller = user_col_bool(res, 7);
-    u->suspended = user_col_bool(res, 8);
-    user_col_copy(res, 9, u->created_at, sizeof u->created_at);
-    u->password_hash = PQnfields(res) > 10 ? user_col_dup(res, 10) : NULL;
+    db_col_copy(res, 0, UCOL_ID, u->id, sizeof u->id);
+    u->name = db_col_strdup(res, 0, UCOL_NAME);
+    u->email = db_col_strdup(res, 0, UCOL_EMAIL);
+    u->phone = db_col_strdup(res, 0, UCOL_PHONE);
+    u->email_verified = db_col_bool(res, 0, UCOL_EMAIL_VERIFIED);
+    u->phone_verified = db_col_bool(res, 0, UCOL_PHONE_VERIFIED);
+    u->is_admin = db_col_bool(res, 0, UCOL_IS_ADMIN);
+    u->is_seller = db_col_bool(res, 0, UCOL_IS_SELLER);
+    u->suspended = db_col_bool(res, 0, UCOL_SUSPENDED);
+    db_col_copy(res, 0, UCOL_CREATED_AT, u->created_at, sizeof u->created_at);
+    u->password_hash =
+        PQnfields(res) > UCOL_PASSWORD_HASH ? db_col_strdup(res, 0, UCOL_PASSWORD_HASH) : NULL;
 }
 
 /* Runs stmt with one parameter and reads one user. */
@@ -91,9 +117,9 @@ static enum db_status fetch_user(struct db_conn *c, const char *stmt, const char
                                  struct user_rec *out)
 {
     PGresult *res = NULL;
-    const char *params[1] = {value};
+    const char *p[] = {value};
     memset(out, 0, sizeof *out);
-    enum db_status st = user_repo_row(c, stmt, 1, params, &res);
+    enum db_status st = user_repo_row(c, stmt, DB_PARAMS(p), &res);
     if (st == DB_OK)
         row_to_user(res, out);
     PQclear(res);
@@ -124,8 +150,8 @@ enum db_status user_repo_auth(struct db_conn *c, enum user_key key, const char *
 enum db_status user_repo_exists(struct db_conn *c, const char *email, const char *phone)
 {
     PGresult *res = NULL;
-    const char *params[2] = {email, phone};
-    enum db_status st = user_repo_row(c, "user_exists", 2, params, &res);
+    const char *p[] = {email, phone};
+    enum db_status st = user_repo_row(c, "user_exists", DB_PARAMS(p), &res);
     PQclear(res);
     return st;
 }
@@ -133,54 +159,44 @@ enum db_status user_repo_exists(struct db_conn *c, const char *email, const char
 enum db_status user_repo_insert(struct db_conn *c, struct user_rec *u, const char *hash)
 {
     PGresult *res = NULL;
-    const char *params[5] = {u->id, u->name, u->email, u->phone, hash};
-    enum db_status st = db_exec(c, "user_insert", 5, params, &res);
+    const char *p[] = {u->id, u->name, u->email, u->phone, hash};
+    enum db_status st = db_exec(c, "user_insert", DB_PARAMS(p), &res);
     if (st == DB_OK)
-        user_col_copy(res, 0, u->created_at, sizeof u->created_at);
-    PQclear(res);
-    return st;
-}
-
-/* A one-parameter-or-two UPDATE that must touch a row. */
-static enum db_status update(struct db_conn *c, const char *stmt, int n, const char *a,
-                             const char *b)
-{
-    PGresult *res = NULL;
-    const char *params[2] = {a, b};
-    enum db_status st = db_exec(c, stmt, n, params, &res);
-    if (st == DB_OK && strcmp(PQcmdTuples(res), "0") == 0)
-        st = DB_NOT_FOUND;
+        db_col_copy(res, 0, 0, u->created_at, sizeof u->created_at);
     PQclear(res);
     return st;
 }
 
 enum db_status user_repo_set_verified(struct db_conn *c, const char *id, const char *channel)
 {
-    return update(
-        c, strcmp(channel, "sms") == 0 ? "user_set_phone_verified" : "user_set_email_verified", 1,
-        id, NULL);
+    const char *p[] = {id};
+    return user_repo_change(
+        c, strcmp(channel, "sms") == 0 ? "user_set_phone_verified" : "user_set_email_verified",
+        DB_PARAMS(p));
 }
 
 enum db_status user_repo_set_name(struct db_conn *c, const char *id, const char *name)
 {
-    return update(c, "user_set_name", 2, id, name);
+    const char *p[] = {id, name};
+    return user_repo_change(c, "user_set_name", DB_PARAMS(p));
 }
 
 enum db_status user_repo_set_password(struct db_conn *c, const char *id, const char *hash)
 {
-    return update(c, "user_set_password", 2, id, hash);
+    const char *p[] = {id, hash};
+    return user_repo_change(c, "user_set_password", DB_PARAMS(p));
 }
 
 enum db_status user_repo_grant_admin(struct db_conn *c, const char *email, struct user_rec *before)
 {
     PGresult *res = NULL;
-    const char *params[1] = {email};
+    const char *p[] = {email};
     memset(before, 0, sizeof *before);
-    enum db_status st = user_repo_row(c, "user_grant_admin", 1, params, &res);
+    enum db_status st = user_repo_row(c, "user_grant_admin", DB_PARAMS(p), &res);
     if (st == DB_OK) {
-        user_col_copy(res, 0, before->id, sizeof before->id);
-        before->is_admin = user_col_bool(res, 1);
-        before->is_seller = user_col_bool(res, 2);
+        db_col_copy(res, 0, GRANT_ID, before->id, sizeof before->id);
+        before->is_admin = db_col_bool(res, 0, GRANT_WAS_ADMIN);
+        before->is_seller = db_col_bool(res, 0, GRANT_IS_SELLER);
     }
     PQclear(res);
     return st;
@@ -191,13 +207,13 @@ enum db_status user_repo_seller_insert(struct db_conn *c, const char *user_id,
                                        char joined_at[CLOCK_RFC3339_LEN])
 {
     PGresult *res = NULL;
-    const char *params[7] = {user_id,          in->display_name,   in->method, in->upi_vpa,
-                             in->account_name, in->account_number, in->ifsc};
-    enum db_status st = db_exec(c, "user_seller_insert", 7, params, &res);
+    const char *p[] = {user_id,          in->display_name,   in->method, in->upi_vpa,
+                       in->account_name, in->account_number, in->ifsc};
+    enum db_status st = db_exec(c, "user_seller_insert", DB_PARAMS(p), &res);
     if (st == DB_OK && PQntuples(res) == 0)
         st = DB_CONFLICT; /* ON CONFLICT DO NOTHING: already a seller */
     if (st == DB_OK)
-        user_col_copy(res, 0, joined_at, CLOCK_RFC3339_LEN);
+        db_col_copy(res, 0, 0, joined_at, CLOCK_RFC3339_LEN);
     PQclear(res);
     return st;
 }
@@ -206,14 +222,14 @@ enum db_status user_repo_seller_public(struct db_conn *c, const char *id, char *
                                        char joined_at[CLOCK_RFC3339_LEN])
 {
     PGresult *res = NULL;
-    const char *params[1] = {id};
+    const char *p[] = {id};
     *display_name = NULL;
     if (!ids_is_uuid(id))
         return DB_NOT_FOUND;
-    enum db_status st = user_repo_row(c, "user_seller_public", 1, params, &res);
+    enum db_status st = user_repo_row(c, "user_seller_public", DB_PARAMS(p), &res);
     if (st == DB_OK) {
-        *display_name = user_col_dup(res, 0);
-        user_col_copy(res, 1, joined_at, CLOCK_RFC3339_LEN);
+        *display_name = db_col_strdup(res, 0, PUBLIC_DISPLAY_NAME);
+        db_col_copy(res, 0, PUBLIC_JOINED_AT, joined_at, CLOCK_RFC3339_LEN);
     }
     PQclear(res);
     return st;
@@ -222,38 +238,38 @@ enum db_status user_repo_seller_public(struct db_conn *c, const char *id, char *
 enum db_status user_repo_seller_payout(struct db_conn *c, const char *id, struct user_payout *out)
 {
     PGresult *res = NULL;
-    const char *params[1] = {id};
+    const char *p[] = {id};
     memset(out, 0, sizeof *out);
     if (!ids_is_uuid(id))
         return DB_NOT_FOUND;
-    enum db_status st = user_repo_row(c, "user_seller_payout", 1, params, &res);
+    enum db_status st = user_repo_row(c, "user_seller_payout", DB_PARAMS(p), &res);
     if (st == DB_OK) {
-        out->method = user_col_dup(res, 0);
-        out->upi_vpa = user_col_dup(res, 1);
-        out->account_name = user_col_dup(res, 2);
-        out->account_number = user_col_dup(res, 3);
-        out->ifsc = user_col_dup(res, 4);
+        out->method = db_col_strdup(res, 0, PAYOUT_METHOD);
+        out->upi_vpa = db_col_strdup(res, 0, PAYOUT_UPI_VPA);
+        out->account_name = db_col_strdup(res, 0, PAYOUT_ACCOUNT_NAME);
+        out->account_number = db_col_strdup(res, 0, PAYOUT_ACCOUNT_NUMBER);
+        out->ifsc = db_col_strdup(res, 0, PAYOUT_IFSC);
     }
     PQclear(res);
     return st;
 }
 
-int user_contact(struct db_conn *c, const char *user_id, char **email, char **phone, char **name)
+enum db_status user_repo_contact(struct db_conn *c, const char *id, char **email, char **phone,
+                                 char **name)
 {
     PGresult *res = NULL;
-    const char *params[1] = {user_id};
+    const char *p[] = {id};
     *email = *phone = *name = NULL;
-    if (!ids_is_uuid(user_id))
-        return -1;
-    enum db_status st = db_exec(c, "user_contact", 1, params, &res);
-    int rc = st == DB_OK && PQntuples(res) == 1 ? 0 : -1;
-    if (rc == 0) {
-        *email = user_col_dup(res, 0);
-        *phone = user_col_dup(res, 1);
-        *name = user_col_dup(res, 2);
+    if (!ids_is_uuid(id))
+        return DB_NOT_FOUND;
+    enum db_status st = user_repo_row(c, "user_contact", DB_PARAMS(p), &res);
+    if (st == DB_OK) {
+        *email = db_col_strdup(res, 0, CONTACT_EMAIL);
+        *phone = db_col_strdup(res, 0, CONTACT_PHONE);
+        *name = db_col_strdup(res, 0, CONTACT_NAME);
     }
     PQclear(res);
-    return rc;
+    return st;
 }
 
 enum db_status user_repo_suspended_recent(struct db_conn *c, struct user_suspended_set **out)
@@ -267,8 +283,8 @@ enum db_status user_repo_suspended_recent(struct db_conn *c, struct user_suspend
     struct user_suspension *v = xcalloc((size_t)rows + 1, sizeof *v);
     size_t n = 0;
     for (int i = 0; i < rows; i++) {
-        if (user_uuid_parse(PQgetvalue(res, i, 0), v[n].id))
-            v[n++].at = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+        if (user_uuid_parse(db_col_str(res, i, SUSPENDED_ID), v[n].id))
+            v[n++].at = db_col_ll(res, i, SUSPENDED_AT);
     }
     PQclear(res);
     *out = user_suspended_set_new(v, n);

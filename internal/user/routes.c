@@ -3,24 +3,22 @@
 #include "pkg/http/router.h"
 
 static const struct http_route commands[] = {
-    {"POST", "/v1/auth/signup", user_signup_handler, HTTP_AUTH_NONE, HTTP_JSON_BODY},
-    {"POST", "/v1/auth/otp", user_otp_request_handler, HTTP_AUTH_NONE, HTTP_JSON_BODY},
-    {"POST", "/v1/auth/otp/verify", user_otp_verify_handler, HTTP_AUTH_NONE,
+    {"POST", "/v1/auth/signup", user_sign_up, HTTP_AUTH_NONE, HTTP_JSON_BODY},
+    {"POST", "/v1/auth/otp", user_request_otp, HTTP_AUTH_NONE, HTTP_JSON_BODY},
+    {"POST", "/v1/auth/otp/verify", user_verify_otp, HTTP_AUTH_NONE,
      HTTP_JSON_BODY | HTTP_NO_IDEMPOTENCY},
-    {"POST", "/v1/auth/login", user_login_handler, HTTP_AUTH_NONE,
+    {"POST", "/v1/auth/login", user_login, HTTP_AUTH_NONE, HTTP_JSON_BODY | HTTP_NO_IDEMPOTENCY},
+    {"POST", "/v1/auth/refresh", user_refresh_token, HTTP_AUTH_NONE,
      HTTP_JSON_BODY | HTTP_NO_IDEMPOTENCY},
-    {"POST", "/v1/auth/refresh", user_refresh_handler, HTTP_AUTH_NONE,
-     HTTP_JSON_BODY | HTTP_NO_IDEMPOTENCY},
-    {"POST", "/v1/auth/logout", user_logout_handler, HTTP_AUTH_USER, HTTP_JSON_BODY},
-    {"POST", "/v1/auth/password/reset", user_password_reset_handler, HTTP_AUTH_NONE,
-     HTTP_JSON_BODY},
-    {"PATCH", "/v1/me", user_me_patch_handler, HTTP_AUTH_USER, HTTP_JSON_BODY},
-    {"POST", "/v1/me/seller", user_become_seller_handler, HTTP_AUTH_VERIFIED, HTTP_JSON_BODY},
+    {"POST", "/v1/auth/logout", user_log_out, HTTP_AUTH_USER, HTTP_JSON_BODY},
+    {"POST", "/v1/auth/password/reset", user_reset_password, HTTP_AUTH_NONE, HTTP_JSON_BODY},
+    {"PATCH", "/v1/me", user_update_me, HTTP_AUTH_USER, HTTP_JSON_BODY},
+    {"POST", "/v1/me/seller", user_become_seller, HTTP_AUTH_VERIFIED, HTTP_JSON_BODY},
 };
 
 static const struct http_route queries[] = {
-    {"GET", "/v1/me", user_me_get_handler, HTTP_AUTH_USER, 0},
-    {"GET", "/v1/sellers/{id}", user_seller_profile_handler, HTTP_AUTH_NONE, 0},
+    {"GET", "/v1/me", user_get_me, HTTP_AUTH_USER, 0},
+    {"GET", "/v1/sellers/{id}", user_get_seller, HTTP_AUTH_NONE, 0},
 };
 
 void user_routes(struct router *r)

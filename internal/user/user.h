@@ -52,10 +52,10 @@ void user_auth_cache_stop(int grace_ms);
  * email. */
 int user_admin_grant(const struct cfg *c, const char *email);
 
-/* For the notification module: how to reach a user. On 0, *email, *phone and *name are heap
- * strings the caller frees; -1 when there is no such user or the database failed. Reads the
- * primary (a just-signed-up user is not on a replica yet); works inside or outside the
- * caller's transaction on this thread. */
+/* For the notification module: how to reach a user, read on c, the caller's connection (the
+ * primary: a just-signed-up user is not on a replica yet; inside or outside the caller's
+ * transaction). On 0, *email, *phone and *name are heap strings (NULL when the column is) the
+ * caller frees; -1 when there is no such user or the database failed (c NULL included). */
 int user_contact(struct db_conn *c, const char *user_id, char **email, char **phone, char **name);
 
 /* For the payment module: where a seller's payouts go. method is "upi" or "bank"; the other
@@ -67,14 +67,15 @@ struct user_payout {
     char *account_number; /* in full: never put it in a response, log or event */
     char *ifsc;
 };
-/* 0, or -1 when seller_id is not a seller or the database failed. */
-int user_seller_payout(const char *seller_id, struct user_payout *out);
+/* Read on c, the caller's connection. 0, or -1 when seller_id is not a seller or the database
+ * failed (c NULL included); *out is zeroed then. */
+int user_seller_payout(struct db_conn *c, const char *seller_id, struct user_payout *out);
 void user_payout_cleanup(struct user_payout *p);
 
 /* Public seller profile figures owned by other modules (catalog, order), wired by the app so
- * this module needs no compile-time dependency on them. Each returns 0, or -1 on failure
- * (the profile then shows the fresh-seller value and the failure is logged). Either function
- * may be NULL. */
+ * this module needs no compile-time dependency on them. Each reads on c, the connection of the
+ * profile query (the read connection), and returns 0, or -1 on failure (the profile then shows
+ * the fresh-seller value and the failure is logged). Either function may be NULL. */
 struct user_seller_stats_provider {
     int (*active_listings)(struct db_conn *c, const char *seller_id, long long *n);
     /* count 0: avg unused */

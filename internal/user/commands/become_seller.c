@@ -79,6 +79,7 @@ static const struct jsonh_field spec[] = {
 enum outcome { CREATED, ALREADY, SUSPENDED, UNVERIFIED, GONE };
 
 struct ctx {
+    struct http_req *req;
     const char *user_id;
     struct user_seller_in in;
     char vpa[USER_UPI_LEN];
@@ -126,31 +127,15 @@ static bool parse_or_reply(struct http_req *r, struct ctx *x)
     if (present & 2u) /* payout present: check it even when display_name failed */
         check_payout(&b.payout, x, &e);
     x->in.display_name = b.display_name;
-    return user_errors_or_reply(r, &e);
+    return http_errors_or_reply(r, &e);
 }
 
-static enum db_status seller_txn(struct db_conn *c, void *arg)
+static enum db_status emit_activated(struct db_conn *c, const struct ctx *x)
 {
-    struct ctx *x = arg;
-    user_rec_cleanup(&x->user);
-    enum db_status st = user_repo_get(c, USER_BY_ID, x->user_id, true, &x->user);
-    x->outcome = st == DB_NOT_FOUND        ? GONE
-                 : x->user.suspended       ? SUSPENDED
-                 : !x->user.phone_verified ? UNVERIFIED
-                                           : CREATED;
-    if (st != DB_OK || x->outcome != CREATED)
-        return st == DB_NOT_FOUND ? DB_OK : st;
-    st = user_repo_seller_insert(c, x->user_id, &x->in, x->joined_at);
-    if (st == DB_CONFLICT) {
-        x->outcome = ALREADY;
-        return DB_OK; /* nothing was written */
-    }
     json_t *ev = json_pack("{s:s,s:s,s:s}", "user_id", x->user_id, "seller_id", x->user_id,
                            "display_name", x->in.display_name);
-    if (st == DB_OK)
-        st = outbox_emit(c, "seller.activated", x->user_id, ev);
+    enum db_status st = outbox_emit(c, "seller.activated", x->user_id, ev);
     json_decref(ev);
-    x->user.is_seller = true;
     return st;
 }
 
@@ -170,14 +155,40 @@ static json_t *seller_json(const struct ctx *x)
                      "joined_at", x->joined_at, "payout", payout);
 }
 
-static void reply(struct http_req *r, const struct ctx *x)
+/* Makes the caller a seller and replies 201; USER_UNCHANGED (x->outcome says why) when the
+ * account may not become one or already is. */
+static enum db_status seller_txn(struct db_conn *c, void *arg)
 {
-    switch (x->outcome) {
-    case CREATED:
+    struct ctx *x = arg;
+    user_rec_cleanup(&x->user);
+    enum db_status st = user_repo_get(c, USER_BY_ID, x->user_id, true, &x->user);
+    if (st != DB_OK && st != DB_NOT_FOUND)
+        return st;
+    x->outcome = st == DB_NOT_FOUND        ? GONE
+                 : x->user.suspended       ? SUSPENDED
+                 : !x->user.phone_verified ? UNVERIFIED
+                                           : CREATED;
+    if (x->outcome != CREATED)
+        return USER_UNCHANGED;
+    st = user_repo_seller_insert(c, x->user_id, &x->in, x->joined_at);
+    if (st == DB_CONFLICT) {
+        x->outcome = ALREADY;
+        return USER_UNCHANGED; /* nothing was written */
+    }
+    if (st == DB_OK)
+        st = emit_activated(c, x);
+    if (st == DB_OK) {
+        x->user.is_seller = true;
         http_reply_json(
-            r, 201,
+            x->req, 201,
             json_pack("{s:o,s:o}", "seller", seller_json(x), "user", user_rec_json(&x->user)));
-        break;
+    }
+    return st;
+}
+
+static void reply_refused(struct http_req *r, enum outcome outcome)
+{
+    switch (outcome) {
     case ALREADY:
         http_reply_problem(r, 409, "already_exists", "this account is already a seller");
         break;
@@ -188,20 +199,21 @@ static void reply(struct http_req *r, const struct ctx *x)
         user_reply_unverified(r);
         break;
     case GONE:
-        user_reply_unauthorized(r, USER_NO_CALLER);
+    case CREATED: /* not reached: answered inside the transaction */
+        http_reply_unauthorized(r, USER_NO_CALLER);
         break;
     }
 }
 
-void user_become_seller_handler(struct http_req *r)
+void user_become_seller(struct http_req *r)
 {
-    struct ctx x = {.user_id = http_req_principal(r)->user_id};
+    struct ctx x = {.req = r, .user_id = http_req_principal(r)->user_id};
     if (!parse_or_reply(r, &x))
         return;
-    enum db_status st = db_txn(DB_PRIMARY, seller_txn, &x);
-    if (st != DB_OK)
-        user_reply_db(r, st);
-    else
-        reply(r, &x);
+    enum db_status st = http_txn(r, seller_txn, &x);
+    if (st == USER_UNCHANGED)
+        reply_refused(r, x.outcome);
+    else if (st != DB_OK)
+        http_reply_db(r, st);
     user_rec_cleanup(&x.user);
 }

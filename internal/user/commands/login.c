@@ -94,39 +94,74 @@ static void reply_invalid(struct http_req *r)
     http_reply_problem(r, 401, "invalid_credentials", "the login or the password is wrong");
 }
 
+/* The password matched but the account may not log in: 403 account_suspended or
+ * verification_required. */
+static void reply_refused(struct http_req *r, const struct login *l)
+{
+    if (l->user.suspended)
+        user_reply_suspended(r);
+    else
+        user_reply_unverified(r);
+}
+
+/* A right password is no failure, even for an account that may not log in. */
+static enum db_status refused_txn(struct db_conn *c, void *arg)
+{
+    struct login *l = arg;
+    enum db_status st = user_repo_login_clear(c, l->subject);
+    if (st == DB_OK)
+        reply_refused(l->req, l);
+    return st;
+}
+
+/* Clears the failures, stores a rehash, issues a refresh token and replies the token pair. */
 static enum db_status success_txn(struct db_conn *c, void *arg)
 {
     struct login *l = arg;
     enum db_status st = user_repo_login_clear(c, l->subject);
     if (st == DB_OK && l->new_hash[0])
         st = user_repo_set_password(c, l->user.id, l->new_hash);
-    return st == DB_OK ? user_refresh_issue(c, l->user.id, NULL, l->refresh) : st;
+    if (st == DB_OK)
+        st = user_refresh_issue(c, l->user.id, NULL, l->refresh);
+    if (st == DB_OK) {
+        http_req_set_user(l->req, l->user.id);
+        http_reply_json(l->req, 200, user_token_pair_json(&l->user, l->refresh));
+    }
+    return st;
 }
 
 /* The password matched. */
 static void succeed(struct http_req *r, struct login *l)
 {
-    if (l->user.suspended || !l->user.phone_verified) /* a right password is no failure */
-        (void)user_repo_login_clear(db_conn(DB_PRIMARY), l->subject);
-    if (l->user.suspended) {
-        user_reply_suspended(r);
-        return;
-    }
-    if (!l->user.phone_verified) {
-        user_reply_unverified(r);
+    if (l->user.suspended || !l->user.phone_verified) {
+        if (http_txn(r, refused_txn, l) != DB_OK)
+            reply_refused(r, l); /* the failures stay counted; the answer is the same */
         return;
     }
     /* Rehash (still on the pool thread) before the transaction, so Argon2 never runs while
      * it holds locks, nor again on a retried transaction. */
     if (l->job.needs_rehash && sec_password_hash(l->job.password, l->new_hash) != 0)
         l->new_hash[0] = '\0'; /* keep the old hash; the next login tries again */
-    enum db_status st = db_txn(DB_PRIMARY, success_txn, l);
-    if (st != DB_OK) {
-        user_reply_db(r, st);
-        return;
-    }
-    http_req_set_user(r, l->user.id);
-    http_reply_json(r, 200, user_token_pair_json(&l->user, l->refresh));
+    enum db_status st = http_txn(r, success_txn, l);
+    if (st != DB_OK)
+        http_reply_db(r, st);
+}
+
+/* The password was never checked (the pool is full or stopping): the failure recorded in
+ * advance is forgotten, and the answer is 503. */
+static enum db_status forget_txn(struct db_conn *c, void *arg)
+{
+    struct login *l = arg;
+    enum db_status st = user_repo_login_forget(c, l->attempt);
+    if (st == DB_OK)
+        user_reply_busy(l->req);
+    return st;
+}
+
+static void forget_attempt(struct http_req *r, struct login *l)
+{
+    if (http_txn(r, forget_txn, l) != DB_OK)
+        user_reply_busy(r); /* the attempt stays counted; the answer is the same */
 }
 
 /* On the pool thread. */
@@ -135,56 +170,61 @@ static void verified(struct sec_pwjob *job)
     struct login *l = (struct login *)job;
     struct http_req *r = l->req;
     log_set_request_id(http_req_id(r));
-    if (job->result == SEC_PW_OK) {
+    if (job->result == SEC_PW_OK)
         succeed(r, l);
-    } else if (job->result == SEC_PW_MISMATCH) {
+    else if (job->result == SEC_PW_MISMATCH)
         reply_invalid(r); /* the failure was recorded before hashing */
-    } else {
-        (void)user_repo_login_forget(db_conn(DB_PRIMARY), l->attempt);
-        user_reply_busy(r);
-    }
+    else
+        forget_attempt(r, l);
     login_free(l);
     log_set_request_id(NULL);
 }
 
-/* Locks the subject, checks the limit and records this attempt as a failure in advance. */
+/* Locks the subject, checks the limit and records this attempt as a failure in advance;
+ * USER_UNCHANGED when locked out (l->retry_after). Its commit has no reply of its own: the
+ * answer comes once the password is checked (a login carries no Idempotency-Key, so no
+ * response is stored with this commit). */
 static enum db_status attempt_txn(struct db_conn *c, void *arg)
 {
     struct login *l = arg;
     enum db_status st = user_repo_login_lock(c, l->subject);
     if (st == DB_OK)
         st = user_repo_login_blocked(c, l->subject, &l->retry_after);
-    if (st != DB_OK || l->retry_after > 0)
+    if (st != DB_OK)
         return st;
+    if (l->retry_after > 0)
+        return USER_UNCHANGED;
     return user_repo_login_failed(c, l->subject, l->attempt);
 }
 
-void user_login_handler(struct http_req *r)
+void user_login(struct http_req *r)
 {
     struct body b = {0};
-    if (!user_parse_or_reply(r, spec, &b))
+    if (!http_parse_or_reply(r, spec, &b))
+        return;
+    struct db_conn *c = http_req_db_or_reply(r);
+    if (!c)
         return;
     struct login *l = xcalloc(1, sizeof *l);
-    struct db_conn *c = db_conn(DB_PRIMARY);
+    l->req = r;
     char norm[LOGIN_MAX * 4 + 1];
     enum db_status st = find_account(c, b.login, &l->user, norm);
     if (st == DB_OK || st == DB_NOT_FOUND) {
         subject_key(&l->user, norm, l->subject);
-        st = db_txn(DB_PRIMARY, attempt_txn, l);
+        st = http_txn(r, attempt_txn, l);
     }
-    if (st != DB_OK) {
-        user_reply_db(r, st);
-    } else if (l->retry_after > 0) {
-        user_reply_rate_limited(r, l->retry_after, "too many failed logins; try again later");
+    if (st == USER_UNCHANGED) {
+        http_reply_rate_limited(r, l->retry_after, "too many failed logins; try again later");
+    } else if (st != DB_OK) {
+        http_reply_db(r, st);
     } else {
-        l->req = r;
         l->job = (struct sec_pwjob){.op = SEC_PW_VERIFY,
                                     .password = b.password,
                                     .hash = l->user.password_hash,
                                     .done = verified};
-        if (user_pwjob_submit_or_reply(r, &l->job))
+        if (user_pwjob_submit(r, &l->job))
             return;
-        (void)user_repo_login_forget(c, l->attempt); /* never ran: not a failure */
+        forget_attempt(r, l); /* never ran: not a failure */
     }
     login_free(l);
 }

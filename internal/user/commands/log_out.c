@@ -9,28 +9,32 @@
 #include "internal/user/internal.h"
 
 struct ctx {
+    struct http_req *req;
     const char *user_id;
     char hash[SEC_HEX_LEN];
 };
 
+/* Revokes the token's family when it is the caller's; replies 204 whatever the token was. */
 static enum db_status logout_txn(struct db_conn *c, void *arg)
 {
     struct ctx *x = arg;
     struct user_refresh_row row;
     enum db_status st = user_repo_refresh_find(c, x->hash, &row);
-    if (st == DB_NOT_FOUND || (st == DB_OK && strcmp(row.user_id, x->user_id) != 0))
-        return DB_OK;
-    return st == DB_OK ? user_repo_refresh_revoke_family(c, row.family_id) : st;
+    if (st == DB_OK && strcmp(row.user_id, x->user_id) == 0)
+        st = user_repo_refresh_revoke_family(c, row.family_id);
+    else if (st == DB_OK || st == DB_NOT_FOUND)
+        st = DB_OK; /* someone else's token, or an unknown one: nothing changes */
+    if (st == DB_OK)
+        http_reply_status(x->req, 204);
+    return st;
 }
 
-void user_logout_handler(struct http_req *r)
+void user_log_out(struct http_req *r)
 {
-    struct ctx x = {.user_id = http_req_principal(r)->user_id};
+    struct ctx x = {.req = r, .user_id = http_req_principal(r)->user_id};
     if (!user_refresh_body_or_reply(r, x.hash))
         return;
-    enum db_status st = db_txn(DB_PRIMARY, logout_txn, &x);
+    enum db_status st = http_txn(r, logout_txn, &x);
     if (st != DB_OK)
-        user_reply_db(r, st);
-    else
-        http_reply_status(r, 204);
+        http_reply_db(r, st);
 }

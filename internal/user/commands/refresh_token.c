@@ -10,54 +10,65 @@
 #include "internal/user/internal.h"
 
 struct ctx {
+    struct http_req *req;
     char hash[SEC_HEX_LEN];
-    bool ok;
     struct user_rec user;
     char refresh[USER_REFRESH_LEN];
 };
 
-/* A dead token: revoke its family when it was a reuse (rotated/revoked) or its user may no
- * longer refresh. The transaction commits so the revocation sticks; the answer is 401. */
+static void reply_invalid(struct http_req *r)
+{
+    http_reply_unauthorized(r, "the refresh token is not valid");
+}
+
+/* A token that must never work again: its whole family is revoked (committed) and the
+ * answer is 401. */
+static enum db_status revoke(struct db_conn *c, struct ctx *x, const char *family_id)
+{
+    enum db_status st = user_repo_refresh_revoke_family(c, family_id);
+    if (st == DB_OK)
+        reply_invalid(x->req);
+    return st;
+}
+
+/* Rotates a live token and replies the new pair. A reuse (rotated or revoked) or a user who
+ * may no longer refresh revokes the family; an unknown or expired token is USER_UNCHANGED. */
 static enum db_status refresh_txn(struct db_conn *c, void *arg)
 {
     struct ctx *x = arg;
     struct user_refresh_row row;
     user_rec_cleanup(&x->user);
-    x->ok = false;
     enum db_status st = user_repo_refresh_find(c, x->hash, &row);
-    if (st == DB_NOT_FOUND)
-        return DB_OK;
     if (st != DB_OK)
-        return st;
+        return st; /* DB_NOT_FOUND is USER_UNCHANGED: an unknown token */
     if (row.rotated || row.revoked)
-        return user_repo_refresh_revoke_family(c, row.family_id);
+        return revoke(c, x, row.family_id);
     if (row.expired)
-        return DB_OK;
+        return USER_UNCHANGED;
     st = user_repo_get(c, USER_BY_ID, row.user_id, false, &x->user);
     if (st == DB_NOT_FOUND || (st == DB_OK && x->user.suspended))
-        return user_repo_refresh_revoke_family(c, row.family_id);
+        return revoke(c, x, row.family_id);
     if (st == DB_OK)
         st = user_repo_refresh_rotate(c, row.id);
     if (st == DB_OK)
         st = user_refresh_issue(c, row.user_id, row.family_id, x->refresh);
-    x->ok = st == DB_OK;
+    if (st == DB_OK) {
+        http_req_set_user(x->req, x->user.id);
+        http_reply_json(x->req, 200, user_token_pair_json(&x->user, x->refresh));
+    }
     return st;
 }
 
-void user_refresh_handler(struct http_req *r)
+void user_refresh_token(struct http_req *r)
 {
-    struct ctx x = {0};
+    struct ctx x = {.req = r};
     if (!user_refresh_body_or_reply(r, x.hash))
         return;
-    enum db_status st = db_txn(DB_PRIMARY, refresh_txn, &x);
-    if (st != DB_OK) {
-        user_reply_db(r, st);
-    } else if (!x.ok) {
-        user_reply_unauthorized(r, "the refresh token is not valid");
-    } else {
-        http_req_set_user(r, x.user.id);
-        http_reply_json(r, 200, user_token_pair_json(&x.user, x.refresh));
-    }
+    enum db_status st = http_txn(r, refresh_txn, &x);
+    if (st == USER_UNCHANGED)
+        reply_invalid(r);
+    else if (st != DB_OK)
+        http_reply_db(r, st);
     sodium_memzero(x.refresh, sizeof x.refresh);
     user_rec_cleanup(&x.user);
 }

@@ -12,6 +12,7 @@
 static const char *const purposes[] = {"verify", "login", "reset_password", NULL};
 
 struct ctx {
+    struct http_req *req;
     struct user_otp_body b;
     int retry_after; /* > 0: throttled */
 };
@@ -27,34 +28,38 @@ static bool worth_sending(const struct user_rec *u, const char *channel, const c
     return strcmp(purpose, "verify") == 0 ? !verified : verified;
 }
 
+/* Counts the send, sends a code when it is of use and replies 202; USER_UNCHANGED when the
+ * destination is throttled (x->retry_after). */
 static enum db_status request_txn(struct db_conn *c, void *arg)
 {
     struct ctx *x = arg;
     struct user_rec u;
     const struct user_otp_body *b = &x->b;
     enum db_status st = user_otp_throttle(c, b->channel, b->dest, &x->retry_after);
-    if (st != DB_OK || x->retry_after > 0)
+    if (st != DB_OK)
         return st;
+    if (x->retry_after > 0)
+        return USER_UNCHANGED;
     st = user_repo_get(c, strcmp(b->channel, "sms") == 0 ? USER_BY_PHONE : USER_BY_EMAIL, b->dest,
                        false, &u);
-    if (st == DB_NOT_FOUND)
-        return DB_OK; /* nothing is sent; the send still counted */
     if (st == DB_OK && worth_sending(&u, b->channel, b->purpose))
         st = user_otp_issue(c, u.id, b->channel, b->dest, b->purpose);
+    else if (st == DB_NOT_FOUND)
+        st = DB_OK; /* no such account: nothing is sent; the send still counted */
     user_rec_cleanup(&u);
+    if (st == DB_OK)
+        http_reply_json(x->req, 202, json_pack("{s:i}", "expires_in", USER_OTP_TTL_S));
     return st;
 }
 
-void user_otp_request_handler(struct http_req *r)
+void user_request_otp(struct http_req *r)
 {
-    struct ctx x = {0};
+    struct ctx x = {.req = r};
     if (!user_otp_body_parse_or_reply(r, USER_OTP_SEND, purposes, NULL, NULL, &x.b))
         return;
-    enum db_status st = db_txn(DB_PRIMARY, request_txn, &x);
-    if (st != DB_OK)
-        user_reply_db(r, st);
-    else if (x.retry_after > 0)
-        user_reply_rate_limited(r, x.retry_after, "too many codes for this destination");
-    else
-        http_reply_json(r, 202, json_pack("{s:i}", "expires_in", USER_OTP_TTL_S));
+    enum db_status st = http_txn(r, request_txn, &x);
+    if (st == USER_UNCHANGED)
+        http_reply_rate_limited(r, x.retry_after, "too many codes for this destination");
+    else if (st != DB_OK)
+        http_reply_db(r, st);
 }

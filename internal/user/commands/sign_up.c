@@ -5,7 +5,7 @@
  * sends count towards the per-destination throttle, and a destination already throttled is
  * skipped (the user can ask for a code later). Only name, email, phone and password are read:
  * roles, *_verified, id and the like in the body are ignored. The password is hashed on the
- * password pool; the reply comes from the pool thread. */
+ * password pool; the pool thread runs the transaction, whose commit sends the reply. */
 #include <sodium.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -71,7 +71,7 @@ static bool parse_or_reply(struct http_req *r, struct signup *s, struct body *b)
     if (b->phone && !user_phone_normalize(b->phone, s->phone))
         jsonh_errors_add(&e, "phone",
                          "must be a phone number in E.164 form (+<country code><number>)");
-    return user_errors_or_reply(r, &e);
+    return http_errors_or_reply(r, &e);
 }
 
 /* Sends the verify code to (channel, dest) unless the destination is throttled. */
@@ -85,6 +85,12 @@ static enum db_status send_code(struct db_conn *c, const char *user_id, const ch
     return user_otp_issue(c, user_id, channel, dest, "verify");
 }
 
+static void reply_exists(struct http_req *r)
+{
+    http_reply_problem(r, 409, "already_exists", "an account with these details exists");
+}
+
+/* The account, its events and codes; replies 201. DB_CONFLICT on a duplicate. */
 static enum db_status create_txn(struct db_conn *c, void *arg)
 {
     struct signup *s = arg;
@@ -99,13 +105,11 @@ static enum db_status create_txn(struct db_conn *c, void *arg)
         st = send_code(c, s->user.id, "sms", s->user.phone);
     if (st == DB_OK)
         st = send_code(c, s->user.id, "email", s->user.email);
+    if (st == DB_OK) {
+        http_req_set_user(s->req, s->user.id);
+        http_reply_json(s->req, 201, json_pack("{s:o}", "user", user_rec_json(&s->user)));
+    }
     return st;
-}
-
-static void reply_created(struct http_req *r, const struct user_rec *u)
-{
-    http_req_set_user(r, u->id);
-    http_reply_json(r, 201, json_pack("{s:o}", "user", user_rec_json(u)));
 }
 
 /* On the pool thread. */
@@ -117,15 +121,13 @@ static void hashed(struct sec_pwjob *job)
     if (job->result == SEC_PW_CANCELLED) {
         user_reply_busy(r);
     } else if (job->result != SEC_PW_OK) {
-        user_reply_db(r, DB_ERROR);
+        http_reply_db(r, DB_ERROR);
     } else {
-        enum db_status st = db_txn(DB_PRIMARY, create_txn, s);
-        if (st == DB_OK)
-            reply_created(r, &s->user);
-        else if (st == DB_CONFLICT)
-            http_reply_problem(r, 409, "already_exists", "an account with these details exists");
-        else
-            user_reply_db(r, st);
+        enum db_status st = http_txn(r, create_txn, s);
+        if (st == DB_CONFLICT)
+            reply_exists(r);
+        else if (st != DB_OK)
+            http_reply_db(r, st);
     }
     sodium_memzero(job->out, sizeof job->out);
     free(s->user.name);
@@ -133,20 +135,23 @@ static void hashed(struct sec_pwjob *job)
     log_set_request_id(NULL);
 }
 
-void user_signup_handler(struct http_req *r)
+void user_sign_up(struct http_req *r)
 {
     struct body b = {0};
     struct signup *s = xcalloc(1, sizeof *s);
     if (!parse_or_reply(r, s, &b))
         goto fail;
+    struct db_conn *c = http_req_db_or_reply(r);
+    if (!c)
+        goto fail;
     /* A cheap early answer for the common duplicate (the unique indexes decide races). */
-    enum db_status st = user_repo_exists(db_conn(DB_PRIMARY), s->email, s->phone);
+    enum db_status st = user_repo_exists(c, s->email, s->phone);
     if (st == DB_OK) {
-        http_reply_problem(r, 409, "already_exists", "an account with these details exists");
+        reply_exists(r);
         goto fail;
     }
     if (st != DB_NOT_FOUND) {
-        user_reply_db(r, st);
+        http_reply_db(r, st);
         goto fail;
     }
     s->req = r;
@@ -155,8 +160,9 @@ void user_signup_handler(struct http_req *r)
     s->user.email = s->email;
     s->user.phone = s->phone;
     s->job = (struct sec_pwjob){.op = SEC_PW_HASH, .password = b.password, .done = hashed};
-    if (user_pwjob_submit_or_reply(r, &s->job))
+    if (user_pwjob_submit(r, &s->job))
         return;
+    user_reply_busy(r);
 fail:
     free(s->user.name);
     free(s);

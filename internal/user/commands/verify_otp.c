@@ -14,6 +14,7 @@ static const char *const purposes[] = {"verify", "login", NULL};
 enum outcome { BAD_CODE, SUSPENDED, UNVERIFIED, VERIFIED, LOGGED_IN };
 
 struct ctx {
+    struct http_req *req;
     struct user_otp_body b;
     enum outcome outcome;
     struct user_rec user;
@@ -42,7 +43,7 @@ static enum db_status act(struct db_conn *c, struct ctx *x, const char *user_id)
         return st;
     }
     if (!user_channel_verified(&x->user, x->b.channel)) {
-        x->outcome = BAD_CODE; /* never issued for an unverified channel (otp_request.c) */
+        x->outcome = BAD_CODE; /* never issued for an unverified channel (request_otp.c) */
         return DB_OK;
     }
     if (!x->user.phone_verified) {
@@ -51,21 +52,6 @@ static enum db_status act(struct db_conn *c, struct ctx *x, const char *user_id)
     }
     x->outcome = LOGGED_IN;
     return user_refresh_issue(c, user_id, NULL, x->refresh);
-}
-
-static enum db_status verify_txn(struct db_conn *c, void *arg)
-{
-    struct ctx *x = arg;
-    enum user_otp_check check;
-    struct user_otp_hit hit;
-    user_rec_cleanup(&x->user); /* a retried transaction starts afresh */
-    x->outcome = BAD_CODE;
-    const struct user_otp_body *b = &x->b;
-    enum db_status st =
-        user_otp_consume(c, b->channel, b->dest, b->purpose, b->code, true, &check, &hit);
-    if (st != DB_OK || check == USER_OTP_BAD)
-        return st; /* commits a wrong try */
-    return act(c, x, hit.user_id);
 }
 
 static void reply(struct http_req *r, struct ctx *x)
@@ -90,15 +76,32 @@ static void reply(struct http_req *r, struct ctx *x)
     }
 }
 
-void user_otp_verify_handler(struct http_req *r)
+/* Checks the code and acts on the account; every outcome commits (a wrong try counts, a good
+ * code is used up) and is answered here. */
+static enum db_status verify_txn(struct db_conn *c, void *arg)
 {
-    struct ctx x = {0};
+    struct ctx *x = arg;
+    enum user_otp_check check;
+    struct user_otp_hit hit;
+    user_rec_cleanup(&x->user); /* a retried transaction starts afresh */
+    x->outcome = BAD_CODE;
+    const struct user_otp_body *b = &x->b;
+    enum db_status st =
+        user_otp_consume(c, b->channel, b->dest, b->purpose, b->code, true, &check, &hit);
+    if (st == DB_OK && check == USER_OTP_GOOD)
+        st = act(c, x, hit.user_id);
+    if (st == DB_OK)
+        reply(x->req, x);
+    return st;
+}
+
+void user_verify_otp(struct http_req *r)
+{
+    struct ctx x = {.req = r};
     if (!user_otp_body_parse_or_reply(r, USER_OTP_CHECK, purposes, NULL, NULL, &x.b))
         return;
-    enum db_status st = db_txn(DB_PRIMARY, verify_txn, &x);
+    enum db_status st = http_txn(r, verify_txn, &x);
     if (st != DB_OK)
-        user_reply_db(r, st);
-    else
-        reply(r, &x);
+        http_reply_db(r, st);
     user_rec_cleanup(&x.user);
 }

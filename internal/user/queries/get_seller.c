@@ -1,8 +1,9 @@
 /* GET /v1/sellers/{id} -> 200 {id, display_name, joined_at, rating_avg, rating_count,
  * active_listings}: the public face of a seller (never payout details). A malformed id, a
  * user who is not a seller and a suspended seller all answer 404. The figures owned by other
- * modules come from the stats provider the app wires (user.h); without one, or when it fails,
- * they are a fresh seller's: rating_avg null, rating_count 0, active_listings 0. */
+ * modules come from the stats provider the app wires (user.h), read on the same connection;
+ * without one, or when it fails, they are a fresh seller's: rating_avg null, rating_count 0,
+ * active_listings 0. */
 #include <ctype.h>
 #include <stdlib.h>
 
@@ -27,28 +28,24 @@ static void add_stats(json_t *o, struct db_conn *c, const char *id)
     json_object_set_new(o, "active_listings", json_integer(listings > 0 ? listings : 0));
 }
 
-void user_seller_profile_handler(struct http_req *r)
+void user_get_seller(struct http_req *r)
 {
-    const char *param = http_req_param(r, "id");
-    char id[IDS_UUID_LEN] = "";
+    const char *param = http_uuid_param_or_reply(r, "id", "seller");
+    struct db_conn *c = param ? http_req_db_or_reply(r) : NULL;
+    if (!c)
+        return;
+    char id[IDS_UUID_LEN];
+    for (size_t i = 0; i < IDS_UUID_LEN; i++)
+        id[i] = (char)tolower((unsigned char)param[i]); /* the canonical form (and its NUL) */
     char *name = NULL;
     char joined[CLOCK_RFC3339_LEN];
-    enum db_status st = DB_NOT_FOUND;
-    struct db_conn *c = NULL;
-    if (ids_is_uuid(param)) {
-        for (size_t i = 0; i < IDS_UUID_LEN - 1; i++)
-            id[i] = (char)tolower((unsigned char)param[i]); /* the canonical form */
-        c = http_req_db_or_reply(r);
-        if (!c)
-            return;
-        st = user_repo_seller_public(c, id, &name, joined);
-    }
+    enum db_status st = user_repo_seller_public(c, id, &name, joined);
     if (st == DB_NOT_FOUND) {
         http_reply_problem(r, 404, "not_found", "no such seller");
         return;
     }
     if (st != DB_OK) {
-        user_reply_db(r, st);
+        http_reply_db(r, st);
         return;
     }
     json_t *o = json_pack("{s:s,s:s,s:s}", "id", id, "display_name", name, "joined_at", joined);
