@@ -142,11 +142,11 @@ static bool auth_or_reply(struct http_req *r)
     if (need == HTTP_AUTH_NONE)
         return true;
     if (!r->authenticated) {
-        http_reply_unauthorized(r, "a valid access token is required");
+        http_reply_unauthorized(r, NULL);
         return false;
     }
     if (need == HTTP_AUTH_VERIFIED && !r->who.phone_verified) {
-        http_reply_problem(r, 403, "verification_required", "verify your phone number first");
+        http_reply_verification_required(r);
         return false;
     }
     if (!has_role(&r->who, need)) {
