@@ -245,7 +245,7 @@ int app_worker(const struct cfg *c)
 int app_admin(const struct cfg *c, int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[0], "grant") == 0)
-        return user_admin_grant(c, argv[1]);
+        return user_grant_admin(c, argv[1]);
     fprintf(stderr, "usage: haat admin grant EMAIL\n");
     return 2;
 }
