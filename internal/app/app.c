@@ -92,8 +92,7 @@ static int start_common(const struct cfg *c)
 
 static int register_jobs(void)
 {
-    if (housekeeping_register() != 0 || notify_register_jobs() != 0 ||
-        order_register_jobs() != 0)
+    if (housekeeping_register() != 0 || notify_register_jobs() != 0 || order_register_jobs() != 0)
         return -1;
     return 0;
 }

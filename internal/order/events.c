@@ -21,9 +21,9 @@ static json_t *payload(const char *event, const struct order_row *row,
     } else if (strcmp(event, "dispute.opened") == 0) {
         json_object_set_new(p, "reason", json_string(ch->reason));
     } else if (strcmp(event, "dispute.resolved") == 0) {
-        json_object_set_new(p, "outcome", json_string(ch->action == ORDER_RESOLVE_REFUND
-                                                          ? "refunded"
-                                                          : "completed"));
+        json_object_set_new(
+            p, "outcome",
+            json_string(ch->action == ORDER_RESOLVE_REFUND ? "refunded" : "completed"));
     }
     return p;
 }
@@ -40,10 +40,9 @@ enum db_status order_emit(struct db_conn *c, const char *event, const struct ord
 /* order.placed: order_id, buyer_id, seller_id, total_minor, currency, item_count. */
 enum db_status order_emit_placed(struct db_conn *c, const struct order_new *o)
 {
-    json_t *p = json_pack("{s:s,s:s,s:s,s:I,s:s,s:i}", "order_id", o->id, "buyer_id",
-                          o->buyer_id, "seller_id", o->seller_id, "total_minor",
-                          (json_int_t)o->subtotal_minor, "currency", "INR", "item_count",
-                          (int)o->n);
+    json_t *p = json_pack("{s:s,s:s,s:s,s:I,s:s,s:i}", "order_id", o->id, "buyer_id", o->buyer_id,
+                          "seller_id", o->seller_id, "total_minor", (json_int_t)o->subtotal_minor,
+                          "currency", "INR", "item_count", (int)o->n);
     enum db_status st = outbox_emit(c, "order.placed", o->id, p);
     json_decref(p);
     return st;

@@ -252,8 +252,8 @@ enum db_status order_emit_placed(struct db_conn *c, const struct order_new *o);
 
 /* Replies status with the order as viewer sees it (read on c, inside the command's
  * transaction); returns the read's status (nothing is replied unless DB_OK). */
-enum db_status order_reply_order(struct http_req *r, struct db_conn *c, int status,
-                                 const char *id, const char *viewer);
+enum db_status order_reply_order(struct http_req *r, struct db_conn *c, int status, const char *id,
+                                 const char *viewer);
 /* 200 {"items":[...],"next_cursor":...}. */
 void order_reply_page(struct http_req *r, const struct order_page *pg, const char *listing,
                       const char *owner);

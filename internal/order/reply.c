@@ -8,8 +8,8 @@
 
 #define JSON_TYPE "application/json; charset=utf-8"
 
-enum db_status order_reply_order(struct http_req *r, struct db_conn *c, int status,
-                                 const char *id, const char *viewer)
+enum db_status order_reply_order(struct http_req *r, struct db_conn *c, int status, const char *id,
+                                 const char *viewer)
 {
     char *json = NULL;
     enum db_status st = order_repo_json(c, id, viewer, &json);

@@ -13,65 +13,96 @@
 #include "internal/order/sql.h"
 #include "pkg/util/xalloc.h"
 
+/* clang-format off: the statements read as SQL, one clause a line. */
+
 /* The order object; show_money: SQL boolean, true for the seller's view. */
-#define ORDER_JSON(show_money)                                                                 \
-    "(json_build_object('id', o.id, 'buyer_id', o.buyer_id, 'seller_id', o.seller_id, "        \
-    "'status', o.status, 'items', (SELECT json_agg(json_build_object('product_id', "           \
-    "i.product_id, 'title', i.title, 'unit_price_minor', i.unit_price_minor, 'quantity', "     \
-    "i.quantity, 'line_total_minor', i.line_total_minor) ORDER BY i.position) "                \
-    "FROM order_items i WHERE i.order_id = o.id), "                                            \
-    "'subtotal_minor', o.subtotal_minor, 'total_minor', o.total_minor, "                       \
-    "'currency', o.currency, 'shipping_address', o.shipping_address, "                         \
-    "'expires_at', " ORDER_SQL_TS("o.expires_at") ", 'paid_at', " ORDER_SQL_TS(                \
-        "o.paid_at") ", 'shipped_at', " ORDER_SQL_TS("o.shipped_at") ", "                      \
-                                                                     "'delivered_at', " ORDER_SQL_TS( \
-                                                                         "o.delivered_at") ", "       \
-                                                                                           "'complete" \
-                                                                                           "d_at', "   \
-        ORDER_SQL_TS("o.completed_at") ", 'cancelled_at', " ORDER_SQL_TS(                      \
-            "o.cancelled_at") ", 'disputed_at', " ORDER_SQL_TS("o.disputed_at") ", "           \
-                                                                               "'refunded_" \
-                                                                               "at', " ORDER_SQL_TS( \
-                                                                                   "o.refunded_at") ", " \
-    "'cancel_reason', o.cancel_reason, 'dispute_reason', o.dispute_reason, "                   \
-    "'tracking', CASE WHEN o.carrier IS NULL THEN NULL ELSE json_build_object('carrier', "     \
-    "o.carrier, 'number', o.tracking_number) END, "                                            \
-    "'created_at', " ORDER_SQL_TS("o.created_at") ")::jsonb || CASE WHEN " show_money " "      \
-    "THEN jsonb_build_object('commission_minor', o.commission_minor, "                         \
-    "'seller_amount_minor', o.seller_amount_minor) ELSE '{}'::jsonb END)::text"
+#define ORDER_JSON(show_money)                                                                                                                                                                                                                  \
+    "(json_build_object("                                                                                                                                                                                                                       \
+    "'id', o.id, 'buyer_id', o.buyer_id, 'seller_id', o.seller_id, 'status', o.status, "                                                                                                                                                        \
+    "'items', (SELECT json_agg(json_build_object("                                                                                                                                                                                              \
+    "'product_id', i.product_id, 'title', i.title, "                                                                                                                                                                                            \
+    "'unit_price_minor', i.unit_price_minor, 'quantity', i.quantity, "                                                                                                                                                                          \
+    "'line_total_minor', i.line_total_minor) ORDER BY i.position) "                                                                                                                                                                             \
+    "FROM order_items i WHERE i.order_id = o.id), "                                                                                                                                                                                             \
+    "'subtotal_minor', o.subtotal_minor, 'total_minor', o.total_minor, "                                                                                                                                                                        \
+    "'currency', o.currency, 'shipping_address', o.shipping_address, "                                                                                                                                                                          \
+    "'expires_at', " ORDER_SQL_TS(                                                                                                                                                                                                              \
+        "o.expires_at") ", "                                                                                                                                                                                                                    \
+                        "'paid_at', " ORDER_SQL_TS(                                                                                                                                                                                             \
+                            "o.paid_at") ", "                                                                                                                                                                                                   \
+                                         "'shipped_at', " ORDER_SQL_TS(                                                                                                                                                                         \
+                                             "o.shipped_at") ", "                                                                                                                                                                               \
+                                                             "'delivered_at', " ORDER_SQL_TS(                                                                                                                                                   \
+                                                                 "o.delivered_at") ", "                                                                                                                                                         \
+                                                                                   "'completed_"                                                                                                                                                \
+                                                                                   "at',"                                                                                                                                                       \
+                                                                                   " " ORDER_SQL_TS(                                                                                                                                            \
+                                                                                       "o."                                                                                                                                                     \
+                                                                                       "completed"                                                                                                                                              \
+                                                                                       "_at") ", "                                                                                                                                              \
+                                                                                              "'c"                                                                                                                                              \
+                                                                                              "an"                                                                                                                                              \
+                                                                                              "ce"                                                                                                                                              \
+                                                                                              "ll"                                                                                                                                              \
+                                                                                              "ed"                                                                                                                                              \
+                                                                                              "_a"                                                                                                                                              \
+                                                                                              "t'"                                                                                                                                              \
+                                                                                              ","                                                                                                                                               \
+                                                                                              " " ORDER_SQL_TS(                                                                                                                                 \
+                                                                                                  "o.cancelled_at") ", "                                                                                                                        \
+                                                                                                                    "'disputed_at', " ORDER_SQL_TS(                                                                                             \
+                                                                                                                        "o.disputed_at") ", "                                                                                                   \
+                                                                                                                                         "'refunded_at', " ORDER_SQL_TS(                                                                        \
+                                                                                                                                             "o.refunded_at") ", "                                                                              \
+                                                                                                                                                              "'cancel_reason', o.cancel_reason, 'dispute_reason', o.dispute_reason, "          \
+                                                                                                                                                              "'tracking', CASE WHEN o.carrier IS NULL THEN NULL "                              \
+                                                                                                                                                              "ELSE json_build_object('carrier', o.carrier, 'number', o.tracking_number) END, " \
+                                                                                                                                                              "'created_at', " ORDER_SQL_TS(                                                    \
+                                                                                                                                                                  "o.created_at") ")::jsonb "                                                   \
+                                                                                                                                                                                  "|| CASE WHEN " show_money                                    \
+                                                                                                                                                                                  " THEN jsonb_build_object("                                   \
+                                                                                                                                                                                  "'commission_minor', o.commission_minor, "                    \
+                                                                                                                                                                                  "'seller_amount_minor', o.seller_amount_minor) ELSE '{}'::jsonb END)::text"
 
 /* A page of a party's orders: $1 the party, $2 status (NULL: any), $3/$4 the keyset position,
  * $5 the row count. */
-#define ORDER_LIST(party, show_money)                                                          \
-    "SELECT " ORDER_JSON(show_money) ", " ORDER_SQL_EPOCH_US("o.created_at") ", o.id "         \
-    "FROM orders o WHERE o." party " = $1::uuid AND ($2::text IS NULL OR o.status = $2::text) " \
-    "AND (o.created_at, o.id) < (" ORDER_SQL_FROM_US("$3") ", $4::uuid) "                      \
-    "ORDER BY o.created_at DESC, o.id DESC LIMIT $5::int"
+#define ORDER_LIST(party, show_money)                                     \
+    "SELECT " ORDER_JSON(show_money) ", " ORDER_SQL_EPOCH_US(             \
+        "o.created_at") ", o.id "                                         \
+                        "FROM orders o WHERE o." party " = $1::uuid "     \
+                        "AND ($2::text IS NULL OR o.status = $2::text) "  \
+                        "AND (o.created_at, o.id) < (" ORDER_SQL_FROM_US( \
+                            "$3") ", $4::uuid) "                          \
+                                  "ORDER BY o.created_at DESC, o.id DESC LIMIT $5::int"
 
-#define STAMP(status, col) col " = CASE WHEN $2::text = '" status "' THEN now() ELSE " col " END"
+/* The timestamp col becomes now() when the new status ($2) is status. */
+#define STAMP(status, col) col " = CASE WHEN $2::text = '" status "' THEN now() ELSE " col " END, "
 
 static const struct db_stmt stmts[] = {
     /* Columns: enum lock_col. */
-    {"order_lock",
-     "SELECT id, buyer_id, seller_id, status, total_minor, commission_minor, "
-     "seller_amount_minor, currency, "
-     "COALESCE(delivered_at + $2::bigint * interval '1 second' > now(), false) "
-     "FROM orders WHERE id = $1::uuid FOR UPDATE"},
+    {"order_lock", "SELECT id, buyer_id, seller_id, status, total_minor, commission_minor, "
+                   "seller_amount_minor, currency, "
+                   "COALESCE(delivered_at + $2::bigint * interval '1 second' > now(), false) "
+                   "FROM orders WHERE id = $1::uuid FOR UPDATE"},
     /* Columns: enum item_col. */
-    {"order_items",
-     "SELECT product_id, quantity FROM order_items WHERE order_id = $1::uuid "
-     "ORDER BY product_id"},
+    {"order_items", "SELECT product_id, quantity FROM order_items WHERE order_id = $1::uuid "
+                    "ORDER BY product_id"},
     {"order_update",
-     "UPDATE orders SET status = $2::text, " STAMP("paid", "paid_at") ", " STAMP(
-         "shipped", "shipped_at") ", " STAMP("delivered", "delivered_at") ", " STAMP("completed",
-                                                                                     "completed_at") ", " STAMP("cancelled", "cancelled_at") ", " STAMP("disputed", "disputed_at") ", " STAMP("refunded", "refunded_at") ", "
-     "payment_id = COALESCE($3::uuid, payment_id), carrier = COALESCE($4::text, carrier), "
-     "tracking_number = COALESCE($5::text, tracking_number), "
-     "cancel_reason = CASE WHEN $2::text = 'cancelled' THEN $6::text ELSE cancel_reason END, "
-     "cancelled_by = CASE WHEN $2::text = 'cancelled' THEN $7::text ELSE cancelled_by END, "
-     "dispute_reason = CASE WHEN $2::text = 'disputed' THEN $6::text ELSE dispute_reason END "
-     "WHERE id = $1::uuid AND status = $8::text"},
-    /* The order and its lines ($10: [{position, product_id, title, unit_price_minor,
+     "UPDATE orders SET status = $2::text, " STAMP("paid", "paid_at") STAMP("shipped", "shipped_at")
+         STAMP("delivered", "delivered_at") STAMP("completed", "completed_at")
+             STAMP("cancelled", "cancelled_at") STAMP("disputed", "disputed_at")
+                 STAMP("refunded",
+                       "refunded_at") "payment_id = COALESCE($3::uuid, payment_id), carrier = "
+                                      "COALESCE($4::text, carrier), "
+                                      "tracking_number = COALESCE($5::text, tracking_number), "
+                                      "cancel_reason = CASE WHEN $2::text = 'cancelled' THEN "
+                                      "$6::text ELSE cancel_reason END, "
+                                      "cancelled_by = CASE WHEN $2::text = 'cancelled' THEN "
+                                      "$7::text ELSE cancelled_by END, "
+                                      "dispute_reason = CASE WHEN $2::text = 'disputed' THEN "
+                                      "$6::text ELSE dispute_reason END "
+                                      "WHERE id = $1::uuid AND status = $8::text"},
+    /* The order and its lines ($9: [{position, product_id, title, unit_price_minor,
      * quantity}]) in one statement. */
     {"order_insert",
      "WITH o AS (INSERT INTO orders (id, buyer_id, seller_id, status, subtotal_minor, "
@@ -85,19 +116,21 @@ static const struct db_stmt stmts[] = {
      "json_to_recordset($9::json) AS x(position int, product_id uuid, title text, "
      "unit_price_minor bigint, quantity int)"},
     {"order_json",
-     "SELECT " ORDER_JSON("o.seller_id = $2::uuid") " FROM orders o WHERE o.id = $1::uuid "
-     "AND (o.buyer_id = $2::uuid OR o.seller_id = $2::uuid)"},
+     "SELECT " ORDER_JSON(
+         "o.seller_id = $2::uuid") " FROM orders o WHERE o.id = $1::uuid "
+                                   "AND (o.buyer_id = $2::uuid OR o.seller_id = $2::uuid)"},
     /* Columns: enum page_col. */
     {"order_list_buyer", ORDER_LIST("buyer_id", "false")},
     {"order_list_seller", ORDER_LIST("seller_id", "true")},
     {"order_claim_expired",
      "SELECT id FROM orders WHERE status = 'pending_payment' AND expires_at <= now() "
      "ORDER BY expires_at LIMIT $1::int FOR UPDATE SKIP LOCKED"},
-    {"order_claim_shipped",
-     "SELECT id FROM orders WHERE status = 'shipped' "
-     "AND shipped_at <= now() - $1::bigint * interval '1 second' "
-     "ORDER BY shipped_at LIMIT $2::int FOR UPDATE SKIP LOCKED"},
+    {"order_claim_shipped", "SELECT id FROM orders WHERE status = 'shipped' "
+                            "AND shipped_at <= now() - $1::bigint * interval '1 second' "
+                            "ORDER BY shipped_at LIMIT $2::int FOR UPDATE SKIP LOCKED"},
 };
+
+/* clang-format on */
 
 /* Result columns of order_lock. */
 enum lock_col {
@@ -179,14 +212,9 @@ enum db_status order_repo_items(struct db_conn *c, const char *id, struct order_
 
 enum db_status order_repo_update(struct db_conn *c, const struct order_update *u)
 {
-    const char *p[] = {u->id,
-                       order_status_name(u->to),
-                       u->payment_id,
-                       u->carrier,
-                       u->tracking_number,
-                       u->reason,
-                       u->cancelled_by,
-                       order_status_name(u->from)};
+    const char *p[] = {u->id,           order_status_name(u->to),  u->payment_id,
+                       u->carrier,      u->tracking_number,        u->reason,
+                       u->cancelled_by, order_status_name(u->from)};
     PGresult *res = NULL;
     enum db_status st = db_exec(c, "order_update", DB_PARAMS(p), &res);
     if (st == DB_OK && strcmp(PQcmdTuples(res), "1") != 0)
@@ -200,11 +228,10 @@ static char *lines_json(const struct order_new *o)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < o->n; i++)
-        json_array_append_new(a, json_pack("{s:i,s:s,s:s,s:I,s:i}", "position", (int)i,
-                                           "product_id", o->lines[i].product_id, "title",
-                                           o->lines[i].title, "unit_price_minor",
-                                           (json_int_t)o->lines[i].unit_price_minor, "quantity",
-                                           o->quantities[i]));
+        json_array_append_new(
+            a, json_pack("{s:i,s:s,s:s,s:I,s:i}", "position", (int)i, "product_id",
+                         o->lines[i].product_id, "title", o->lines[i].title, "unit_price_minor",
+                         (json_int_t)o->lines[i].unit_price_minor, "quantity", o->quantities[i]));
     char *s = json_dumps(a, JSON_COMPACT);
     json_decref(a);
     return s;
@@ -218,8 +245,8 @@ enum db_status order_repo_insert(struct db_conn *c, const struct order_new *o)
     snprintf(commission, sizeof commission, "%" PRId64, o->commission_minor);
     snprintf(timeout, sizeof timeout, "%" PRId64, order_settings()->payment_timeout_s);
     char *lines = lines_json(o);
-    const char *p[] = {o->id, o->buyer_id, o->seller_id,         subtotal, bps,
-                       commission, o->shipping_address, timeout, lines};
+    const char *p[] = {o->id,      o->buyer_id,         o->seller_id, subtotal, bps,
+                       commission, o->shipping_address, timeout,      lines};
     enum db_status st = db_exec(c, "order_insert", DB_PARAMS(p), NULL);
     free(lines);
     return st;
@@ -249,8 +276,8 @@ void order_page_cleanup(struct order_page *pg)
     memset(pg, 0, sizeof *pg);
 }
 
-enum db_status order_repo_page(struct db_conn *c, const char *stmt, const char *a,
-                               const char *b, const struct page_req *pg, struct order_page *out)
+enum db_status order_repo_page(struct db_conn *c, const char *stmt, const char *a, const char *b,
+                               const struct page_req *pg, struct order_page *out)
 {
     char key[24], lim[16];
     PGresult *res = NULL;

@@ -5,10 +5,10 @@
 #include "internal/order/internal.h"
 #include "internal/order/sql.h"
 
-#define REVIEW_JSON                                                                        \
-    "json_build_object('id', r.id, 'order_id', r.order_id, 'seller_id', r.seller_id, "     \
-    "'rating', r.rating, 'comment', r.comment, 'created_at', " ORDER_SQL_TS("r.created_at") \
-    ")::text"
+#define REVIEW_JSON                                                                    \
+    "json_build_object('id', r.id, 'order_id', r.order_id, 'seller_id', r.seller_id, " \
+    "'rating', r.rating, 'comment', r.comment, 'created_at', " ORDER_SQL_TS(           \
+        "r.created_at") ")::text"
 
 static const struct db_stmt stmts[] = {
     {"order_review_insert",
@@ -17,10 +17,12 @@ static const struct db_stmt stmts[] = {
      "SELECT " REVIEW_JSON " FROM r"},
     /* Columns: (object JSON, key, id), as every listing of the module. */
     {"order_reviews",
-     "SELECT " REVIEW_JSON ", " ORDER_SQL_EPOCH_US("r.created_at") ", r.id FROM reviews r "
-     "WHERE r.seller_id = $1::uuid AND $2::text IS NULL "
-     "AND (r.created_at, r.id) < (" ORDER_SQL_FROM_US("$3") ", $4::uuid) "
-     "ORDER BY r.created_at DESC, r.id DESC LIMIT $5::int"},
+     "SELECT " REVIEW_JSON ", " ORDER_SQL_EPOCH_US(
+         "r.created_at") ", r.id FROM reviews r "
+                         "WHERE r.seller_id = $1::uuid AND $2::text IS NULL "
+                         "AND (r.created_at, r.id) < (" ORDER_SQL_FROM_US(
+                             "$3") ", $4::uuid) "
+                                   "ORDER BY r.created_at DESC, r.id DESC LIMIT $5::int"},
     /* Columns: enum rating_col. */
     /* The average in hundredths, rounded half up (4.67 for 14 stars over 3 reviews). */
     {"order_rating",

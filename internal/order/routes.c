@@ -2,8 +2,7 @@
 #include "internal/order/internal.h"
 
 static const struct http_route commands[] = {
-    {"POST", "/v1/orders", order_place_order, HTTP_AUTH_VERIFIED,
-     HTTP_JSON_BODY | HTTP_IDEMPOTENT},
+    {"POST", "/v1/orders", order_place_order, HTTP_AUTH_VERIFIED, HTTP_JSON_BODY | HTTP_IDEMPOTENT},
     {"POST", "/v1/orders/{id}/cancel", order_cancel_order, HTTP_AUTH_USER,
      HTTP_JSON_BODY | HTTP_OPTIONAL_BODY},
     {"POST", "/v1/orders/{id}/ship", order_ship_order, HTTP_AUTH_USER, HTTP_JSON_BODY},

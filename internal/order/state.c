@@ -4,7 +4,10 @@
 
 #include "internal/order/internal.h"
 
-#define NO_EVENT {NULL}
+#define NO_EVENT \
+    {            \
+        NULL     \
+    }
 
 static const struct order_transition table[] = {
     {ORDER_PENDING_PAYMENT, ORDER_PAY, ORDER_SYSTEM, ORDER_PAID, NO_EVENT},
@@ -14,7 +17,10 @@ static const struct order_transition table[] = {
     {ORDER_PAID, ORDER_CANCEL, ORDER_SELLER, ORDER_CANCELLED, {"order.cancelled"}},
     {ORDER_PAID, ORDER_SHIP, ORDER_SELLER, ORDER_SHIPPED, {"order.shipped"}},
     {ORDER_SHIPPED, ORDER_CONFIRM, ORDER_BUYER, ORDER_DELIVERED, {"order.delivered"}},
-    {ORDER_SHIPPED, ORDER_AUTO_CONFIRM, ORDER_SYSTEM, ORDER_DELIVERED,
+    {ORDER_SHIPPED,
+     ORDER_AUTO_CONFIRM,
+     ORDER_SYSTEM,
+     ORDER_DELIVERED,
      {"order.delivered", "order.auto_confirmed"}},
     {ORDER_DELIVERED, ORDER_COMPLETE, ORDER_SYSTEM, ORDER_COMPLETED, NO_EVENT},
     {ORDER_DELIVERED, ORDER_DISPUTE, ORDER_BUYER, ORDER_DISPUTED, {"dispute.opened"}},
@@ -23,7 +29,7 @@ static const struct order_transition table[] = {
 };
 
 static const char *const status_names[ORDER_STATUS_COUNT] = {
-    "pending_payment", "paid", "shipped", "delivered",
+    "pending_payment", "paid",      "shipped",  "delivered",
     "completed",       "cancelled", "disputed", "refunded",
 };
 

@@ -89,8 +89,8 @@ static enum db_status write_change(struct db_conn *c, const struct order_row *ro
                              .carrier = ch->carrier,
                              .tracking_number = ch->tracking_number,
                              .reason = ch->reason,
-                             .cancelled_by = t->to == ORDER_CANCELLED ? order_actor_name(actor)
-                                                                      : NULL};
+                             .cancelled_by =
+                                 t->to == ORDER_CANCELLED ? order_actor_name(actor) : NULL};
     enum db_status st = order_repo_update(c, &u);
     for (size_t i = 0; st == DB_OK && t->events[i]; i++)
         st = order_emit(c, t->events[i], row, ch, out->refunded);
@@ -104,8 +104,7 @@ enum db_status order_apply(struct db_conn *c, const char *order_id, const struct
     const struct order_transition *t;
     enum order_actor actor;
     memset(out, 0, sizeof *out);
-    enum db_status st =
-        ids_is_uuid(order_id) ? order_repo_lock(c, order_id, &row) : DB_NOT_FOUND;
+    enum db_status st = ids_is_uuid(order_id) ? order_repo_lock(c, order_id, &row) : DB_NOT_FOUND;
     if (st == DB_NOT_FOUND) {
         out->outcome = ORDER_NO_SUCH;
         return DB_OK;

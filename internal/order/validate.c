@@ -73,9 +73,11 @@ static const struct jsonh_field item_fields[] = {
 
 static const struct jsonh_field item = {.type = JSONH_OBJECT, .fields = item_fields};
 
-#define TEXT(field, lo, hi, fl)                                                       \
-    {.name = #field, .type = JSONH_STRING, .flags = (fl), .min = (lo), .max = (hi),  \
-     .offset = offsetof(struct address_body, field)}
+#define TEXT(field, lo, hi, fl)                                                        \
+    {                                                                                  \
+        .name = #field, .type = JSONH_STRING, .flags = (fl), .min = (lo), .max = (hi), \
+        .offset = offsetof(struct address_body, field)                                 \
+    }
 #define REQ (JSONH_REQUIRED | JSONH_NOT_BLANK)
 
 static const struct jsonh_field address_fields[] = {
@@ -152,10 +154,10 @@ static void read_lines(const json_t *items, struct order_place_input *in, struct
 
 static char *address_json(const struct address_body *a)
 {
-    json_t *o = json_pack("{s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:s}", "name", a->name, "line1", a->line1,
-                          "line2", jsonh_string_or_null(a->line2), "city", a->city, "state",
-                          a->state, "postal_code", a->postal_code, "country", a->country, "phone",
-                          a->phone);
+    json_t *o =
+        json_pack("{s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:s}", "name", a->name, "line1", a->line1, "line2",
+                  jsonh_string_or_null(a->line2), "city", a->city, "state", a->state, "postal_code",
+                  a->postal_code, "country", a->country, "phone", a->phone);
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return s;

@@ -10,9 +10,9 @@
 
 #include "tests/integration/catalog_fixtures.h"
 
-#define ORDER_FX_ADDRESS                                                                  \
-    "{\"name\":\"Asha Rao\",\"line1\":\"12 MG Road\",\"line2\":null,\"city\":\"Pune\","   \
-    "\"state\":\"Maharashtra\",\"postal_code\":\"411001\",\"country\":\"IN\","             \
+#define ORDER_FX_ADDRESS                                                                \
+    "{\"name\":\"Asha Rao\",\"line1\":\"12 MG Road\",\"line2\":null,\"city\":\"Pune\"," \
+    "\"state\":\"Maharashtra\",\"postal_code\":\"411001\",\"country\":\"IN\","          \
     "\"phone\":\"+919876543210\"}"
 
 /* A unique Idempotency-Key header line. */

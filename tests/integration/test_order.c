@@ -5,10 +5,12 @@
 #include "tests/integration/order_fixtures.h"
 #include "tests/test_main.h"
 
-static const char *const order_fields[] = {
-    "id",           "buyer_id",     "seller_id",    "status",     "items",      "subtotal_minor",
-    "total_minor",  "currency",     "shipping_address", "expires_at", "paid_at", "shipped_at",
-    "delivered_at", "completed_at", "cancelled_at", "tracking",   "created_at", NULL};
+static const char *const order_fields[] = {"id",           "buyer_id",     "seller_id",
+                                           "status",       "items",        "subtotal_minor",
+                                           "total_minor",  "currency",     "shipping_address",
+                                           "expires_at",   "paid_at",      "shipped_at",
+                                           "delivered_at", "completed_at", "cancelled_at",
+                                           "tracking",     "created_at",   NULL};
 
 static void assert_order_shape(const json_t *o, bool seller_view)
 {
@@ -159,8 +161,8 @@ static void test_cancel_unpaid(void **state)
 }
 
 /* Sends items as b and expects status/code with errors[] fields want (NULL: not checked). */
-static void expect_refusal(const struct actor *b, const char *items, long status,
-                           const char *code, const char *want)
+static void expect_refusal(const struct actor *b, const char *items, long status, const char *code,
+                           const char *want)
 {
     struct h_resp r = {0};
     char got[512];
@@ -194,11 +196,11 @@ static void test_place_refusals(void **state)
     const char *pid = fx_str(p, "id"), *qid = fx_str(q, "id");
 
     snprintf(items, sizeof items,
-             "[{\"product_id\":\"%s\",\"quantity\":1},{\"product_id\":\"%s\",\"quantity\":1}]",
-             pid, qid);
+             "[{\"product_id\":\"%s\",\"quantity\":1},{\"product_id\":\"%s\",\"quantity\":1}]", pid,
+             qid);
     expect_refusal(&b, items, 422, "mixed_sellers", NULL);
-    expect_refusal(&b, order_fx_items1(own, 1, items, sizeof items), 422,
-                   "cannot_buy_own_product", "items[0].product_id");
+    expect_refusal(&b, order_fx_items1(own, 1, items, sizeof items), 422, "cannot_buy_own_product",
+                   "items[0].product_id");
     snprintf(items, sizeof items,
              "[{\"product_id\":\"%s\",\"quantity\":1},{\"product_id\":\"%s\",\"quantity\":1}]",
              fx_str(draft, "id"), pid);
@@ -218,8 +220,8 @@ static void test_place_refusals(void **state)
     expect_refusal(&b, "[{\"product_id\":\"0190b3c5-0000-7000-8000-000000000000\",\"quantity\":1}]",
                    422, "validation_failed", "items[0].product_id");
     snprintf(items, sizeof items,
-             "[{\"product_id\":\"%s\",\"quantity\":1},{\"product_id\":\"%s\",\"quantity\":1}]",
-             pid, pid);
+             "[{\"product_id\":\"%s\",\"quantity\":1},{\"product_id\":\"%s\",\"quantity\":1}]", pid,
+             pid);
     expect_refusal(&b, items, 422, "validation_failed", "items[1].product_id");
     expect_refusal(&b, "[]", 422, "validation_failed", "items");
     expect_refusal(&b, "[{\"product_id\":\"x\",\"quantity\":0}]", 422, "validation_failed",

@@ -249,8 +249,9 @@ static void test_jobs_with_two_workers(void **state)
                      id),
             1);
     }
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM orders WHERE id = '%s' AND status = "
-                              "'delivered' AND delivered_at IS NOT NULL",
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM orders WHERE id = '%s' AND status = "
+             "'delivered' AND delivered_at IS NOT NULL",
              fx_str(shipped, "id"));
     wait_count(1, sql);
     assert_int_equal(events("order.delivered", fx_str(shipped, "id")), 1);

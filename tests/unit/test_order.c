@@ -16,12 +16,12 @@
 
 #define P1 "0190f7c2-8a1e-7abc-8def-000000000001"
 #define P2 "0190f7c2-8a1e-7abc-8def-000000000002"
-#define ADDRESS                                                                                \
-    "\"shipping_address\":{\"name\":\"Asha\",\"line1\":\"12 MG Road\",\"city\":\"Pune\","      \
+#define ADDRESS                                                                           \
+    "\"shipping_address\":{\"name\":\"Asha\",\"line1\":\"12 MG Road\",\"city\":\"Pune\"," \
     "\"state\":\"MH\",\"postal_code\":\"411001\",\"country\":\"IN\",\"phone\":\"+919876543210\"}"
 
-static enum order_decision decide(enum order_status from, enum order_action a,
-                                  enum order_actor who, enum order_status *to)
+static enum order_decision decide(enum order_status from, enum order_action a, enum order_actor who,
+                                  enum order_status *to)
 {
     const struct order_transition *t = NULL;
     enum order_decision d = order_decide(from, a, who, &t);
@@ -66,8 +66,8 @@ static void test_table_allows_the_life_cycle(void **state)
     for (int s = 0; s < ORDER_STATUS_COUNT; s++)
         for (int a = 0; a < ORDER_ACTION_COUNT; a++)
             for (int w = ORDER_BUYER; w <= ORDER_ADMIN; w++)
-                allowed += decide((enum order_status)s, (enum order_action)a,
-                                  (enum order_actor)w, &to) == ORDER_ALLOWED;
+                allowed += decide((enum order_status)s, (enum order_action)a, (enum order_actor)w,
+                                  &to) == ORDER_ALLOWED;
     assert_int_equal(allowed, (int)n);
 }
 
@@ -78,8 +78,7 @@ static void test_wrong_actor_and_wrong_state(void **state)
     assert_int_equal(decide(ORDER_PAID, ORDER_SHIP, ORDER_BUYER, &to), ORDER_WRONG_ACTOR);
     assert_int_equal(decide(ORDER_SHIPPED, ORDER_CONFIRM, ORDER_SELLER, &to), ORDER_WRONG_ACTOR);
     assert_int_equal(decide(ORDER_DELIVERED, ORDER_DISPUTE, ORDER_SELLER, &to), ORDER_WRONG_ACTOR);
-    assert_int_equal(decide(ORDER_PENDING_PAYMENT, ORDER_PAY, ORDER_BUYER, &to),
-                     ORDER_WRONG_ACTOR);
+    assert_int_equal(decide(ORDER_PENDING_PAYMENT, ORDER_PAY, ORDER_BUYER, &to), ORDER_WRONG_ACTOR);
     assert_int_equal(decide(ORDER_DISPUTED, ORDER_RESOLVE_REFUND, ORDER_BUYER, &to),
                      ORDER_WRONG_ACTOR);
     assert_int_equal(decide(ORDER_SHIPPED, ORDER_CANCEL, ORDER_BUYER, &to), ORDER_WRONG_STATE);
@@ -125,8 +124,8 @@ static void test_commission_rounds_half_up(void **state)
 {
     assert_int_equal(order_commission(246914, 500), 12346); /* 12345.7 */
     assert_int_equal(order_commission(100, 500), 5);
-    assert_int_equal(order_commission(10, 500), 1);   /* 0.5 -> 1 */
-    assert_int_equal(order_commission(9, 500), 0);    /* 0.45 -> 0 */
+    assert_int_equal(order_commission(10, 500), 1); /* 0.5 -> 1 */
+    assert_int_equal(order_commission(9, 500), 0);  /* 0.45 -> 0 */
     assert_int_equal(order_commission(1000, 0), 0);
     assert_int_equal(order_commission(1000, 10000), 1000);
     assert_int_equal(order_commission(INT64_MAX, 10000), INT64_MAX); /* no overflow */

@@ -64,9 +64,9 @@ static enum db_status take_all(struct db_conn *c, struct place_ctx *x, struct or
             return DB_CHECK;
         qty[i] = l->quantity;
         o->subtotal_minor += lines[i].unit_price_minor * l->quantity;
+        o->seller_id = lines[0].seller_id;
     }
-    o->seller_id = lines[0].seller_id;
-    return DB_OK;
+    return o->seller_id ? DB_OK : DB_ERROR; /* at least one line (the body's rule) */
 }
 
 /* Places the order and replies 201 (held until COMMIT); DB_CHECK with x->why on a refusal. */
