@@ -142,12 +142,13 @@ pgscript catalog_search_price_asc_cat "$work/category.sql" '\\set c random(1, 12
 # The order's transaction: the stock take, the order with its line, the order read back (the
 # API's transaction also claims and completes the Idempotency-Key and writes order.placed to
 # the outbox: pgbench leaves those out). The order id is made from the client and a random n.
+# The address has a space after every colon: ":name" would be a pgbench variable.
 order_id="md5(CAST(:client_id AS text) || '.' || CAST(:n AS text))"
 order_product="lpad(to_hex(1000000 + CAST(:k AS int)), 32, '0')"
 pgscript catalog_stock_take "$work/order-take.sql" '' "1=$order_product" 2=1 "3=$order_id"
 pgscript order_insert "$work/order-insert.sql" '' "1=$order_id" "2='$order_buyer'" \
     "3='$order_seller'" 4=49900 5=500 6=2495 \
-    "7='{\"name\":\"Bench Buyer\",\"line1\":\"1 Load Street\",\"line2\":null,\"city\":\"Pune\",\"state\":\"MH\",\"postal_code\":\"411001\",\"country\":\"IN\",\"phone\":\"+919876543210\"}'" \
+    "7='{\"name\": \"Bench Buyer\",\"line1\": \"1 Load Street\",\"line2\": null,\"city\": \"Pune\",\"state\": \"MH\",\"postal_code\": \"411001\",\"country\": \"IN\",\"phone\": \"+919876543210\"}'" \
     8=900 "9=json_build_array(json_build_object('position', 0, 'product_id', $order_product, 'title', 'Bench order item', 'unit_price_minor', 49900, 'quantity', 1))::text"
 pgscript order_json "$work/order-json.sql" '' "1=$order_id" "2='$order_buyer'"
 {
