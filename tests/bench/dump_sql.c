@@ -1,7 +1,7 @@
 /* dump_sql NAME — prints the SQL of the catalog's or the order module's prepared statement
  * NAME, so that the bench (infra/dev/bench.sh) runs exactly the SQL the endpoints run under
- * pgbench. Built by the bench against the release objects. Exit 1 when there is no such statement.
- */
+ * pgbench. Built by the bench against the release objects. Exit 1 when there is no such
+ * statement. */
 #include <stdio.h>
 #include <string.h>
 
