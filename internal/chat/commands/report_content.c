@@ -50,14 +50,14 @@ static enum db_status snapshot(struct db_conn *c, const struct report_ctx *x, ch
     if (strcmp(kind, "message") == 0)
         return chat_repo_message_body(c, id, x->reporter, out);
     if (strcmp(kind, "product") == 0) {
-        struct catalog_brief p;
+        struct catalog_brief p = {.found = false};
         snprintf(p.product_id, sizeof p.product_id, "%s", id);
         if (catalog_product_briefs(c, &p, 1) != 0)
             return DB_UNAVAILABLE;
         *out = p.found ? xstrdup(p.title) : NULL;
         return p.found ? DB_OK : DB_NOT_FOUND;
     }
-    struct user_name u;
+    struct user_name u = {.found = false};
     snprintf(u.user_id, sizeof u.user_id, "%s", id);
     if (user_display_names(c, &u, 1) != 0)
         return DB_UNAVAILABLE;

@@ -27,7 +27,7 @@ struct send_ctx {
 static enum db_status send_txn(struct db_conn *c, void *arg)
 {
     struct send_ctx *x = arg;
-    struct chat_conv cv;
+    struct chat_conv cv = {.last_seq = 0};
     chat_msg_cleanup(&x->send.msg);
     enum db_status st = chat_repo_conv_get(c, x->conv_id, x->send.sender, true, &cv);
     if (st == DB_OK)

@@ -53,8 +53,8 @@ static enum db_status product_seller(struct db_conn *c, struct start_ctx *x,
 static enum db_status start_txn(struct db_conn *c, void *arg)
 {
     struct start_ctx *x = arg;
-    struct catalog_brief p;
-    struct chat_conv cv;
+    struct catalog_brief p = {.found = false};
+    struct chat_conv cv = {.last_seq = 0};
     bool created = false;
     char id[IDS_UUID_LEN];
     chat_msg_cleanup(&x->send.msg); /* a rerun starts afresh */

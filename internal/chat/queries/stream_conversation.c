@@ -13,7 +13,7 @@ void chat_stream_conversation(struct http_req *r)
     struct db_conn *c = id ? http_req_db_or_reply(r) : NULL;
     if (!c)
         return;
-    struct chat_conv cv;
+    struct chat_conv cv = {.last_seq = 0};
     enum db_status st = chat_repo_conv_get(c, id, user_id, false, &cv);
     if (st == DB_NOT_FOUND)
         http_reply_problem(r, 404, "not_found", "no such conversation");
