@@ -556,6 +556,7 @@ static void test_stream_limits(void **state)
 {
     struct pair p;
     pair_open(&p, "limits");
+    h_sleep_ms(3000); /* streams the tests before closed are noticed by A's 1 s heartbeat */
     struct sse s[PER_USER + 1];
     /* Per user: the oldest is closed when one more opens. */
     for (int i = 0; i <= PER_USER; i++) {
