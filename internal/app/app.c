@@ -12,6 +12,7 @@
 #include "internal/app/ops.h"
 #include "internal/app/version.h"
 #include "internal/catalog/catalog.h"
+#include "internal/chat/chat.h"
 #include "internal/notification/notification.h"
 #include "internal/order/order.h"
 #include "internal/user/user.h"
@@ -44,6 +45,7 @@ struct router *app_router_new(void)
     catalog_routes(r);
     notify_routes(r);
     order_routes(r);
+    chat_routes(r);
     return r;
 }
 
@@ -83,7 +85,7 @@ static int start_common(const struct cfg *c)
     idem_init();
     audit_init();
     user_init(c);
-    if (catalog_init(c) != 0 || notify_init(c) != 0 || order_init(c) != 0)
+    if (catalog_init(c) != 0 || notify_init(c) != 0 || order_init(c) != 0 || chat_init(c) != 0)
         return -1;
     user_set_seller_stats_provider(&seller_stats);
     ops_metrics_init(app_version());
@@ -157,6 +159,7 @@ struct serve_state {
     bool pwpool;     /* the password pool runs (drain stops it early) */
     bool auth_cache; /* user_auth_cache_start was called (stop also undoes a failed start) */
     bool jobs;       /* the job runner runs */
+    bool chat;       /* the listener and the chat stream pump run */
     struct router *router;
     struct http_server *http;
 };
@@ -199,6 +202,10 @@ int app_serve(const struct cfg *c)
     sv.auth_cache = true;
     if (user_auth_cache_start() != 0)
         goto out;
+    /* Every serve process, whatever HAAT_WORKERS says: it may hold event streams. */
+    sv.chat = true;
+    if (chat_streams_start(c) != 0)
+        goto out;
     sv.router = app_router_new();
     sv.http = start_http(c, sv.router);
     if (!sv.http)
@@ -215,6 +222,8 @@ out:
         http_server_free(sv.http);
     }
     router_free(sv.router);
+    if (sv.chat) /* after the HTTP server: its stop ended the streams */
+        chat_streams_stop(remaining_ms(deadline ? deadline : clock_mono_ns() + 1000000000u));
     if (sv.auth_cache)
         user_auth_cache_stop(SUSPENSIONS_STOP_MS);
     if (sv.pwpool)

@@ -92,3 +92,12 @@ int catalog_seller_active_listings(struct db_conn *c, const char *seller_id, lon
         return -1; /* a failed statement is logged by pkg/db */
     return 0;
 }
+
+int catalog_product_briefs(struct db_conn *c, struct catalog_brief *out, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (!c || catalog_repo_briefs(c, out, n) != DB_OK)
+        return -1;
+    return 0;
+}

@@ -83,6 +83,10 @@ static const struct setting settings[] = {
     {ENUM("HAAT_LOG_FORMAT", log_format, "json", "json|text")},
     {STR("HAAT_PUBLIC_URL", public_url, 0, NULL)},
     {NUM("HAAT_SHUTDOWN_GRACE_S", K_INT, shutdown_grace_s, "8", 1, 60)},
+    {NUM("HAAT_CHAT_STREAMS_MAX", K_INT, chat_streams_max, "1000", 1, 100000)},
+    {NUM("HAAT_CHAT_STREAMS_PER_USER", K_INT, chat_streams_per_user, "5", 1, 100)},
+    {NUM("HAAT_CHAT_HEARTBEAT_S", K_INT, chat_heartbeat_s, "15", 1, 60)},
+    {NUM("HAAT_LIMIT_CHAT_PER_MIN", K_INT, limit_chat_per_min, "30", 1, 10000)},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])

@@ -31,6 +31,7 @@ struct http_server {
     http_auth_fn auth;
     const struct http_idem_hooks *idem;
     atomic_int in_flight;
+    atomic_bool streams_closed; /* stream.c: set by http_server_stop, refuses new streams */
     int port;
 };
 
@@ -93,5 +94,10 @@ void reply_drop_held(struct http_req *r);
 /* The value of a reply header set with http_set_header, or NULL. */
 const char *reply_header(const struct http_req *r, const char *name);
 void request_free(struct http_req *r);
+/* reply.c: stores resp (taken over) as the reply with the request's headers, resuming a
+ * deferred request's connection. */
+void reply_set_response(struct http_req *r, int status, struct MHD_Response *resp);
+/* stream.c: ends every event stream of srv and refuses new ones (http_server_stop). */
+void stream_end_all(struct http_server *srv);
 
 #endif

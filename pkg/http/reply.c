@@ -112,6 +112,11 @@ static void send_response(struct http_req *r, int status, const char *ctype, con
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, mem);
     if (ctype)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    reply_set_response(r, status, resp);
+}
+
+void reply_set_response(struct http_req *r, int status, struct MHD_Response *resp)
+{
     MHD_add_response_header(resp, "X-Request-ID", r->request_id);
     for (size_t i = 0; i < r->nheaders; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);

@@ -390,6 +390,7 @@ struct http_server *http_server_new(const struct http_server_opts *o, struct rou
     s->opts = *o;
     s->router = router;
     atomic_init(&s->in_flight, 0);
+    atomic_init(&s->streams_closed, false);
     return s;
 }
 
@@ -446,6 +447,7 @@ int http_server_stop(struct http_server *s, int grace_ms)
     if (!s->daemon)
         return 0;
     uint64_t deadline = clock_mono_ns() + (uint64_t)grace_ms * 1000000u;
+    stream_end_all(s); /* open event streams end first: they would never finish by themselves */
     while (atomic_load(&s->in_flight) > 0 && clock_mono_ns() < deadline)
         usleep(10 * 1000);
     int left = atomic_load(&s->in_flight);
