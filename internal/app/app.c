@@ -13,6 +13,7 @@
 #include "internal/app/version.h"
 #include "internal/catalog/catalog.h"
 #include "internal/notification/notification.h"
+#include "internal/payment/payment.h"
 #include "internal/user/user.h"
 #include "pkg/audit/audit.h"
 #include "pkg/clock/clock.h"
@@ -42,6 +43,7 @@ struct router *app_router_new(void)
     user_routes(r);
     catalog_routes(r);
     notify_routes(r);
+    payment_routes(r);
     return r;
 }
 
@@ -81,7 +83,7 @@ static int start_common(const struct cfg *c)
     idem_init();
     audit_init();
     user_init(c);
-    if (catalog_init(c) != 0 || notify_init(c) != 0)
+    if (catalog_init(c) != 0 || notify_init(c) != 0 || payment_init(c) != 0)
         return -1;
     user_set_seller_stats_provider(&seller_stats);
     ops_metrics_init(app_version());
@@ -90,7 +92,7 @@ static int start_common(const struct cfg *c)
 
 static int register_jobs(void)
 {
-    if (housekeeping_register() != 0 || notify_register_jobs() != 0)
+    if (housekeeping_register() != 0 || notify_register_jobs() != 0 || payment_register_jobs() != 0)
         return -1;
     return 0;
 }
@@ -114,6 +116,7 @@ static void stop_common(bool jobs_running, uint64_t deadline)
         log_warn("shutdown", "work still running at the deadline: exiting without teardown");
         _exit(0);
     }
+    payment_cleanup();
     db_shutdown();
     sec_cleanup();
 }
