@@ -40,8 +40,8 @@ packages=(
     postgresql-15 postgresql-client-15
     # dev loop, load tests, test helpers
     entr wrk python3 python3-yaml python3-aiosmtpd
-    # lint / format
-    clang-format cppcheck
+    # lint / format; clang and its runtime for the libFuzzer targets (make fuzz)
+    clang-format cppcheck clang libclang-rt-dev
     # misc: curl for smoke tests, runuser (util-linux) for pg.sh as root
     curl ca-certificates util-linux
     # headless browser: the sandbox checkout page's screenshot test

@@ -13,6 +13,7 @@
 #include "internal/app/version.h"
 #include "internal/catalog/catalog.h"
 #include "internal/notification/notification.h"
+#include "internal/order/order.h"
 #include "internal/payment/payment.h"
 #include "internal/user/user.h"
 #include "pkg/audit/audit.h"
@@ -43,6 +44,7 @@ struct router *app_router_new(void)
     user_routes(r);
     catalog_routes(r);
     notify_routes(r);
+    order_routes(r);
     payment_routes(r);
     return r;
 }
@@ -50,7 +52,7 @@ struct router *app_router_new(void)
 /* Seller profile figures the user module shows but other modules own. */
 static const struct user_seller_stats_provider seller_stats = {
     .active_listings = catalog_seller_active_listings,
-    .rating = NULL, /* reviews arrive with the order module */
+    .rating = order_seller_rating,
 };
 
 /* Blocks SIGINT/SIGTERM in every thread created after this call; the main thread waits for
@@ -83,7 +85,8 @@ static int start_common(const struct cfg *c)
     idem_init();
     audit_init();
     user_init(c);
-    if (catalog_init(c) != 0 || notify_init(c) != 0 || payment_init(c) != 0)
+    if (catalog_init(c) != 0 || notify_init(c) != 0 || order_init(c) != 0 ||
+        payment_init(c) != 0)
         return -1;
     user_set_seller_stats_provider(&seller_stats);
     ops_metrics_init(app_version());
@@ -92,7 +95,8 @@ static int start_common(const struct cfg *c)
 
 static int register_jobs(void)
 {
-    if (housekeeping_register() != 0 || notify_register_jobs() != 0 || payment_register_jobs() != 0)
+    if (housekeeping_register() != 0 || notify_register_jobs() != 0 ||
+        order_register_jobs() != 0 || payment_register_jobs() != 0)
         return -1;
     return 0;
 }
@@ -248,7 +252,7 @@ int app_worker(const struct cfg *c)
 int app_admin(const struct cfg *c, int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[0], "grant") == 0)
-        return user_admin_grant(c, argv[1]);
+        return user_grant_admin(c, argv[1]);
     fprintf(stderr, "usage: haat admin grant EMAIL\n");
     return 2;
 }

@@ -11,6 +11,7 @@
 #ifndef HAAT_INTERNAL_CATALOG_CATALOG_H
 #define HAAT_INTERNAL_CATALOG_CATALOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pkg/config/config.h"
@@ -63,6 +64,11 @@ enum db_status catalog_stock_take(struct db_conn *c, const char *product_id, int
  *   order_id), or a database status to pass on. */
 enum db_status catalog_stock_return(struct db_conn *c, const char *product_id, int quantity,
                                     const char *order_id);
+
+/* Whether a product with this id exists, whatever its status (*exists false for a malformed
+ * id), read on c, the caller's connection: lets the order module tell an unknown product from
+ * one that is not for sale after catalog_stock_take answered DB_NOT_FOUND. */
+enum db_status catalog_product_exists(struct db_conn *c, const char *product_id, bool *exists);
 
 /* The number of 'active' products of a seller (GET /v1/sellers/{id} active_listings), read
  * on c, the connection of the caller's request. A malformed id counts 0. Returns 0 and sets

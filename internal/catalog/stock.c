@@ -72,6 +72,17 @@ enum db_status catalog_stock_return(struct db_conn *c, const char *product_id, i
     return st;
 }
 
+enum db_status catalog_product_exists(struct db_conn *c, const char *product_id, bool *exists)
+{
+    struct catalog_probe probe;
+    *exists = false;
+    if (!product_id || !ids_is_uuid(product_id))
+        return DB_OK;
+    enum db_status st = catalog_repo_probe(c, product_id, &probe);
+    *exists = st == DB_OK && probe.found;
+    return st;
+}
+
 int catalog_seller_active_listings(struct db_conn *c, const char *seller_id, long long *out)
 {
     *out = 0;

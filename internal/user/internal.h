@@ -176,11 +176,6 @@ bool user_auth_cache_refuses(const char *user_id);
 
 /* 403 account_suspended. */
 void user_reply_suspended(struct http_req *r);
-/* 403 verification_required (the phone is not verified). */
-void user_reply_unverified(struct http_req *r);
-/* The detail of the 401 (http_reply_unauthorized) when the caller's token names no usable
- * account. */
-#define USER_NO_CALLER "a valid access token is required"
 /* 401 invalid_code: any failure of a one-time code (none sent, expired, used, wrong). */
 void user_reply_bad_code(struct http_req *r);
 /* 503 when the password pool is full or stopping. */

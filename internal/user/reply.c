@@ -8,11 +8,6 @@ void user_reply_suspended(struct http_req *r)
     http_reply_problem(r, 403, "account_suspended", "this account is suspended");
 }
 
-void user_reply_unverified(struct http_req *r)
-{
-    http_reply_problem(r, 403, "verification_required", "verify your phone number first");
-}
-
 void user_reply_bad_code(struct http_req *r)
 {
     http_reply_problem(r, 401, "invalid_code", "the code is wrong, expired or already used");
@@ -43,7 +38,7 @@ bool user_load_caller_or_reply(struct http_req *r, struct db_conn *c, struct use
     if (st == DB_OK) {
         user_reply_suspended(r);
     } else if (st == DB_NOT_FOUND) {
-        http_reply_unauthorized(r, USER_NO_CALLER);
+        http_reply_unauthorized(r, NULL);
     } else {
         http_reply_db(r, st);
     }

@@ -50,7 +50,7 @@ void user_auth_cache_stop(int grace_ms);
  * Opens the database itself (db_init + user_init + audit_init), prints one line, returns the
  * exit code: 0 granted (or already admin), 1 no such account or database error, 2 malformed
  * email. */
-int user_admin_grant(const struct cfg *c, const char *email);
+int user_grant_admin(const struct cfg *c, const char *email);
 
 /* For the notification module: how to reach a user, read on c, the caller's connection (the
  * primary: a just-signed-up user is not on a replica yet; inside or outside the caller's

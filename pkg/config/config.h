@@ -24,6 +24,7 @@ struct cfg {
     int commission_bps;            /* HAAT_COMMISSION_BPS 0..10000 (default 500) */
     int64_t hold_period_s;         /* HAAT_HOLD_PERIOD_S >= 0 (default 604800) */
     int64_t payment_timeout_s;     /* HAAT_PAYMENT_TIMEOUT_S > 0 (default 900) */
+    int64_t auto_confirm_s;        /* HAAT_AUTO_CONFIRM_S >= 1 (default 1209600) */
     char *env;                     /* HAAT_ENV development|production (default development) */
     char *payment_provider;        /* HAAT_PAYMENT_PROVIDER sandbox|razorpay (default sandbox;
                                       production refuses sandbox) */

@@ -165,8 +165,11 @@ struct db_conn *http_req_db_or_reply(struct http_req *r);
  * exhausted) -> 503 service_unavailable with Retry-After; anything else -> 500 internal. */
 void http_reply_db(struct http_req *r, enum db_status st);
 
-/* 401 unauthorized with WWW-Authenticate: Bearer. */
+/* 401 unauthorized with WWW-Authenticate: Bearer; detail NULL: "a valid access token is
+ * required". */
 void http_reply_unauthorized(struct http_req *r, const char *detail);
+/* 403 verification_required: the caller's phone is not verified yet. */
+void http_reply_verification_required(struct http_req *r);
 /* 429 rate_limited with Retry-After: seconds (at least 1). */
 void http_reply_rate_limited(struct http_req *r, int seconds, const char *detail);
 

@@ -37,7 +37,13 @@ void http_reply_db(struct http_req *r, enum db_status st)
 void http_reply_unauthorized(struct http_req *r, const char *detail)
 {
     http_set_header(r, "WWW-Authenticate", "Bearer");
-    http_reply_problem(r, 401, "unauthorized", detail);
+    http_reply_problem(r, 401, "unauthorized",
+                       detail ? detail : "a valid access token is required");
+}
+
+void http_reply_verification_required(struct http_req *r)
+{
+    http_reply_problem(r, 403, "verification_required", "verify your phone number first");
 }
 
 void http_reply_rate_limited(struct http_req *r, int seconds, const char *detail)

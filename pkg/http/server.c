@@ -142,11 +142,11 @@ static bool auth_or_reply(struct http_req *r)
     if (need == HTTP_AUTH_NONE)
         return true;
     if (!r->authenticated) {
-        http_reply_unauthorized(r, "a valid access token is required");
+        http_reply_unauthorized(r, NULL);
         return false;
     }
     if (need == HTTP_AUTH_VERIFIED && !r->who.phone_verified) {
-        http_reply_problem(r, 403, "verification_required", "verify your phone number first");
+        http_reply_verification_required(r);
         return false;
     }
     if (!has_role(&r->who, need)) {
@@ -371,7 +371,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     atomic_fetch_sub(&s->in_flight, 1);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char buf[512];
     vsnprintf(buf, sizeof buf, fmt, ap);

@@ -343,7 +343,7 @@ static void test_no_secrets_at_rest(void **state)
     n = uf_scalar(&srv, "SELECT count(*) FROM refresh_tokens WHERE token_hash = '%s'", rt);
     assert_string_equal(n, "0");
     free(n);
-    /* The notification feed shows codes masked (API.md). */
+    /* The notification feed shows codes masked (the contract: no answer ever holds a code). */
     struct h_resp r = {0};
     uf_call(&srv, "GET", "/v1/me/notifications", uf_str(pair, "access_token"), NULL, &r);
     h_assert_status(&r, 200);

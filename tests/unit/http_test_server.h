@@ -411,7 +411,7 @@ static const char *member(const json_t *o, const char *name)
     return json_string_value(json_object_get(o, name));
 }
 
-/* A problem+json answer with every member API.md requires. */
+/* A problem+json answer with every member the contract requires (docs/openapi.yaml, Problem). */
 static void expect_problem(struct resp *r, long status, const char *code)
 {
     if (r->status != status || !json_is_object(r->json) || !member(r->json, "code") ||

@@ -1,8 +1,7 @@
-/* The OpenAPI document and the program's router must agree (API.md): every route of
- * app_router_new() is documented under the same path and method, and the document lists no
- * path + method the router lacks. Reads build/gen/openapi.json (generated from
- * docs/openapi.yaml by the Makefile; the test runs from the repository root) and prints every
- * mismatch before failing. */
+/* The OpenAPI document and the program's router must agree (the contract requires it): every route
+ * of app_router_new() is documented under the same path and method, and the document lists no path
+ * + method the router lacks. Reads build/gen/openapi.json (generated from docs/openapi.yaml by the
+ * Makefile; the test runs from the repository root) and prints every mismatch before failing. */
 #include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -117,7 +117,7 @@ static void test_jwt_roundtrip(void **state)
 static void test_jwt_matches_independent_hs256(void **state)
 {
     /* A token made here with libsodium directly and the same key is accepted: the key really
-     * is the bytes of the secret (API.md), so other tools can verify our tokens. */
+     * is the bytes of the secret (as the contract says), so other tools can verify our tokens. */
     char *t = forge(hs256, good_claims, SECRET);
     assert_int_equal(verify(t), 0);
     free(t);

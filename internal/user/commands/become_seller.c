@@ -196,11 +196,11 @@ static void reply_refused(struct http_req *r, enum outcome outcome)
         user_reply_suspended(r);
         break;
     case UNVERIFIED:
-        user_reply_unverified(r);
+        http_reply_verification_required(r);
         break;
     case GONE:
     case CREATED: /* not reached: answered inside the transaction */
-        http_reply_unauthorized(r, USER_NO_CALLER);
+        http_reply_unauthorized(r, NULL);
         break;
     }
 }

@@ -101,7 +101,7 @@ static void reply_refused(struct http_req *r, const struct login *l)
     if (l->user.suspended)
         user_reply_suspended(r);
     else
-        user_reply_unverified(r);
+        http_reply_verification_required(r);
 }
 
 /* A right password is no failure, even for an account that may not log in. */

@@ -67,7 +67,7 @@ void user_update_me(struct http_req *r)
     if (st == USER_UNCHANGED && x.refusal == SUSPENDED)
         user_reply_suspended(r);
     else if (st == USER_UNCHANGED)
-        http_reply_unauthorized(r, USER_NO_CALLER);
+        http_reply_unauthorized(r, NULL);
     else if (st != DB_OK)
         http_reply_db(r, st);
     user_rec_cleanup(&x.user);

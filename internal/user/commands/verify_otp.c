@@ -64,7 +64,7 @@ static void reply(struct http_req *r, struct ctx *x)
         user_reply_suspended(r);
         break;
     case UNVERIFIED:
-        user_reply_unverified(r);
+        http_reply_verification_required(r);
         break;
     case VERIFIED:
         http_reply_json(r, 200, json_pack("{s:o}", "user", user_rec_json(&x->user)));
