@@ -55,6 +55,11 @@ static const struct user_seller_stats_provider seller_stats = {
     .rating = order_seller_rating,
 };
 
+/* How the order module asks for money back (a paid order cancelled before shipping). */
+static const struct order_payment_port payment_port = {
+    .refund_order = payment_refund_order,
+};
+
 /* Blocks SIGINT/SIGTERM in every thread created after this call; the main thread waits for
  * them with sigwait(). */
 static void block_signals(sigset_t *set)
@@ -85,18 +90,18 @@ static int start_common(const struct cfg *c)
     idem_init();
     audit_init();
     user_init(c);
-    if (catalog_init(c) != 0 || notify_init(c) != 0 || order_init(c) != 0 ||
-        payment_init(c) != 0)
+    if (catalog_init(c) != 0 || notify_init(c) != 0 || order_init(c) != 0 || payment_init(c) != 0)
         return -1;
     user_set_seller_stats_provider(&seller_stats);
+    order_set_payment_port(&payment_port);
     ops_metrics_init(app_version());
     return 0;
 }
 
 static int register_jobs(void)
 {
-    if (housekeeping_register() != 0 || notify_register_jobs() != 0 ||
-        order_register_jobs() != 0 || payment_register_jobs() != 0)
+    if (housekeeping_register() != 0 || notify_register_jobs() != 0 || order_register_jobs() != 0 ||
+        payment_register_jobs() != 0)
         return -1;
     return 0;
 }
