@@ -44,6 +44,8 @@ packages=(
     clang-format cppcheck clang libclang-rt-dev
     # misc: curl for smoke tests, runuser (util-linux) for pg.sh as root
     curl ca-certificates util-linux
+    # headless browser: the sandbox checkout page's screenshot test
+    chromium
 )
 
 # Node.js may come from elsewhere (e.g. NodeSource, which bundles npm and
