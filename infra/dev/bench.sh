@@ -39,6 +39,7 @@ bin=${HAAT_BENCH_BIN:-build/release/haat}
 duration=${BENCH_DURATION:-10}
 thread_values=${BENCH_THREADS:-default}
 readonly conns=64 wrk_threads=2 pgbin=/usr/lib/postgresql/15/bin
+readonly streams=${BENCH_STREAMS:-1000} streams_per_user=50 # the open-streams scenario
 [[ -x "$bin" ]] || die "$bin not found (make MODE=release build)"
 for tool in wrk psql python3 gcc; do
     command -v "$tool" >/dev/null || die "$tool not found (apt-get install wrk postgresql-client)"
@@ -164,7 +165,10 @@ base=http://127.0.0.1:$port
 start_server() { # THREADS ("default" or a number)
     local extra=()
     [[ "$1" == default ]] || extra=(HAAT_HTTP_THREADS="$1")
+    # Room for the open-streams scenario: one user holds every stream.
+    ulimit -n 8192
     env DATABASE_URL="$url" HAAT_HTTP_ADDR="127.0.0.1:$port" HAAT_LOG_LEVEL=warn HAAT_WORKERS=off \
+        HAAT_CHAT_STREAMS_PER_USER=$streams_per_user HAAT_CHAT_STREAMS_MAX=$((streams + 10)) \
         "${extra[@]}" "$bin" serve >"$work/serve.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 100); do
@@ -215,6 +219,29 @@ pgbench_run() { # SCRIPT: prints tps
     awk '/^tps = / { printf "%.0f\n", $3 }' "$1.out"
 }
 
+vmrss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$server_pid/status"; }
+
+# streams_scenario THREADS SHOWN: RSS before, with and after $streams open event streams, and
+# GET product while they are open (the other routes must not suffer).
+streams_scenario() {
+    local before with after opened reader
+    before=$(vmrss_kb)
+    rm -f "$work/streams.ready"
+    python3 tests/bench/streams.py "$base" "$streams" "$streams_per_user" "$work/streams.ready" &
+    reader=$!
+    for _ in $(seq 300); do [[ -s "$work/streams.ready" ]] && break; sleep 0.1; done
+    opened=$(cat "$work/streams.ready" 2>/dev/null || echo 0)
+    with=$(vmrss_kb)
+    say "threads $2: GET /v1/products/{id} with $opened event streams open"
+    read -r rps p50 p99 bad < <(wrk_run "get-streams-$1" "$base" tests/bench/get_product.lua)
+    rows+=("$2|get_streams|$rps|$p50|$p99|$bad")
+    kill -TERM "$reader" 2>/dev/null
+    wait "$reader" 2>/dev/null || true
+    sleep 2
+    after=$(vmrss_kb)
+    rows+=("$2|streams|$opened|$before|$with|$after")
+}
+
 scenarios=(get word category order healthz)
 declare -A title=([get]="GET /v1/products/{id}" [word]="search: word + price range"
     [category]="search: category, sort=price_asc" [order]="place order (POST /v1/orders)"
@@ -240,6 +267,7 @@ for threads in $thread_values; do
     done
     rss_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status")
     rows+=("$shown|rss|$rss_kb|$startup_hwm_kb")
+    streams_scenario "$threads" "$shown"
     stop_server
 done
 for s in get word category order; do
@@ -259,6 +287,18 @@ report=$work/report.md
     printf '|---|---|---:|---:|---:|---:|---:|---:|---|\n'
     for row in "${rows[@]}"; do
         IFS='|' read -r th s rps p50 p99 bad <<<"$row"
+        if [[ "$s" == streams ]]; then
+            IFS='|' read -r th s opened before with after <<<"$row"
+            printf '| %s | %s event streams open (VmRSS before / with / 2 s after closing) | %s / %s / %s MB | | | | | | per stream %s KB |\n' \
+                "$th" "$opened" "$((before / 1024))" "$((with / 1024))" "$((after / 1024))" \
+                "$(( opened > 0 ? (with - before) / opened : 0 ))"
+            continue
+        fi
+        if [[ "$s" == get_streams ]]; then
+            printf '| %s | GET /v1/products/{id} with the streams open | %s | %s | %s | %s | | | |\n' \
+                "$th" "$rps" "$p50" "$p99" "$bad"
+            continue
+        fi
         if [[ "$s" == rss ]]; then
             printf '| %s | peak RSS under load (VmHWM; start-up peak %s MB) | %s MB | | | | | | ≤ 64 MB: %s |\n' \
                 "$th" "$((p50 / 1024))" "$((rps / 1024))" "$( ((rps <= 65536)) && echo met || echo MISSED)"
