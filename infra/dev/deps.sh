@@ -40,6 +40,8 @@ packages=(
     postgresql-15 postgresql-client-15
     # dev loop, load tests, test helpers
     entr wrk python3 python3-yaml python3-aiosmtpd
+    # headless browser for the cross-origin (CORS) test
+    chromium
     # lint / format
     clang-format cppcheck
     # misc: curl for smoke tests, runuser (util-linux) for pg.sh as root

@@ -136,6 +136,7 @@ static struct http_server *start_http(const struct cfg *c, struct router *router
         .connection_limit = 2048,
         .timeout_s = 30,
         .connection_memory = 32 * 1024, /* headers only: bodies go to our own buffer */
+        .cors_origins = c->cors_origins,
     };
     struct http_server *s = http_server_new(&o, router);
     http_server_set_auth(s, user_authenticate);

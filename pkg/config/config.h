@@ -47,6 +47,13 @@ struct cfg {
     char *log_format;              /* HAAT_LOG_FORMAT json|text (default json) */
     char *public_url;              /* HAAT_PUBLIC_URL (default http://<http_addr>) */
     int shutdown_grace_s;          /* HAAT_SHUTDOWN_GRACE_S 1..60 (default 8) */
+    /* HAAT_CORS_ORIGINS: comma-separated exact origins ("https://shop.example", scheme://host
+     * [:port], no path) that browsers may call the API from, and "*" for any origin on the
+     * public reads only; empty: CORS off. */
+    char *cors_origins;
+    /* HAAT_TRUSTED_PROXIES: comma-separated IPv4/IPv6 addresses of reverse proxies whose
+     * X-Forwarded-For is believed for the client address; empty: none. */
+    char *trusted_proxies;
 };
 
 /* Loads path (NULL: configs/dev.json; a missing default file is not an error, a missing

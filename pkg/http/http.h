@@ -101,6 +101,10 @@ struct http_server_opts {
     unsigned connection_limit; /* concurrent connections */
     unsigned timeout_s;        /* idle connection timeout */
     size_t connection_memory;  /* per-connection memory pool in bytes */
+    /* Comma-separated origins whose pages may read the answers ("https://shop.example"), and
+     * "*" for any origin on the public reads only (see pkg/http/cors.c); NULL or "": no CORS
+     * headers at all. Copied. */
+    const char *cors_origins;
 };
 
 struct http_server *http_server_new(const struct http_server_opts *o, struct router *r);

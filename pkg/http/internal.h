@@ -24,6 +24,13 @@ struct reply_header {
     char *value;
 };
 
+/* Origins that may read answers in a browser (cors.c). */
+struct cors_policy {
+    char **origins; /* exact origins, owned */
+    size_t n;
+    bool any; /* "*": any origin, on the public reads only */
+};
+
 struct http_server {
     struct MHD_Daemon *daemon;
     struct router *router;
@@ -32,6 +39,7 @@ struct http_server {
     const struct http_idem_hooks *idem;
     atomic_int in_flight;
     int port;
+    struct cors_policy cors;
 };
 
 /* A reply built inside http_txn, not yet sent. body is owned when mem is MHD_RESPMEM_MUST_FREE. */
@@ -56,6 +64,9 @@ struct http_req {
     char request_id[REQ_ID_MAX + 1];
     char trace_id[33];
     uint64_t start_ns;
+    const char *origin;      /* the Origin header, borrowed from MHD; NULL when absent */
+    bool cors_preflight;     /* an OPTIONS preflight: cors_origin was decided for it */
+    const char *cors_origin; /* the preflight's Access-Control-Allow-Origin, or NULL */
 
     struct strbuf body;
     bool body_too_large;
@@ -93,5 +104,15 @@ void reply_drop_held(struct http_req *r);
 /* The value of a reply header set with http_set_header, or NULL. */
 const char *reply_header(const struct http_req *r, const char *name);
 void request_free(struct http_req *r);
+
+/* cors.c: the policy parsed from a comma-separated list (see http_server_opts). */
+void cors_init(struct cors_policy *p, const char *list);
+void cors_cleanup(struct cors_policy *p);
+bool cors_enabled(const struct cors_policy *p);
+/* The 204 answer to OPTIONS on a known path: Allow, and for a preflight from an allowed
+ * origin the Access-Control-Allow-* headers (added by cors_add_headers). */
+void cors_reply_options(struct http_req *r);
+/* Adds the CORS headers of r's answer to resp (nothing when r's origin may not read it). */
+void cors_add_headers(const struct http_req *r, struct MHD_Response *resp);
 
 #endif

@@ -103,6 +103,13 @@ static void idem_finish(struct http_req *r, int status, const char *ctype, const
     r->srv->idem->finish(r, r->idem_key, r->idem_ctx, &v);
 }
 
+/* Vary: what besides the URL the answer depends on, in one header. */
+static void add_vary(const struct http_req *r, struct MHD_Response *resp)
+{
+    if (cors_enabled(&r->srv->cors))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
+}
+
 /* Builds and stores the response; from a deferred request's other thread this also resumes
  * the connection. body is taken over (free()d by MHD) when mem is MHD_RESPMEM_MUST_FREE. */
 static void send_response(struct http_req *r, int status, const char *ctype, const char *body,
@@ -115,6 +122,8 @@ static void send_response(struct http_req *r, int status, const char *ctype, con
     MHD_add_response_header(resp, "X-Request-ID", r->request_id);
     for (size_t i = 0; i < r->nheaders; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+    add_vary(r, resp);
+    cors_add_headers(r, resp);
     pthread_mutex_lock(&r->lock);
     r->response = resp;
     r->status = status;

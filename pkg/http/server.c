@@ -77,6 +77,7 @@ static struct http_req *request_new(struct http_server *s, struct MHD_Connection
     else
         ids_request_id(r->request_id);
     accept_traceparent(r);
+    r->origin = http_req_header(r, "Origin");
     return r;
 }
 
@@ -89,7 +90,9 @@ static bool route_or_reply(struct http_req *r)
         r->route = r->match.route;
         return true;
     }
-    if (res == ROUTER_METHOD_NOT_ALLOWED) {
+    if (res == ROUTER_METHOD_NOT_ALLOWED && strcmp(r->method, "OPTIONS") == 0) {
+        cors_reply_options(r);
+    } else if (res == ROUTER_METHOD_NOT_ALLOWED) {
         http_set_header(r, "Allow", r->match.allow);
         http_reply_problem(r, 405, "method_not_allowed", "this path does not accept that method");
     } else {
@@ -389,6 +392,8 @@ struct http_server *http_server_new(const struct http_server_opts *o, struct rou
     struct http_server *s = xcalloc(1, sizeof *s);
     s->opts = *o;
     s->router = router;
+    s->opts.cors_origins = NULL; /* parsed below; the caller's string is not kept */
+    cors_init(&s->cors, o->cors_origins);
     atomic_init(&s->in_flight, 0);
     return s;
 }
@@ -458,5 +463,8 @@ int http_server_stop(struct http_server *s, int grace_ms)
 
 void http_server_free(struct http_server *s)
 {
+    if (!s)
+        return;
+    cors_cleanup(&s->cors);
     free(s);
 }

@@ -200,6 +200,10 @@ static const struct http_idem_hooks fake_idem = {fake_idem_begin, NULL, fake_ide
 
 /* ---- the server --------------------------------------------------------------------------- */
 
+/* One exact origin, and "*" for the public reads. */
+#define TEST_ORIGIN       "http://app.example:3000"
+#define TEST_CORS_ORIGINS TEST_ORIGIN ", *"
+
 static struct router *router;
 static struct http_server *server;
 static char base_url[64];
@@ -213,6 +217,7 @@ static struct http_server *start_server(void)
         .connection_limit = 64,
         .timeout_s = 10,
         .connection_memory = 64 * 1024,
+        .cors_origins = TEST_CORS_ORIGINS,
     };
     struct http_server *s = http_server_new(&o, router);
     http_server_set_auth(s, fake_auth);

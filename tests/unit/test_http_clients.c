@@ -1,0 +1,121 @@
+/* Unit tests for pkg/http, part 3: what real clients need beyond the contract's bodies —
+ * CORS for browsers on other origins (preflights, OPTIONS, the headers on every answer). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "tests/test_main.h"
+#include "tests/unit/http_test_server.h"
+
+#define OTHER_ORIGIN "http://evil.example"
+
+static long preflight(const char *path, const char *origin, const char *method, struct resp *r)
+{
+    char o[128], m[128];
+    snprintf(o, sizeof o, "Origin: %s", origin);
+    snprintf(m, sizeof m, "Access-Control-Request-Method: %s", method);
+    const char *h[] = {o, m, "Access-Control-Request-Headers: authorization,content-type", NULL};
+    return request("OPTIONS", path, NULL, h, r);
+}
+
+/* A preflight from the listed origin for a command: every method of the path, every header
+ * the API reads (Authorization included), a lifetime. */
+static void test_preflight_listed_origin(void **state)
+{
+    struct resp r;
+    assert_int_equal(preflight("/t/echo", TEST_ORIGIN, "POST", &r), 204);
+    assert_int_equal(r.len, 0);
+    assert_string_equal(header(&r, "Access-Control-Allow-Origin"), TEST_ORIGIN);
+    assert_string_equal(header(&r, "Vary"), "Origin");
+    assert_string_equal(header(&r, "Access-Control-Allow-Methods"), "POST, OPTIONS");
+    const char *ah = header(&r, "Access-Control-Allow-Headers");
+    assert_non_null(ah);
+    for (const char *want = "Authorization\0Content-Type\0Idempotency-Key\0If-Match\0"
+                            "If-None-Match\0X-Request-ID\0traceparent\0X-Haat-Consistency\0";
+         *want; want += strlen(want) + 1)
+        assert_non_null(strstr(ah, want));
+    assert_string_equal(header(&r, "Access-Control-Max-Age"), "7200");
+    assert_string_equal(header(&r, "Allow"), "POST, OPTIONS");
+    resp_free(&r);
+    assert_int_equal(preflight("/t/items/7", TEST_ORIGIN, "DELETE", &r), 204);
+    assert_string_equal(header(&r, "Access-Control-Allow-Methods"), "GET, HEAD, DELETE, OPTIONS");
+    resp_free(&r);
+}
+
+/* An unlisted origin: a command gets no CORS headers at all (the browser refuses); a public
+ * read gets "*", without Authorization among the allowed headers. */
+static void test_preflight_other_origin(void **state)
+{
+    struct resp r;
+    assert_int_equal(preflight("/t/echo", OTHER_ORIGIN, "POST", &r), 204);
+    assert_null(header(&r, "Access-Control-Allow-Origin"));
+    assert_null(header(&r, "Access-Control-Allow-Methods"));
+    assert_string_equal(header(&r, "Allow"), "POST, OPTIONS");
+    resp_free(&r);
+    assert_int_equal(preflight("/t/hello", OTHER_ORIGIN, "GET", &r), 204);
+    assert_string_equal(header(&r, "Access-Control-Allow-Origin"), "*");
+    assert_null(strstr(header(&r, "Access-Control-Allow-Headers"), "Authorization"));
+    resp_free(&r);
+    assert_int_equal(preflight("/t/me", OTHER_ORIGIN, "GET", &r), 204); /* needs a token */
+    assert_null(header(&r, "Access-Control-Allow-Origin"));
+    resp_free(&r);
+}
+
+/* Answers, errors included, name the origin and expose the headers clients read. */
+static void test_actual_response_headers(void **state)
+{
+    struct resp r;
+    const char *h[] = {"Origin: " TEST_ORIGIN, NULL};
+    request("GET", "/t/me", NULL, h, &r);
+    expect_problem(&r, 401, "unauthorized");
+    assert_string_equal(header(&r, "Access-Control-Allow-Origin"), TEST_ORIGIN);
+    assert_string_equal(header(&r, "Vary"), "Origin");
+    assert_string_equal(header(&r, "Access-Control-Expose-Headers"),
+                        "ETag, Location, X-Request-ID, Retry-After, Idempotent-Replayed, "
+                        "X-Haat-Consistency");
+    resp_free(&r);
+    const char *other[] = {"Origin: " OTHER_ORIGIN, "Authorization: Bearer user", NULL};
+    assert_int_equal(request("GET", "/t/me", NULL, other, &r), 200);
+    assert_null(header(&r, "Access-Control-Allow-Origin"));
+    assert_string_equal(header(&r, "Vary"), "Origin"); /* caches must keep the two apart */
+    resp_free(&r);
+    assert_int_equal(request("GET", "/t/hello", NULL, other, &r), 200);
+    assert_string_equal(header(&r, "Access-Control-Allow-Origin"), "*");
+    resp_free(&r);
+    request("GET", "/t/nothing-here", NULL, h, &r);
+    expect_problem(&r, 404, "not_found");
+    assert_string_equal(header(&r, "Access-Control-Allow-Origin"), TEST_ORIGIN);
+    resp_free(&r);
+    expect_post_problem("/t/echo", "{", h, 400, "invalid_json");
+}
+
+/* OPTIONS that is no preflight: 204 with Allow on a known path, 404 on an unknown one. */
+static void test_plain_options(void **state)
+{
+    struct resp r;
+    assert_int_equal(request("OPTIONS", "/t/items/1", NULL, NULL, &r), 204);
+    assert_string_equal(header(&r, "Allow"), "GET, HEAD, DELETE, OPTIONS");
+    assert_null(header(&r, "Access-Control-Allow-Origin"));
+    resp_free(&r);
+    request("OPTIONS", "/t/nothing-here", NULL, NULL, &r);
+    expect_problem(&r, 404, "not_found");
+    resp_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_preflight_listed_origin),
+        cmocka_unit_test(test_preflight_other_origin),
+        cmocka_unit_test(test_actual_response_headers),
+        cmocka_unit_test(test_plain_options),
+    };
+    return HAAT_RUN_GROUP("http_clients", tests, setup, teardown);
+}
