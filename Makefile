@@ -9,7 +9,7 @@ MODE     ?= debug
 BUILD    := build/$(MODE)
 GEN      := build/gen
 VENDOR   := build/vendor
-PKGS     := libmicrohttpd jansson libpq libsodium libcurl
+PKGS     := libmicrohttpd jansson libpq libsodium libcurl zlib
 SHELL    := /bin/bash
 
 # Recursive (=) so pkg-config runs only after `deps` has installed it.

@@ -34,7 +34,7 @@ packages=(
     # toolchain and C libraries
     build-essential pkg-config
     libmicrohttpd-dev libjansson-dev libpq-dev libsodium-dev
-    libcurl4-openssl-dev libcmocka-dev
+    libcurl4-openssl-dev libcmocka-dev zlib1g-dev
     # database (postgresql-15 also ships pgbench and the contrib modules;
     # "postgresql-contrib-15" is only a virtual package it provides)
     postgresql-15 postgresql-client-15

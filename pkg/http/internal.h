@@ -105,6 +105,16 @@ void reply_drop_held(struct http_req *r);
 const char *reply_header(const struct http_req *r, const char *name);
 void request_free(struct http_req *r);
 
+/* gzip.c: bodies of at least HTTP_GZIP_MIN bytes of a gzip_type are compressed when the
+ * request's Accept-Encoding allows it. */
+#define HTTP_GZIP_MIN 1024
+bool gzip_type(const char *ctype);
+bool gzip_accepted(const char *accept_encoding);
+/* Replaces *body (and *len, *mem) with its gzip; a MUST_FREE body is freed, a PERSISTENT one
+ * is compressed once and kept. Returns false, changing nothing, when compression would not
+ * make it smaller. */
+bool gzip_body(const char **body, size_t *len, enum MHD_ResponseMemoryMode *mem);
+
 /* cors.c: the policy parsed from a comma-separated list (see http_server_opts). */
 void cors_init(struct cors_policy *p, const char *list);
 void cors_cleanup(struct cors_policy *p);

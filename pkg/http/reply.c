@@ -104,10 +104,23 @@ static void idem_finish(struct http_req *r, int status, const char *ctype, const
 }
 
 /* Vary: what besides the URL the answer depends on, in one header. */
-static void add_vary(const struct http_req *r, struct MHD_Response *resp)
+static void add_vary(const struct http_req *r, struct MHD_Response *resp, const char *ctype)
 {
-    if (cors_enabled(&r->srv->cors))
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
+    bool origin = cors_enabled(&r->srv->cors), encoding = gzip_type(ctype);
+    if (origin || encoding)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
+                                origin && encoding ? "Origin, Accept-Encoding"
+                                : origin           ? "Origin"
+                                                   : "Accept-Encoding");
+}
+
+/* Compresses the body when the client accepts gzip and it is worth it; true when it did. */
+static bool maybe_gzip(const struct http_req *r, const char *ctype, const char **body, size_t *len,
+                       enum MHD_ResponseMemoryMode *mem)
+{
+    return *len >= HTTP_GZIP_MIN && gzip_type(ctype) &&
+           gzip_accepted(http_req_header(r, MHD_HTTP_HEADER_ACCEPT_ENCODING)) &&
+           gzip_body(body, len, mem);
 }
 
 /* Builds and stores the response; from a deferred request's other thread this also resumes
@@ -116,13 +129,16 @@ static void send_response(struct http_req *r, int status, const char *ctype, con
                           size_t len, enum MHD_ResponseMemoryMode mem)
 {
     idem_finish(r, status, ctype, body, len);
+    bool gz = maybe_gzip(r, ctype, &body, &len, &mem);
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, mem);
     if (ctype)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    if (gz)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     MHD_add_response_header(resp, "X-Request-ID", r->request_id);
     for (size_t i = 0; i < r->nheaders; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
-    add_vary(r, resp);
+    add_vary(r, resp, ctype);
     cors_add_headers(r, resp);
     pthread_mutex_lock(&r->lock);
     r->response = resp;

@@ -78,6 +78,24 @@ static void whoami(struct http_req *r)
     http_reply_json(r, 200, json_pack("{s:s}", "user_id", who ? who->user_id : ""));
 }
 
+/* A JSON body well above the compression threshold, and an event stream of the same size. */
+static void big(struct http_req *r)
+{
+    json_t *items = json_array();
+    for (int i = 0; i < 200; i++)
+        json_array_append_new(items, json_pack("{s:i,s:s}", "n", i, "title", "a product"));
+    http_reply_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+static void events(struct http_req *r)
+{
+    char body[4096];
+    size_t n = 0;
+    while (n + 16 < sizeof body)
+        n += (size_t)snprintf(body + n, sizeof body - n, "data: {\"n\":1}\n\n");
+    http_reply_bytes(r, 200, "text/event-stream", body, n);
+}
+
 static void no_reply(struct http_req *r)
 {
     (void)r;
@@ -134,6 +152,8 @@ static const struct http_route test_queries[] = {
     {"GET", "/t/seller", whoami, HTTP_AUTH_SELLER, 0},
     {"GET", "/t/admin", whoami, HTTP_AUTH_ADMIN, 0},
     {"GET", "/t/no-reply", no_reply, HTTP_AUTH_NONE, 0},
+    {"GET", "/t/big", big, HTTP_AUTH_NONE, 0},
+    {"GET", "/t/events", events, HTTP_AUTH_NONE, 0},
 };
 
 static const struct http_route test_commands[] = {

@@ -1,5 +1,6 @@
 /* Unit tests for pkg/http, part 3: what real clients need beyond the contract's bodies —
- * CORS for browsers on other origins (preflights, OPTIONS, the headers on every answer). */
+ * CORS for browsers on other origins (preflights, OPTIONS, the headers on every answer),
+ * gzip for clients on slow networks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <zlib.h>
 
 #include "tests/test_main.h"
 #include "tests/unit/http_test_server.h"
@@ -76,7 +78,7 @@ static void test_actual_response_headers(void **state)
     request("GET", "/t/me", NULL, h, &r);
     expect_problem(&r, 401, "unauthorized");
     assert_string_equal(header(&r, "Access-Control-Allow-Origin"), TEST_ORIGIN);
-    assert_string_equal(header(&r, "Vary"), "Origin");
+    assert_string_equal(header(&r, "Vary"), "Origin, Accept-Encoding");
     assert_string_equal(header(&r, "Access-Control-Expose-Headers"),
                         "ETag, Location, X-Request-ID, Retry-After, Idempotent-Replayed, "
                         "X-Haat-Consistency");
@@ -84,7 +86,8 @@ static void test_actual_response_headers(void **state)
     const char *other[] = {"Origin: " OTHER_ORIGIN, "Authorization: Bearer user", NULL};
     assert_int_equal(request("GET", "/t/me", NULL, other, &r), 200);
     assert_null(header(&r, "Access-Control-Allow-Origin"));
-    assert_string_equal(header(&r, "Vary"), "Origin"); /* caches must keep the two apart */
+    /* caches must keep the two apart */
+    assert_string_equal(header(&r, "Vary"), "Origin, Accept-Encoding");
     resp_free(&r);
     assert_int_equal(request("GET", "/t/hello", NULL, other, &r), 200);
     assert_string_equal(header(&r, "Access-Control-Allow-Origin"), "*");
@@ -109,6 +112,67 @@ static void test_plain_options(void **state)
     resp_free(&r);
 }
 
+/* The gunzipped body of r, NUL-terminated (caller frees), or NULL when it is not gzip. */
+static char *gunzip(const struct resp *r)
+{
+    z_stream z = {0};
+    assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+    size_t cap = 1 << 20;
+    char *out = malloc(cap);
+    z.next_in = (Bytef *)r->body;
+    z.avail_in = (uInt)r->len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)(cap - 1);
+    int rc = inflate(&z, Z_FINISH);
+    out[z.total_out] = '\0';
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static void test_gzip_json(void **state)
+{
+    struct resp plain, gz;
+    assert_int_equal(request("GET", "/t/big", NULL, NULL, &plain), 200);
+    assert_null(header(&plain, "Content-Encoding"));
+    assert_string_equal(header(&plain, "Vary"), "Origin, Accept-Encoding");
+    const char *h[] = {"Accept-Encoding: br, gzip;q=0.8", NULL};
+    assert_int_equal(request("GET", "/t/big", NULL, h, &gz), 200);
+    assert_string_equal(header(&gz, "Content-Encoding"), "gzip");
+    assert_string_equal(header(&gz, "Vary"), "Origin, Accept-Encoding");
+    assert_string_equal(header(&gz, "Content-Type"), "application/json; charset=utf-8");
+    assert_true(gz.len * 4 < plain.len);
+    char *text = gunzip(&gz);
+    assert_non_null(text);
+    assert_string_equal(text, plain.body);
+    free(text);
+    resp_free(&plain);
+    resp_free(&gz);
+}
+
+/* Not compressed: small bodies, refused gzip (q=0), event streams. */
+static void test_gzip_not_applied(void **state)
+{
+    struct resp r;
+    const char *h[] = {"Accept-Encoding: gzip", NULL};
+    assert_int_equal(request("GET", "/t/hello", NULL, h, &r), 200);
+    assert_null(header(&r, "Content-Encoding"));
+    assert_string_equal(header(&r, "Vary"), "Origin, Accept-Encoding");
+    resp_free(&r);
+    const char *refused[] = {"Accept-Encoding: gzip;q=0, identity", NULL};
+    assert_int_equal(request("GET", "/t/big", NULL, refused, &r), 200);
+    assert_null(header(&r, "Content-Encoding"));
+    resp_free(&r);
+    assert_int_equal(request("GET", "/t/events", NULL, h, &r), 200);
+    assert_null(header(&r, "Content-Encoding"));
+    assert_string_equal(header(&r, "Vary"), "Origin");
+    assert_true(r.len > 1024);
+    resp_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -116,6 +180,8 @@ int main(void)
         cmocka_unit_test(test_preflight_other_origin),
         cmocka_unit_test(test_actual_response_headers),
         cmocka_unit_test(test_plain_options),
+        cmocka_unit_test(test_gzip_json),
+        cmocka_unit_test(test_gzip_not_applied),
     };
     return HAAT_RUN_GROUP("http_clients", tests, setup, teardown);
 }
