@@ -69,8 +69,8 @@ struct http_req {
     const char *cors_origin; /* the preflight's Access-Control-Allow-Origin, or NULL */
 
     struct strbuf body;
-    bool body_too_large;
-    json_t *json; /* owned */
+    unsigned long long drained; /* body bytes read and dropped after the answer was decided */
+    json_t *json;               /* owned */
 
     struct http_principal who;
     bool authenticated;

@@ -101,11 +101,21 @@ static bool route_or_reply(struct http_req *r)
     return false;
 }
 
-static bool size_ok_or_reply(struct http_req *r)
+static void reply_too_large(struct http_req *r)
+{
+    http_reply_problem(r, 413, "payload_too_large", "the body is larger than 1 MiB");
+}
+
+static unsigned long long declared_length(const struct http_req *r)
 {
     const char *cl = http_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY) {
-        http_reply_problem(r, 413, "payload_too_large", "the body is larger than 1 MiB");
+    return cl ? strtoull(cl, NULL, 10) : 0;
+}
+
+static bool size_ok_or_reply(struct http_req *r)
+{
+    if (declared_length(r) > HTTP_MAX_BODY) {
+        reply_too_large(r);
         return false;
     }
     return true;
@@ -231,10 +241,6 @@ static bool idempotency_or_reply(struct http_req *r)
 /* Last call: the body is complete. */
 static void on_body_done(struct http_req *r)
 {
-    if (r->body_too_large) {
-        http_reply_problem(r, 413, "payload_too_large", "the body is larger than 1 MiB");
-        return;
-    }
     if (!json_or_reply(r) || !idempotency_or_reply(r))
         return;
     r->route->handler(r);
@@ -261,10 +267,32 @@ static enum MHD_Result queue(struct http_req *r)
  * exactly, instead of doubling up to twice the body's size. */
 static void reserve_declared_body(struct http_req *r)
 {
-    const char *cl = http_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
+    unsigned long long n = declared_length(r);
     if (n > 0 && n <= HTTP_MAX_BODY)
         strbuf_reserve(&r->body, (size_t)n);
+}
+
+/* Keep-alive on errors. libmicrohttpd closes the connection when a response is queued before
+ * the request's body has been read (the rest of the body would be taken for the next
+ * request). So an answer decided from the headers (404, 405, 401, 415, 413, ...) waits until
+ * the body is in, which is read and discarded; only a body of more than HTTP_DRAIN_MAX bytes
+ * is not waited for: then the answer goes out at once, with Connection: close. */
+#define HTTP_DRAIN_MAX (4u * HTTP_MAX_BODY)
+
+/* One piece of the body: kept, or counted and dropped once the answer is known. Returns true
+ * when the answer must go out now (too much to drain). */
+static bool take_upload(struct http_req *r, const char *data, size_t n)
+{
+    if (!r->response && r->body.len + n > HTTP_MAX_BODY)
+        reply_too_large(r);
+    if (r->response) {
+        r->drained += n;
+        return r->drained > HTTP_DRAIN_MAX;
+    }
+    if (r->body.cap == 0)
+        reserve_declared_body(r);
+    strbuf_append(&r->body, data, n);
+    return false;
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
@@ -280,21 +308,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         log_set_request_id(r->request_id);
         on_headers(r);
         r->state = REQ_READING;
-        return r->response ? queue(r) : MHD_YES;
+        return r->response && declared_length(r) > HTTP_DRAIN_MAX ? queue(r) : MHD_YES;
     }
     log_set_request_id(r->request_id);
     if (r->state == REQ_DONE)
         return MHD_YES;
     if (*upload_size > 0) {
-        if (r->body.len + *upload_size > HTTP_MAX_BODY)
-            r->body_too_large = true;
-        else if (!r->response) {
-            if (r->body.cap == 0)
-                reserve_declared_body(r);
-            strbuf_append(&r->body, upload, *upload_size);
-        }
+        bool now = take_upload(r, upload, *upload_size);
         *upload_size = 0;
-        return MHD_YES;
+        return now ? queue(r) : MHD_YES;
     }
     if (r->state == REQ_READING && !r->response)
         on_body_done(r);

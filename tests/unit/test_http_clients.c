@@ -1,6 +1,6 @@
 /* Unit tests for pkg/http, part 3: what real clients need beyond the contract's bodies —
  * CORS for browsers on other origins (preflights, OPTIONS, the headers on every answer),
- * gzip for clients on slow networks. */
+ * gzip for clients on slow networks, connections kept open across error answers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -173,6 +173,76 @@ static void test_gzip_not_applied(void **state)
     resp_free(&r);
 }
 
+static size_t discard(char *data, size_t size, size_t n, void *arg)
+{
+    return size * n;
+}
+
+/* One request on the caller's handle (its connection reused). Returns the status; *connects
+ * gets how many new connections the transfer opened. */
+static long on_handle(CURL *h, const char *method, const char *path, const char *body, size_t len,
+                      const char *ctype, long *connects)
+{
+    char url[256], ct[96];
+    snprintf(url, sizeof url, "%s%s", base_url, path);
+    snprintf(ct, sizeof ct, "Content-Type: %s", ctype ? ctype : "application/json");
+    struct curl_slist *list = curl_slist_append(NULL, ct);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? len : 0));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+    if (strcmp(method, "GET") == 0)
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    long status = 0;
+    assert_int_equal(curl_easy_perform(h), CURLE_OK);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, connects);
+    curl_slist_free_all(list);
+    return status;
+}
+
+/* Answers decided before the body is read (404, 405, 401, 415, 413) keep the connection:
+ * one handle, one connection for all of them; a body of up to 4 MiB is drained for a 413. */
+static void test_keep_alive_on_errors(void **state)
+{
+    CURL *h = curl_easy_init();
+    long connects = 0, total = 0;
+    size_t big_len = 3 * HTTP_MAX_BODY;
+    char *big = malloc(big_len);
+    memset(big, ' ', big_len);
+    struct {
+        const char *method, *path, *body, *ctype;
+        size_t len;
+        long status;
+    } cases[] = {
+        {"GET", "/t/hello", NULL, NULL, 0, 200},
+        {"GET", "/t/me", NULL, NULL, 0, 401},
+        {"POST", "/t/verified-post", "{}", NULL, 2, 401},
+        {"GET", "/t/nothing-here", NULL, NULL, 0, 404},
+        {"POST", "/t/nothing-here", "{}", NULL, 2, 404},
+        {"PUT", "/t/items/1", "{}", NULL, 2, 405},
+        {"POST", "/t/echo", "hello", "text/plain", 5, 415},
+        {"POST", "/t/echo", big, NULL, big_len, 413},
+        {"GET", "/t/hello", NULL, NULL, 0, 200},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        long st = on_handle(h, cases[i].method, cases[i].path, cases[i].body, cases[i].len,
+                            cases[i].ctype, &connects);
+        if (st != cases[i].status || (i > 0 && connects != 0))
+            print_error("%s %s: %ld, %ld new connection(s)\n", cases[i].method, cases[i].path, st,
+                        connects);
+        assert_int_equal(st, cases[i].status);
+        total += connects;
+    }
+    assert_int_equal(total, 1);
+    free(big);
+    curl_easy_cleanup(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_plain_options),
         cmocka_unit_test(test_gzip_json),
         cmocka_unit_test(test_gzip_not_applied),
+        cmocka_unit_test(test_keep_alive_on_errors),
     };
     return HAAT_RUN_GROUP("http_clients", tests, setup, teardown);
 }
