@@ -41,6 +41,8 @@ enum http_route_flags {
     /* Idempotency-Key is ignored: the response carries credentials (token pairs) that must
      * never be stored or handed out twice, so a retry simply runs again. */
     HTTP_NO_IDEMPOTENCY = 1u << 4,
+    /* Cache-Control: no-store on every answer: it carries tokens, codes or account data. */
+    HTTP_NO_STORE = 1u << 5,
 };
 
 typedef void (*http_handler_fn)(struct http_req *req);
@@ -105,6 +107,9 @@ struct http_server_opts {
      * "*" for any origin on the public reads only (see pkg/http/cors.c); NULL or "": no CORS
      * headers at all. Copied. */
     const char *cors_origins;
+    /* The service's public base URL ("https://api.example.com"): Location headers are this
+     * plus the path (http_set_location). NULL or "": relative. Copied. */
+    const char *public_url;
 };
 
 struct http_server *http_server_new(const struct http_server_opts *o, struct router *r);
@@ -138,8 +143,10 @@ void *http_req_alloc(struct http_req *r, size_t n);
 
 /* --- replies: exactly one per request --- */
 void http_set_header(struct http_req *r, const char *name, const char *value); /* copied */
-void http_reply_json(struct http_req *r, int status, json_t *body);            /* steals body */
-void http_reply_status(struct http_req *r, int status);                        /* no body */
+/* Location: the public base URL (http_server_opts.public_url) followed by path ("/v1/..."). */
+void http_set_location(struct http_req *r, const char *path);
+void http_reply_json(struct http_req *r, int status, json_t *body); /* steals body */
+void http_reply_status(struct http_req *r, int status);             /* no body */
 void http_reply_bytes(struct http_req *r, int status, const char *content_type, const void *body,
                       size_t len); /* body copied */
 void http_reply_static(struct http_req *r, int status, const char *content_type, const void *body,
@@ -169,8 +176,8 @@ struct db_conn *http_req_db_or_reply(struct http_req *r);
  * exhausted) -> 503 service_unavailable with Retry-After; anything else -> 500 internal. */
 void http_reply_db(struct http_req *r, enum db_status st);
 
-/* 401 unauthorized with WWW-Authenticate: Bearer; detail NULL: "a valid access token is
- * required". */
+/* 401 unauthorized with WWW-Authenticate: Bearer, plus error="invalid_token" (RFC 6750) when
+ * the request carried a bearer token; detail NULL: "a valid access token is required". */
 void http_reply_unauthorized(struct http_req *r, const char *detail);
 /* 403 verification_required: the caller's phone is not verified yet. */
 void http_reply_verification_required(struct http_req *r);

@@ -37,6 +37,7 @@ struct http_server {
     struct http_server_opts opts;
     http_auth_fn auth;
     const struct http_idem_hooks *idem;
+    char *public_url; /* absolute base of Location headers, no trailing '/'; owned */
     atomic_int in_flight;
     int port;
     struct cors_policy cors;
@@ -104,6 +105,8 @@ void reply_drop_held(struct http_req *r);
 /* The value of a reply header set with http_set_header, or NULL. */
 const char *reply_header(const struct http_req *r, const char *name);
 void request_free(struct http_req *r);
+/* The bearer token of the Authorization header, or NULL. */
+const char *request_bearer(const struct http_req *r);
 
 /* gzip.c: bodies of at least HTTP_GZIP_MIN bytes of a gzip_type are compressed when the
  * request's Accept-Encoding allows it. */
@@ -114,6 +117,15 @@ bool gzip_accepted(const char *accept_encoding);
  * is compressed once and kept. Returns false, changing nothing, when compression would not
  * make it smaller. */
 bool gzip_body(const char **body, size_t *len, enum MHD_ResponseMemoryMode *mem);
+
+/* cache.c: the ETag computed for a read's 200 without one (etag, "" when none was needed),
+ * and the status to send (304 when If-None-Match names the ETag). */
+#define CACHE_ETAG_LEN 24
+int cache_prepare(struct http_req *r, int status, const char *body, size_t len,
+                  char etag[CACHE_ETAG_LEN]);
+/* Adds that ETag and the Cache-Control the answer calls for (see cache.c) to resp. */
+void cache_add_headers(const struct http_req *r, struct MHD_Response *resp, int status,
+                       const char *etag);
 
 /* cors.c: the policy parsed from a comma-separated list (see http_server_opts). */
 void cors_init(struct cors_policy *p, const char *list);

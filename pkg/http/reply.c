@@ -74,6 +74,15 @@ void http_set_header(struct http_req *r, const char *name, const char *value)
     r->nheaders++;
 }
 
+void http_set_location(struct http_req *r, const char *path)
+{
+    const char *base = r->srv->public_url ? r->srv->public_url : "";
+    size_t n = strlen(base) + strlen(path) + 1;
+    char *v = http_req_alloc(r, n);
+    snprintf(v, n, "%s%s", base, path);
+    http_set_header(r, "Location", v);
+}
+
 bool http_replied(const struct http_req *r)
 {
     return r->response != NULL;
@@ -129,6 +138,8 @@ static void send_response(struct http_req *r, int status, const char *ctype, con
                           size_t len, enum MHD_ResponseMemoryMode mem)
 {
     idem_finish(r, status, ctype, body, len);
+    char etag[CACHE_ETAG_LEN];
+    status = cache_prepare(r, status, body, len, etag);
     bool gz = maybe_gzip(r, ctype, &body, &len, &mem);
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, mem);
     if (ctype)
@@ -139,6 +150,7 @@ static void send_response(struct http_req *r, int status, const char *ctype, con
     for (size_t i = 0; i < r->nheaders; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
     add_vary(r, resp, ctype);
+    cache_add_headers(r, resp, status, etag);
     cors_add_headers(r, resp);
     pthread_mutex_lock(&r->lock);
     r->response = resp;

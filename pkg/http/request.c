@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "pkg/http/internal.h"
 #include "pkg/util/xalloc.h"
@@ -46,6 +47,17 @@ const char *http_req_query(const struct http_req *r, const char *name)
 const char *http_req_header(const struct http_req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *request_bearer(const struct http_req *r)
+{
+    const char *h = http_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return *h ? h : NULL;
 }
 
 json_t *http_req_json(const struct http_req *r)

@@ -121,17 +121,6 @@ static bool size_ok_or_reply(struct http_req *r)
     return true;
 }
 
-static const char *bearer_token(const struct http_req *r)
-{
-    const char *h = http_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-        return NULL;
-    h += 7;
-    while (*h == ' ')
-        h++;
-    return *h ? h : NULL;
-}
-
 static bool has_role(const struct http_principal *p, enum http_auth need)
 {
     switch (need) {
@@ -147,7 +136,7 @@ static bool has_role(const struct http_principal *p, enum http_auth need)
 static bool auth_or_reply(struct http_req *r)
 {
     enum http_auth need = r->route->auth;
-    const char *token = bearer_token(r);
+    const char *token = request_bearer(r);
     if (token && r->srv->auth && r->srv->auth(token, &r->who) == 0) {
         r->authenticated = true;
         http_req_set_user(r, r->who.user_id);
@@ -416,6 +405,11 @@ struct http_server *http_server_new(const struct http_server_opts *o, struct rou
     s->router = router;
     s->opts.cors_origins = NULL; /* parsed below; the caller's string is not kept */
     cors_init(&s->cors, o->cors_origins);
+    s->opts.public_url = NULL;
+    s->public_url = xstrdup(o->public_url ? o->public_url : "");
+    size_t n = strlen(s->public_url);
+    while (n > 0 && s->public_url[n - 1] == '/')
+        s->public_url[--n] = '\0';
     atomic_init(&s->in_flight, 0);
     return s;
 }
@@ -488,5 +482,6 @@ void http_server_free(struct http_server *s)
     if (!s)
         return;
     cors_cleanup(&s->cors);
+    free(s->public_url);
     free(s);
 }

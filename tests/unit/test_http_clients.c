@@ -1,6 +1,7 @@
 /* Unit tests for pkg/http, part 3: what real clients need beyond the contract's bodies —
  * CORS for browsers on other origins (preflights, OPTIONS, the headers on every answer),
- * gzip for clients on slow networks, connections kept open across error answers. */
+ * gzip for clients on slow networks, connections kept open across error answers, HTTP
+ * caching (Cache-Control, ETags, 304), absolute Location, RFC 6750 challenges. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -243,6 +244,81 @@ static void test_keep_alive_on_errors(void **state)
     curl_easy_cleanup(h);
 }
 
+/* Every read's 200 has an ETag; If-None-Match with it answers 304: same ETag, no body, no
+ * "Content-Length: 0". Public reads: no-cache. */
+static void test_etag_and_304(void **state)
+{
+    struct resp r, nm;
+    assert_int_equal(request("GET", "/t/hello", NULL, NULL, &r), 200);
+    assert_string_equal(header(&r, "Cache-Control"), "no-cache");
+    char etag[64];
+    snprintf(etag, sizeof etag, "%s", header(&r, "ETag"));
+    assert_int_equal(strncmp(etag, "W/\"", 3), 0);
+    char inm[96];
+    snprintf(inm, sizeof inm, "If-None-Match: \"x\", %s", etag);
+    const char *h[] = {inm, NULL};
+    assert_int_equal(request("GET", "/t/hello", NULL, h, &nm), 304);
+    assert_int_equal(nm.len, 0);
+    assert_string_equal(header(&nm, "ETag"), etag);
+    assert_string_equal(header(&nm, "Cache-Control"), "no-cache");
+    const char *cl = header(&nm, "Content-Length");
+    assert_true(!cl || atoi(cl) == (int)r.len);
+    resp_free(&nm);
+    resp_free(&r);
+    /* The handler's own ETag (a version), compared weakly. */
+    const char *v[] = {"If-None-Match: W/\"7\"", NULL};
+    assert_int_equal(request("GET", "/t/versioned", NULL, v, &nm), 304);
+    assert_string_equal(header(&nm, "ETag"), "\"7\"");
+    assert_null(header(&nm, "Transfer-Encoding"));
+    resp_free(&nm);
+    const char *stale[] = {"If-None-Match: \"6\"", NULL};
+    assert_int_equal(request("GET", "/t/versioned", NULL, stale, &nm), 200);
+    resp_free(&nm);
+}
+
+static void test_cache_control(void **state)
+{
+    struct resp r;
+    const char *user[] = {"Authorization: Bearer user", NULL};
+    assert_int_equal(request("GET", "/t/me", NULL, user, &r), 200);
+    assert_string_equal(header(&r, "Cache-Control"), "private, no-cache");
+    assert_non_null(header(&r, "ETag"));
+    resp_free(&r);
+    assert_int_equal(request("GET", "/t/secret", NULL, user, &r), 200);
+    assert_string_equal(header(&r, "Cache-Control"), "no-store");
+    resp_free(&r);
+    request("GET", "/t/nothing-here", NULL, NULL, &r);
+    assert_string_equal(header(&r, "Cache-Control"), "no-store");
+    resp_free(&r);
+    assert_int_equal(request("POST", "/t/echo", "{}", NULL, &r), 200);
+    assert_null(header(&r, "Cache-Control"));
+    assert_null(header(&r, "ETag"));
+    resp_free(&r);
+}
+
+/* 401: a bare Bearer challenge without a token, error="invalid_token" with a bad one. */
+static void test_bearer_challenges(void **state)
+{
+    struct resp r;
+    request("GET", "/t/me", NULL, NULL, &r);
+    expect_problem(&r, 401, "unauthorized");
+    assert_string_equal(header(&r, "WWW-Authenticate"), "Bearer");
+    resp_free(&r);
+    const char *bad[] = {"Authorization: Bearer forged", NULL};
+    request("GET", "/t/me", NULL, bad, &r);
+    expect_problem(&r, 401, "unauthorized");
+    assert_string_equal(header(&r, "WWW-Authenticate"), "Bearer error=\"invalid_token\"");
+    resp_free(&r);
+}
+
+static void test_location_absolute(void **state)
+{
+    struct resp r;
+    assert_int_equal(request("POST", "/t/located", NULL, NULL, &r), 201);
+    assert_string_equal(header(&r, "Location"), TEST_PUBLIC_URL "/t/items/1");
+    resp_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +329,10 @@ int main(void)
         cmocka_unit_test(test_gzip_json),
         cmocka_unit_test(test_gzip_not_applied),
         cmocka_unit_test(test_keep_alive_on_errors),
+        cmocka_unit_test(test_etag_and_304),
+        cmocka_unit_test(test_cache_control),
+        cmocka_unit_test(test_bearer_challenges),
+        cmocka_unit_test(test_location_absolute),
     };
     return HAAT_RUN_GROUP("http_clients", tests, setup, teardown);
 }

@@ -1,0 +1,109 @@
+/* What real clients see on the real routes: Cache-Control by what an answer holds (no-store
+ * for tokens, codes and account data), RFC 6750 challenges, the API's front door (GET /v1). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tests/integration/harness.h"
+#include "tests/integration/user_fixtures.h"
+#include "tests/test_main.h"
+
+static struct h_server srv;
+
+static int start(void **state)
+{
+    h_server_start(&srv, NULL);
+    return 0;
+}
+
+static int stop(void **state)
+{
+    h_server_cleanup(&srv);
+    return 0;
+}
+
+static void expect_cache(const struct h_resp *r, const char *want)
+{
+    const char *cc = h_resp_header(r, "Cache-Control");
+    if (!cc || strcmp(cc, want) != 0)
+        h_resp_print(r);
+    assert_non_null(cc);
+    assert_string_equal(cc, want);
+}
+
+static void test_no_store_on_credentials_and_account_data(void **state)
+{
+    struct uf_ident u;
+    json_t *pair = NULL;
+    struct h_resp r = {0};
+    uf_ready_user(&srv, &u, &pair);
+    const char *access = uf_str(pair, "access_token");
+    uf_login(&srv, u.email, UF_PASSWORD, &r);
+    expect_cache(&r, "no-store");
+    uf_post(&srv, "/v1/auth/refresh", NULL, &r, "{\"refresh_token\":\"%s\"}",
+            uf_str(pair, "refresh_token"));
+    h_assert_status(&r, 200);
+    expect_cache(&r, "no-store");
+    uf_call(&srv, "GET", "/v1/me", access, NULL, &r);
+    h_assert_status(&r, 200);
+    expect_cache(&r, "no-store");
+    uf_call(&srv, "POST", "/v1/me/seller", access,
+            "{\"display_name\":\"Cache Shop\",\"payout\":{\"method\":\"upi\","
+            "\"upi_vpa\":\"cache@okaxis\"}}",
+            &r);
+    h_assert_status(&r, 201);
+    expect_cache(&r, "no-store");
+    /* Another authenticated read: private, revalidated with its ETag. */
+    uf_call(&srv, "GET", "/v1/me/notifications", access, NULL, &r);
+    h_assert_status(&r, 200);
+    expect_cache(&r, "private, no-cache");
+    assert_non_null(h_resp_header(&r, "ETag"));
+    h_resp_cleanup(&r);
+    json_decref(pair);
+}
+
+static void test_public_listing_revalidates(void **state)
+{
+    struct h_resp r = {0}, nm = {0};
+    h_get(&srv, "/v1/products?limit=5", &r);
+    h_assert_status(&r, 200);
+    expect_cache(&r, "no-cache");
+    const char *etag = h_resp_header(&r, "ETag");
+    assert_non_null(etag);
+    char inm[96];
+    snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
+    const char *h[] = {inm, NULL};
+    h_request(&srv, "GET", "/v1/products?limit=5", NULL, h, &nm);
+    h_assert_status(&nm, 304);
+    assert_string_equal(h_resp_header(&nm, "ETag"), etag);
+    h_resp_cleanup(&nm);
+    h_resp_cleanup(&r);
+}
+
+static void test_invalid_token_challenge(void **state)
+{
+    struct h_resp r = {0};
+    uf_call(&srv, "GET", "/v1/me", "not-a-token", NULL, &r);
+    h_assert_problem(&r, 401, "unauthorized");
+    assert_string_equal(h_resp_header(&r, "WWW-Authenticate"), "Bearer error=\"invalid_token\"");
+    uf_call(&srv, "GET", "/v1/me", NULL, NULL, &r);
+    h_assert_problem(&r, 401, "unauthorized");
+    assert_string_equal(h_resp_header(&r, "WWW-Authenticate"), "Bearer");
+    h_resp_cleanup(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_no_store_on_credentials_and_account_data),
+        cmocka_unit_test(test_public_listing_revalidates),
+        cmocka_unit_test(test_invalid_token_challenge),
+    };
+    return HAAT_RUN_GROUP("clients", tests, start, stop);
+}
