@@ -138,6 +138,7 @@ static struct http_server *start_http(const struct cfg *c, struct router *router
         .connection_memory = 32 * 1024, /* headers only: bodies go to our own buffer */
         .cors_origins = c->cors_origins,
         .public_url = c->public_url,
+        .trusted_proxies = c->trusted_proxies,
     };
     struct http_server *s = http_server_new(&o, router);
     http_server_set_auth(s, user_authenticate);

@@ -110,6 +110,9 @@ struct http_server_opts {
     /* The service's public base URL ("https://api.example.com"): Location headers are this
      * plus the path (http_set_location). NULL or "": relative. Copied. */
     const char *public_url;
+    /* Comma-separated addresses of reverse proxies whose X-Forwarded-For names the client in
+     * the access log. NULL or "": the peer is the client. */
+    const char *trusted_proxies;
 };
 
 struct http_server *http_server_new(const struct http_server_opts *o, struct router *r);
@@ -136,6 +139,9 @@ json_t *http_req_json(const struct http_req *r); /* borrowed; the parsed JSON bo
 const char *http_req_body(const struct http_req *r, size_t *len); /* raw body bytes */
 /* The caller, or NULL on an anonymous request. */
 const struct http_principal *http_req_principal(const struct http_req *r);
+/* Sets the calling thread's log context (request id, trace id) to r's, for work done for r
+ * on another thread (e.g. the password pool); NULL clears it. */
+void http_req_log_context(const struct http_req *r);
 /* Records the user for the access log (e.g. after login). */
 void http_req_set_user(struct http_req *r, const char *user_id);
 /* Memory freed with the request. */

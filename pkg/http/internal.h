@@ -31,6 +31,12 @@ struct cors_policy {
     bool any; /* "*": any origin, on the public reads only */
 };
 
+/* A trusted reverse proxy's address (access.c). */
+struct proxy_addr {
+    int family; /* AF_INET, AF_INET6 */
+    unsigned char a[16];
+};
+
 struct http_server {
     struct MHD_Daemon *daemon;
     struct router *router;
@@ -41,6 +47,8 @@ struct http_server {
     atomic_int in_flight;
     int port;
     struct cors_policy cors;
+    struct proxy_addr *proxies; /* HAAT_TRUSTED_PROXIES; owned */
+    size_t nproxies;
 };
 
 /* A reply built inside http_txn, not yet sent. body is owned when mem is MHD_RESPMEM_MUST_FREE. */
@@ -63,7 +71,11 @@ struct http_req {
     struct router_match match;
     const struct http_route *route; /* NULL when unmatched */
     char request_id[REQ_ID_MAX + 1];
-    char trace_id[33];
+    char trace_id[33];   /* W3C trace id: the caller's, or a fresh one */
+    char span_id[17];    /* this request's span, the parent of its outgoing calls */
+    char trace_flags[3]; /* the caller's flags, "01" for a fresh trace */
+    char client[46];     /* the client's address for the log ("" unknown) */
+    size_t resp_bytes;   /* body bytes of the answer, as sent */
     uint64_t start_ns;
     const char *origin;      /* the Origin header, borrowed from MHD; NULL when absent */
     bool cors_preflight;     /* an OPTIONS preflight: cors_origin was decided for it */
@@ -126,6 +138,12 @@ int cache_prepare(struct http_req *r, int status, const char *body, size_t len,
 /* Adds that ETag and the Cache-Control the answer calls for (see cache.c) to resp. */
 void cache_add_headers(const struct http_req *r, struct MHD_Response *resp, int status,
                        const char *etag);
+
+/* access.c: the trusted proxies from a comma-separated list; r->client from the peer and
+ * X-Forwarded-For; the access-log line. */
+void access_init_proxies(struct http_server *s, const char *list);
+void access_client_address(struct http_req *r);
+void access_log(const struct http_req *r, int status, double seconds);
 
 /* cors.c: the policy parsed from a comma-separated list (see http_server_opts). */
 void cors_init(struct cors_policy *p, const char *list);

@@ -141,12 +141,16 @@ static void send_response(struct http_req *r, int status, const char *ctype, con
     char etag[CACHE_ETAG_LEN];
     status = cache_prepare(r, status, body, len, etag);
     bool gz = maybe_gzip(r, ctype, &body, &len, &mem);
+    r->resp_bytes = status == 304 || strcmp(r->method, "HEAD") == 0 ? 0 : len;
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, mem);
     if (ctype)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     if (gz)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     MHD_add_response_header(resp, "X-Request-ID", r->request_id);
+    char tp[64];
+    snprintf(tp, sizeof tp, "00-%s-%s-%s", r->trace_id, r->span_id, r->trace_flags);
+    MHD_add_response_header(resp, "traceparent", tp);
     for (size_t i = 0; i < r->nheaders; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
     add_vary(r, resp, ctype);

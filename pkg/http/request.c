@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "pkg/http/internal.h"
+#include "pkg/log/log.h"
 #include "pkg/util/xalloc.h"
 
 const char *http_req_method(const struct http_req *r)
@@ -75,6 +76,12 @@ const char *http_req_body(const struct http_req *r, size_t *len)
 const struct http_principal *http_req_principal(const struct http_req *r)
 {
     return r->authenticated ? &r->who : NULL;
+}
+
+void http_req_log_context(const struct http_req *r)
+{
+    log_set_request_id(r ? r->request_id : NULL);
+    log_set_trace_id(r ? r->trace_id : NULL);
 }
 
 void http_req_set_user(struct http_req *r, const char *user_id)

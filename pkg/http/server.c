@@ -47,17 +47,46 @@ static bool valid_request_id(const char *s)
     return true;
 }
 
-/* W3C traceparent: "00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>". */
+static bool lower_hex(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+static bool all_zero(const char *s, size_t n)
+{
+    return strspn(s, "0") >= n;
+}
+
+/* W3C traceparent: "<2 hex version>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>",
+ * version ff invalid, ids not all zeros; a later version may append "-...". The trace id and
+ * flags are kept when valid; otherwise (or when absent) a fresh trace starts. This request's
+ * own span id is new either way: the answer's traceparent names it. */
 static void accept_traceparent(struct http_req *r)
 {
     const char *tp = http_req_header(r, "traceparent");
-    if (!tp || strlen(tp) != 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-')
-        return;
-    for (int i = 3; i < 35; i++)
-        if (!isxdigit((unsigned char)tp[i]) || isupper((unsigned char)tp[i]))
-            return;
-    memcpy(r->trace_id, tp + 3, 32);
+    size_t n = tp ? strlen(tp) : 0;
+    bool ok = n >= 55 && lower_hex(tp, 2) && strncmp(tp, "ff", 2) != 0 && tp[2] == '-' &&
+              lower_hex(tp + 3, 32) && !all_zero(tp + 3, 32) && tp[35] == '-' &&
+              lower_hex(tp + 36, 16) && !all_zero(tp + 36, 16) && tp[52] == '-' &&
+              lower_hex(tp + 53, 2) &&
+              (n == 55 ? true : strncmp(tp, "00", 2) != 0 && tp[55] == '-');
+    char fresh[IDS_REQUEST_ID_LEN];
+    ids_request_id(fresh);
+    memcpy(r->span_id, fresh, 16);
+    r->span_id[16] = '\0';
+    if (ok) {
+        memcpy(r->trace_id, tp + 3, 32);
+        memcpy(r->trace_flags, tp + 53, 2);
+    } else {
+        ids_request_id(fresh);
+        memcpy(r->trace_id, fresh, 32);
+        memcpy(r->trace_flags, "01", 2);
+    }
     r->trace_id[32] = '\0';
+    r->trace_flags[2] = '\0';
 }
 
 static struct http_req *request_new(struct http_server *s, struct MHD_Connection *c,
@@ -77,6 +106,7 @@ static struct http_req *request_new(struct http_server *s, struct MHD_Connection
     else
         ids_request_id(r->request_id);
     accept_traceparent(r);
+    access_client_address(r);
     r->origin = http_req_header(r, "Origin");
     return r;
 }
@@ -294,12 +324,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         r = request_new(s, c, method, url);
         *con_cls = r;
         atomic_fetch_add(&s->in_flight, 1);
-        log_set_request_id(r->request_id);
+        http_req_log_context(r);
         on_headers(r);
         r->state = REQ_READING;
         return r->response && declared_length(r) > HTTP_DRAIN_MAX ? queue(r) : MHD_YES;
     }
-    log_set_request_id(r->request_id);
+    http_req_log_context(r);
     if (r->state == REQ_DONE)
         return MHD_YES;
     if (*upload_size > 0) {
@@ -313,42 +343,6 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     bool ready = r->response && !r->suspended;
     pthread_mutex_unlock(&r->lock);
     return ready ? queue(r) : MHD_YES;
-}
-
-/* A JSON string of a client-controlled value that may not be UTF-8: bytes that are not
- * printable ASCII are written %XX when the value is not valid UTF-8 (new reference). */
-static json_t *loggable_string(const char *s)
-{
-    json_t *j = json_string(s);
-    if (j)
-        return j;
-    struct strbuf sb;
-    strbuf_init(&sb);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p >= 0x20 && *p < 0x7f)
-            strbuf_append(&sb, (const char *)p, 1);
-        else
-            strbuf_printf(&sb, "%%%02X", *p);
-    }
-    j = json_stringn(sb.buf ? sb.buf : "", sb.len);
-    strbuf_cleanup(&sb);
-    return j;
-}
-
-static void access_log(const struct http_req *r, int status, double seconds)
-{
-    if (!log_enabled(LOG_LEVEL_INFO) && status < 500)
-        return;
-    /* request_id is added by log_write from the thread's current request. */
-    double ms = (double)(int64_t)(seconds * 1e6) / 1e3; /* microsecond precision */
-    json_t *f = json_pack("{s:o,s:s,s:o,s:i,s:f}", "method", loggable_string(r->method), "route",
-                          http_req_route(r), "path", loggable_string(r->path), "status", status,
-                          "duration_ms", ms);
-    if (r->user_id[0])
-        json_object_set_new(f, "user_id", json_string(r->user_id));
-    if (r->trace_id[0])
-        json_object_set_new(f, "trace_id", json_string(r->trace_id));
-    log_write(status >= 500 ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO, "http_request", NULL, f);
 }
 
 /* The method as a metrics label, from a closed set: the method comes from the client, and
@@ -377,9 +371,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     const char *labels[] = {method_label(r->method), http_req_route(r), code};
     metrics_counter_add(m_requests, labels, 1);
     metrics_histogram_observe(m_duration, http_req_route(r), seconds);
-    log_set_request_id(r->request_id);
+    http_req_log_context(r);
     access_log(r, status, seconds);
-    log_set_request_id(NULL);
+    http_req_log_context(NULL);
     request_free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&s->in_flight, 1);
@@ -406,6 +400,8 @@ struct http_server *http_server_new(const struct http_server_opts *o, struct rou
     s->opts.cors_origins = NULL; /* parsed below; the caller's string is not kept */
     cors_init(&s->cors, o->cors_origins);
     s->opts.public_url = NULL;
+    s->opts.trusted_proxies = NULL;
+    access_init_proxies(s, o->trusted_proxies);
     s->public_url = xstrdup(o->public_url ? o->public_url : "");
     size_t n = strlen(s->public_url);
     while (n > 0 && s->public_url[n - 1] == '/')
@@ -483,5 +479,6 @@ void http_server_free(struct http_server *s)
         return;
     cors_cleanup(&s->cors);
     free(s->public_url);
+    free(s->proxies);
     free(s);
 }
