@@ -131,7 +131,16 @@ $(GEN)/openapi.json: docs/openapi.yaml infra/dev/yaml2json.py
 $(VENDOR)/redoc.standalone.js:
 	@infra/dev/assets.sh $(VENDOR)
 
-$(BUILD)/assets.o: pkg/http/assets.S $(GEN)/openapi.json $(VENDOR)/redoc.standalone.js
+# Redoc's footer shows a logo from its CDN: the served bundle shows our favicon instead, so
+# /docs makes no request to another host (the build fails if any CDN reference is left).
+$(GEN)/redoc.standalone.js: $(VENDOR)/redoc.standalone.js
+	@mkdir -p $(@D)
+	@sed 's#https://cdn\.redoc\.ly/redoc/logo-mini\.svg#/favicon.svg#g' $< > $@.tmp
+	@if grep -q 'cdn\.redoc\.ly' $@.tmp; then echo "redoc: a CDN reference is left" >&2; exit 1; fi
+	@mv $@.tmp $@
+
+$(BUILD)/assets.o: pkg/http/assets.S $(GEN)/openapi.json $(GEN)/redoc.standalone.js \
+                   docs/assets/favicon.svg
 	@mkdir -p $(@D)
 	@echo "  AS $<"
 	@$(CC) -c -o $@ $<

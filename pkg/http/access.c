@@ -121,8 +121,8 @@ void access_log(const struct http_req *r, int status, double seconds)
     /* request_id and trace_id are added by log_write from the thread's context. */
     double ms = (double)(int64_t)(seconds * 1e6) / 1e3; /* microsecond precision */
     json_t *f = json_pack("{s:o,s:s,s:o,s:i,s:f,s:I}", "method", loggable_string(r->method),
-                          "route", http_req_route(r), "path", loggable_string(r->path),
-                          "status", status, "duration_ms", ms, "bytes", (json_int_t)r->resp_bytes);
+                          "route", http_req_route(r), "path", loggable_string(r->path), "status",
+                          status, "duration_ms", ms, "bytes", (json_int_t)r->resp_bytes);
     if (r->client[0])
         json_object_set_new(f, "client", json_string(r->client));
     const char *ua = http_req_header(r, MHD_HTTP_HEADER_USER_AGENT);

@@ -130,7 +130,8 @@ void http_server_free(struct http_server *s);
 /* --- the request (borrowed pointers live until the request completes) --- */
 const char *http_req_method(const struct http_req *r);
 const char *http_req_path(const struct http_req *r);
-const char *http_req_route(const struct http_req *r); /* the matched pattern */
+/* The matched pattern (also for a 405 or OPTIONS on a known path); "unmatched" otherwise. */
+const char *http_req_route(const struct http_req *r);
 const char *http_req_id(const struct http_req *r);
 const char *http_req_param(const struct http_req *r, const char *name); /* path {name} */
 const char *http_req_query(const struct http_req *r, const char *name); /* NULL when absent */

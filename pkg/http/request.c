@@ -21,7 +21,8 @@ const char *http_req_path(const struct http_req *r)
 
 const char *http_req_route(const struct http_req *r)
 {
-    return r->route ? r->route->pattern : "unmatched";
+    /* A known path answered 405 or OPTIONS is labelled with its pattern too. */
+    return r->route ? r->route->pattern : r->match.pattern ? r->match.pattern : "unmatched";
 }
 
 const char *http_req_id(const struct http_req *r)

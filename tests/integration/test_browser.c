@@ -1,7 +1,8 @@
 /* A real browser on another origin: headless Chromium loads a page served from a second port
  * whose script logs in, reads /v1/me, becomes a seller with an Idempotency-Key (twice: the
  * second answer is the replay) and reads an error, all through CORS, and writes what it saw
- * into the DOM; the test reads the DOM Chromium dumps. */
+ * into the DOM; the test reads the DOM Chromium dumps. And /docs, rendered by the same browser,
+ * loads nothing from any other host. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -98,18 +99,22 @@ static void start_page_server(void)
     fail_msg("the page server did not start on port %d", page_port);
 }
 
-/* Chromium as the brief for headless use on a server says (root: no sandbox), a fresh
- * profile, the DOM once the page's script had time to run. Returns the dumped DOM. */
-static char *dump_dom(void)
+/* Headless Chromium for a server (root: no sandbox), a fresh profile, the DOM of url once
+ * its scripts had time to run; with net_log (may be NULL) every request it made is logged
+ * there. Returns the dumped DOM. */
+static char *dump_dom(const char *url, const char *net_log)
 {
-    char profile[H_PATH_MAX + 16], cmd[2 * H_PATH_MAX + 512];
+    char profile[H_PATH_MAX + 16], log_opt[H_PATH_MAX + 32] = "", cmd[3 * H_PATH_MAX + 512];
     snprintf(profile, sizeof profile, "%s/profile", page_dir);
+    if (net_log)
+        snprintf(log_opt, sizeof log_opt, "--log-net-log=%s", net_log);
     snprintf(cmd, sizeof cmd,
-             "timeout 60 chromium --headless --no-sandbox --disable-gpu "
+             "rm -rf %s; timeout 60 chromium --headless --no-sandbox --disable-gpu "
              "--disable-background-networking --disable-component-update --disable-sync "
-             "--no-first-run --user-data-dir=%s --virtual-time-budget=15000 --dump-dom "
-             "http://127.0.0.1:%d/index.html 2>/dev/null",
-             profile, page_port);
+             "--no-first-run --host-resolver-rules='MAP * ~NOTFOUND, EXCLUDE 127.0.0.1' "
+             "--user-data-dir=%s %s --virtual-time-budget=15000 --dump-dom "
+             "%s 2>/dev/null",
+             profile, profile, log_opt, url);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t cap = 1 << 16, len = 0;
@@ -177,7 +182,9 @@ static void test_browser_on_another_origin(void **state)
     uf_verify_phone(&srv, &u);
     write_page(&u);
     start_page_server();
-    char *dom = dump_dom();
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/index.html", page_port);
+    char *dom = dump_dom(url, NULL);
     json_t *res = results(dom);
     if (!res)
         fail_msg("no results in the DOM:\n%.2000s", dom);
@@ -207,6 +214,40 @@ static void test_browser_on_another_origin(void **state)
     free(dom);
 }
 
+/* /docs renders (Redoc draws the operations) and the browser fetched nothing from any other
+ * host: every URL in Chromium's network log is the server's own. */
+static void test_docs_offline(void **state)
+{
+    char url[96], net_log[H_PATH_MAX + 16];
+    snprintf(url, sizeof url, "%s/docs", srv.base_url);
+    snprintf(net_log, sizeof net_log, "%s/netlog.json", page_dir);
+    char *dom = dump_dom(url, net_log);
+    if (!strstr(dom, "/v1/auth/login"))
+        fail_msg("/docs did not render the operations:\n%.1000s", dom);
+    json_t *log = json_load_file(net_log, 0, NULL);
+    assert_non_null(log);
+    char own[80];
+    snprintf(own, sizeof own, "%s/", srv.base_url);
+    int requests = 0;
+    size_t i;
+    const json_t *ev;
+    json_array_foreach(json_object_get(log, "events"), i, ev)
+    {
+        /* What the page asked for: requests initiated by its origin (the browser's own
+         * background requests have none; the resolver rules keep them on this machine). */
+        const json_t *params = json_object_get(ev, "params");
+        const char *u = uf_str(params, "url"), *initiator = uf_str(params, "initiator");
+        if (!u || !initiator || strncmp(initiator, srv.base_url, strlen(srv.base_url)) != 0)
+            continue;
+        if (strncmp(u, own, strlen(own)) != 0)
+            fail_msg("/docs fetched %.120s", u);
+        requests++;
+    }
+    assert_true(requests >= 2); /* the bundle, the spec (and the favicon) */
+    json_decref(log);
+    free(dom);
+}
+
 static int teardown(void **state)
 {
     if (page_pid > 0) {
@@ -214,6 +255,10 @@ static int teardown(void **state)
         hi_wait_pid(page_pid, 5000);
         hi_track_pid(page_pid, false);
     }
+    char cmd[H_PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf %s/profile", page_dir); /* the page and net log stay */
+    if (page_dir[0] && system(cmd) != 0)
+        print_error("could not remove %s/profile\n", page_dir);
     h_server_cleanup(&srv);
     return 0;
 }
@@ -222,6 +267,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_browser_on_another_origin),
+        cmocka_unit_test(test_docs_offline),
     };
     return HAAT_RUN_GROUP("browser", tests, NULL, teardown);
 }

@@ -1,5 +1,6 @@
 /* What real clients see on the real routes: Cache-Control by what an answer holds (no-store
- * for tokens, codes and account data), RFC 6750 challenges, the API's front door (GET /v1). */
+ * for tokens, codes and account data), RFC 6750 challenges, the docs (offline, a favicon, the
+ * spec's server from HAAT_PUBLIC_URL). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -98,12 +99,43 @@ static void test_invalid_token_challenge(void **state)
     h_resp_cleanup(&r);
 }
 
+static void test_docs_are_self_contained(void **state)
+{
+    struct h_resp r = {0};
+    h_get(&srv, "/openapi.json", &r);
+    h_assert_status(&r, 200);
+    /* HAAT_PUBLIC_URL defaults to http:// + HAAT_HTTP_ADDR: the server's own address. */
+    const json_t *server = json_array_get(json_object_get(r.json, "servers"), 0);
+    assert_string_equal(uf_str(server, "url"), srv.base_url);
+    h_resp_cleanup(&r);
+    h_get(&srv, "/docs/redoc.standalone.js", &r);
+    h_assert_status(&r, 200);
+    assert_null(strstr(r.body, "cdn.redoc.ly"));
+    assert_non_null(strstr(r.body, "\"/favicon.svg\""));
+    h_resp_cleanup(&r);
+    h_get(&srv, "/docs", &r);
+    h_assert_status(&r, 200);
+    assert_non_null(strstr(r.body, "href=\"/favicon.svg\""));
+    assert_null(strstr(r.body, "http://"));
+    assert_null(strstr(r.body, "https://"));
+    const char *icons[] = {"/favicon.ico", "/favicon.svg"};
+    for (size_t i = 0; i < 2; i++) {
+        h_resp_cleanup(&r);
+        h_get(&srv, icons[i], &r);
+        h_assert_status(&r, 200);
+        assert_string_equal(h_resp_header(&r, "Content-Type"), "image/svg+xml");
+        assert_non_null(strstr(r.body, "<svg"));
+    }
+    h_resp_cleanup(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_store_on_credentials_and_account_data),
         cmocka_unit_test(test_public_listing_revalidates),
         cmocka_unit_test(test_invalid_token_challenge),
+        cmocka_unit_test(test_docs_are_self_contained),
     };
     return HAAT_RUN_GROUP("clients", tests, start, stop);
 }

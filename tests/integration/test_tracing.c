@@ -107,8 +107,7 @@ static void test_traceparent_kept_and_propagated(void **state)
     assert_true(json_array_size(lines) >= 1);
     size_t i;
     const json_t *l;
-    json_array_foreach(lines, i, l)
-        assert_string_equal(nf_member(l, "trace_id"), TRACE_ID);
+    json_array_foreach(lines, i, l) assert_string_equal(nf_member(l, "trace_id"), TRACE_ID);
     const json_t *a = access_line(lines);
     assert_non_null(a);
     assert_string_equal(nf_member(a, "client"), "203.0.113.9");
