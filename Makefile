@@ -44,7 +44,7 @@ PG       := infra/dev/pg.sh
 DEVENV   := pgenv="$$($(PG) env)" && eval "$$pgenv"
 
 .DEFAULT_GOAL := help
-.PHONY: help deps db build migrate run server test unit itest lint fmt bench clean
+.PHONY: help deps db build migrate run server test unit itest quickstart lint fmt bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ migrate: db build ## apply migrations to the dev database
 	@$(DEVENV) && $(HAAT) migrate
 
 run: db build ## install, start PostgreSQL, migrate, serve on http://127.0.0.1:8080
+	@addr=$${HAAT_HTTP_ADDR:-127.0.0.1:8080}; if (exec 3<>/dev/tcp/$${addr%:*}/$${addr##*:}) 2>/dev/null; then \
+	  echo "haat: $$addr is taken (another checkout's server?); choose another: HAAT_HTTP_ADDR=127.0.0.1:8081 make run" >&2; \
+	  exit 1; fi
 	@$(DEVENV) && $(HAAT) migrate && addr=$${HAAT_HTTP_ADDR:-127.0.0.1:8080} && \
 	  echo "haat: API http://$$addr/v1   docs http://$$addr/docs   metrics http://$$addr/metrics" && \
 	  exec $(HAAT) serve
@@ -70,8 +73,8 @@ run: db build ## install, start PostgreSQL, migrate, serve on http://127.0.0.1:8
 server: db ## hot reload: rebuild and restart on every source change
 	@infra/dev/hot-reload.sh
 
-test: db ## every test (unit + integration) under ASan/UBSan
-	@$(MAKE) --no-print-directory -k MODE=asan unit itest
+test: db ## every test (unit + integration + the README quick start) under ASan/UBSan
+	@$(MAKE) --no-print-directory -k MODE=asan unit itest quickstart
 
 # test_jobs' LISTEN/NOTIFY test needs a database: the dev cluster's (started by `make db`).
 unit: $(UNIT_BIN)
@@ -79,6 +82,10 @@ unit: $(UNIT_BIN)
 
 itest: $(HAAT) $(ITEST_BIN)
 	@$(DEVENV) && HAAT_BIN=$(HAAT) infra/dev/run-tests.sh integration $(ITEST_BIN)
+
+# The README's quick start, run as written against a server of its own.
+quickstart: $(HAAT)
+	@HAAT_BIN=$(HAAT) infra/dev/quickstart-test.sh
 
 lint: deps ## clang-format check, cppcheck, OpenAPI lint
 	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')

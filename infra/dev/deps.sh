@@ -44,8 +44,9 @@ packages=(
     chromium
     # lint / format
     clang-format cppcheck
-    # misc: curl for smoke tests, runuser (util-linux) for pg.sh as root
-    curl ca-certificates util-linux
+    # misc: curl and jq for smoke tests and the README quick start, runuser
+    # (util-linux) for pg.sh as root
+    curl jq ca-certificates util-linux
 )
 
 # Node.js may come from elsewhere (e.g. NodeSource, which bundles npm and

@@ -84,8 +84,7 @@ static int start_common(const struct cfg *c)
     if (catalog_init(c) != 0 || notify_init(c) != 0)
         return -1;
     user_set_seller_stats_provider(&seller_stats);
-    ops_metrics_init(app_version());
-    ops_set_public_url(c->public_url);
+    ops_init(app_version(), c->public_url);
     return 0;
 }
 

@@ -14,6 +14,7 @@ static atomic_bool draining;
 /* The OpenAPI document as served: the embedded one with servers set to the public URL. */
 static char *spec_json;
 static size_t spec_len;
+static const char *version_text = "dev"; /* what `haat version` prints */
 
 static const char docs_html[] =
     "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -65,7 +66,7 @@ static void metrics(struct http_req *r)
     free(text);
 }
 
-void ops_set_public_url(const char *url)
+static void set_public_url(const char *url)
 {
     json_t *spec = json_loadb(http_asset_openapi_json, http_asset_openapi_json_len, 0, NULL);
     if (!spec || !url || !*url) {
@@ -92,6 +93,14 @@ static void openapi(struct http_req *r)
                           http_asset_openapi_json_len);
 }
 
+/* GET /v1: what this is and where its reference is. */
+static void api_root(struct http_req *r)
+{
+    http_reply_json(r, 200,
+                    json_pack("{s:s,s:s,s:s,s:s}", "name", "haat", "version", version_text, "docs",
+                              "/docs", "openapi", "/openapi.json"));
+}
+
 static void favicon(struct http_req *r)
 {
     http_set_header(r, "Cache-Control", "public, max-age=86400");
@@ -111,6 +120,7 @@ static void redoc_js(struct http_req *r)
 }
 
 static const struct http_route routes[] = {
+    {"GET", "/v1", api_root, HTTP_AUTH_NONE, 0},
     {"GET", "/healthz", healthz, HTTP_AUTH_NONE, 0},
     {"GET", "/readyz", readyz, HTTP_AUTH_NONE, 0},
     {"GET", "/metrics", metrics, HTTP_AUTH_NONE, 0},
@@ -139,7 +149,7 @@ static double gauge_outbox_pending(void *arg)
     return outbox_pending(&n) == DB_OK ? (double)n : -1;
 }
 
-void ops_metrics_init(const char *version)
+static void metrics_init(const char *version)
 {
     metrics_gauge_fn("db_pool_connections", "Open PostgreSQL connections of this process.",
                      gauge_db_connections, NULL);
@@ -147,4 +157,11 @@ void ops_metrics_init(const char *version)
                      gauge_outbox_pending, NULL);
     metrics_build_info(version);
     metrics_process_init();
+}
+
+void ops_init(const char *version, const char *public_url)
+{
+    version_text = version;
+    metrics_init(version);
+    set_public_url(public_url);
 }

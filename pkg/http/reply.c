@@ -143,9 +143,11 @@ static void send_response(struct http_req *r, int status, const char *ctype, con
     bool gz = maybe_gzip(r, ctype, &body, &len, &mem);
     r->resp_bytes = status == 304 || strcmp(r->method, "HEAD") == 0 ? 0 : len;
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, mem);
-    if (ctype)
+    /* A 304 carries no representation headers; libmicrohttpd 0.9.75 always sends a
+     * Content-Length, which is then that of the 200 it stands for (RFC 9110 8.6). */
+    if (ctype && status != 304)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    if (gz)
+    if (gz && status != 304)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     MHD_add_response_header(resp, "X-Request-ID", r->request_id);
     char tp[64];

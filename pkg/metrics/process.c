@@ -62,8 +62,9 @@ static double process_start(void)
         fclose(f);
     f = fopen("/proc/self/stat", "r");
     /* After "pid (comm) ": fields 3..21, then starttime; comm may hold spaces, so skip to ')'. */
-    int ok = f && fscanf(f, "%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d "
-                            "%*d %*d %*d %*d %*d %llu",
+    int ok = f && fscanf(f,
+                         "%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d "
+                         "%*d %*d %*d %*d %*d %llu",
                          &ticks) == 1;
     if (f)
         fclose(f);
@@ -80,7 +81,9 @@ void metrics_process_init(void)
                      NULL);
     metrics_gauge_fn("process_resident_memory_bytes", "Resident memory size in bytes.",
                      resident_bytes, NULL);
-    metrics_counter_fn("process_cpu_seconds_total", "Total user and system CPU time spent in "
-                       "seconds.", cpu_seconds, NULL);
+    metrics_counter_fn("process_cpu_seconds_total",
+                       "Total user and system CPU time spent in "
+                       "seconds.",
+                       cpu_seconds, NULL);
     metrics_gauge_fn("process_open_fds", "Number of open file descriptors.", open_fds, NULL);
 }

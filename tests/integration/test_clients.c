@@ -1,6 +1,6 @@
 /* What real clients see on the real routes: Cache-Control by what an answer holds (no-store
  * for tokens, codes and account data), RFC 6750 challenges, the docs (offline, a favicon, the
- * spec's server from HAAT_PUBLIC_URL). */
+ * spec's server from HAAT_PUBLIC_URL), the API's front door (GET /v1). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -129,6 +129,29 @@ static void test_docs_are_self_contained(void **state)
     h_resp_cleanup(&r);
 }
 
+/* GET /v1 names the service, the version `haat version` prints, and where the docs are. */
+static void test_api_root(void **state)
+{
+    const char *args[] = {"version", NULL};
+    int code = -1;
+    char *out = NULL;
+    assert_int_equal(h_run(args, NULL, &code, &out), 0);
+    assert_int_equal(code, 0);
+    char version[128];
+    assert_int_equal(sscanf(out, "haat %127s", version), 1);
+    free(out);
+    struct h_resp r = {0};
+    h_get(&srv, "/v1", &r);
+    h_assert_status(&r, 200);
+    json_t *want = json_pack("{s:s,s:s,s:s,s:s}", "name", "haat", "version", version, "docs",
+                             "/docs", "openapi", "/openapi.json");
+    if (!json_equal(r.json, want))
+        h_resp_print(&r);
+    assert_true(json_equal(r.json, want));
+    json_decref(want);
+    h_resp_cleanup(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +159,7 @@ int main(void)
         cmocka_unit_test(test_public_listing_revalidates),
         cmocka_unit_test(test_invalid_token_challenge),
         cmocka_unit_test(test_docs_are_self_contained),
+        cmocka_unit_test(test_api_root),
     };
     return HAAT_RUN_GROUP("clients", tests, start, stop);
 }
