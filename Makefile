@@ -22,7 +22,11 @@ CFLAGS_debug   := -O0 -g3
 CFLAGS_asan    := -O1 -g3 -fno-omit-frame-pointer -fsanitize=address,undefined \
                   -fno-sanitize-recover=undefined
 CFLAGS_release := -O2 -g -DNDEBUG
+# fuzz: clang only (libFuzzer); the library objects get coverage instrumentation too.
+CFLAGS_fuzz    := -O1 -g3 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+                  -fno-sanitize-recover=undefined
 LDFLAGS_asan   := -fsanitize=address,undefined
+LDFLAGS_fuzz   := -fsanitize=fuzzer,address,undefined
 
 CFLAGS  = -std=c17 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS_$(MODE)) -I. $(PKG_CFLAGS) -MMD -MP
 LDFLAGS = -pthread $(LDFLAGS_$(MODE))
@@ -37,6 +41,9 @@ ITEST_BIN := $(ITEST_SRC:tests/integration/%.c=$(BUILD)/itests/%)
 # Every non-test file in tests/integration/ belongs to the harness library.
 ITEST_LIB_SRC := $(filter-out tests/integration/test_%.c,$(wildcard tests/integration/*.c))
 ITEST_LIB := $(ITEST_LIB_SRC:%.c=$(BUILD)/%.o)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 60
 HAAT     := $(BUILD)/haat
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
@@ -44,7 +51,8 @@ PG       := infra/dev/pg.sh
 DEVENV   := pgenv="$$($(PG) env)" && eval "$$pgenv"
 
 .DEFAULT_GOAL := help
-.PHONY: help deps db build migrate run server test unit itest quickstart lint fmt bench clean
+.PHONY: help deps db build migrate run server test unit itest quickstart lint fmt bench fuzz \
+        fuzz-run clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -73,8 +81,9 @@ run: db build ## install, start PostgreSQL, migrate, serve on http://127.0.0.1:8
 server: db ## hot reload: rebuild and restart on every source change
 	@infra/dev/hot-reload.sh
 
-test: db ## every test (unit + integration + the README quick start) under ASan/UBSan
+test: db ## every test (unit + integration + the README quick start) under ASan/UBSan, then each fuzzer for 20 s
 	@$(MAKE) --no-print-directory -k MODE=asan unit itest quickstart
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 
 # test_jobs' LISTEN/NOTIFY test needs a database: the dev cluster's (started by `make db`).
 unit: $(UNIT_BIN)
@@ -95,6 +104,12 @@ lint: deps ## clang-format check, cppcheck, OpenAPI lint
 
 fmt: ## reformat the C sources in place
 	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+fuzz: deps ## run each libFuzzer target (tests/fuzz) for FUZZ_SECONDS (default 60)
+	@$(MAKE) --no-print-directory MODE=fuzz CC=clang fuzz-run
+
+fuzz-run: $(FUZZ_BIN)
+	@infra/dev/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 bench: db ## benchmark the hot paths against pgbench (prints a table)
 	@$(MAKE) --no-print-directory MODE=release build
@@ -156,6 +171,11 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
 	@echo "  LD $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS) -lcmocka
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	@echo "  LD $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 $(BUILD)/itests/test_%: tests/integration/test_%.c $(ITEST_LIB)
 	@mkdir -p $(@D)

@@ -81,6 +81,27 @@ psql_db -Atc "SELECT word FROM bench_words ORDER BY n" >"$work/words.txt"
 nwords=$(wc -l <"$work/words.txt")
 words_array=$(psql_db -Atc "SELECT 'ARRAY[' || string_agg(quote_literal(word), ',' ORDER BY n) || ']' FROM bench_words")
 cats_array=$(psql_db -Atc "SELECT 'ARRAY[' || string_agg(quote_literal(slug), ',' ORDER BY position) || ']' FROM categories")
+# Orders: order_products products of one seller with ample stock, ids
+# 00000000-0000-0000-0000-<hex(1000000 + k)> (outside the seed's range), bought one unit at a
+# time by one verified buyer (a minted token: the auth hook needs no user row).
+readonly order_products=1000 order_seller=eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee
+readonly order_buyer=bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb
+psql_db -c "INSERT INTO products (id, seller_id, title, category, condition, price_minor, stock,
+    status, city) SELECT lpad(to_hex(1000000 + k), 32, '0')::uuid, '$order_seller',
+    'Bench order item ' || k, 'other', 'new', 49900, 1000000, 'active', 'Pune'
+    FROM generate_series(1, $order_products) k" >/dev/null
+mint_token() { # an access token of order_buyer, valid for 14 minutes
+    python3 - "$order_buyer" <<'PY'
+import base64, hashlib, hmac, json, os, sys, time
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+now = int(time.time())
+head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+body = b64(json.dumps({"sub": sys.argv[1], "roles": ["buyer"], "pv": True, "iat": now,
+                       "exp": now + 840}).encode())
+mac = hmac.new(os.environ["HAAT_JWT_SECRET"].encode(), f"{head}.{body}".encode(), hashlib.sha256)
+print(f"{head}.{body}.{b64(mac.digest())}")
+PY
+}
 
 # --- pgbench scripts from the module's own statements ----------------------------------
 dump=build/release/bench/dump_sql
@@ -118,6 +139,23 @@ pgscript catalog_search_q_relevance "$work/word.sql" \
     "10=($words_array)[CAST(:w AS int)]"
 pgscript catalog_search_price_asc_cat "$work/category.sql" '\\set c random(1, 12)' \
     "1=($cats_array)[CAST(:c AS int)]" 2=NULL 3=0 4=1000000000 5=NULL 6=NULL 7=0 "8=$nil" 9=21
+# The order's transaction: the stock take, the order with its line, the order read back (the
+# API's transaction also claims and completes the Idempotency-Key and writes order.placed to
+# the outbox: pgbench leaves those out). The order id is made from the client and a random n.
+# The address has a space after every colon: ":name" would be a pgbench variable.
+order_id="md5(CAST(:client_id AS text) || '.' || CAST(:n AS text))"
+order_product="lpad(to_hex(1000000 + CAST(:k AS int)), 32, '0')"
+pgscript catalog_stock_take "$work/order-take.sql" '' "1=$order_product" 2=1 "3=$order_id"
+pgscript order_insert "$work/order-insert.sql" '' "1=$order_id" "2='$order_buyer'" \
+    "3='$order_seller'" 4=49900 5=500 6=2495 \
+    "7='{\"name\": \"Bench Buyer\",\"line1\": \"1 Load Street\",\"line2\": null,\"city\": \"Pune\",\"state\": \"MH\",\"postal_code\": \"411001\",\"country\": \"IN\",\"phone\": \"+919876543210\"}'" \
+    8=900 "9=json_build_array(json_build_object('position', 0, 'product_id', $order_product, 'title', 'Bench order item', 'unit_price_minor', 49900, 'quantity', 1))::text"
+pgscript order_json "$work/order-json.sql" '' "1=$order_id" "2='$order_buyer'"
+{
+    printf '\\set k random(1, %s)\n\\set n random(1, 4611686018427387903)\nBEGIN;\n' "$order_products"
+    grep -hv '^$' "$work/order-take.sql" "$work/order-insert.sql" "$work/order-json.sql"
+    printf 'END;\n'
+} >"$work/order.sql"
 
 # --- server -----------------------------------------------------------------------------
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -138,6 +176,8 @@ start_server() { # THREADS ("default" or a number)
         die "GET /v1/categories is not 200: are catalog_init/catalog_routes wired in internal/app?"
     # The peak RSS to report is the one under load: start-up peaks (the user module hashes a
     # dummy password with Argon2id, 64 MiB, once) are reset (Linux >= 4.0: clear_refs 5).
+    HAAT_BENCH_TOKEN=$(mint_token)
+    export HAAT_BENCH_TOKEN
     startup_hwm_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status")
     echo 5 >"/proc/$server_pid/clear_refs" 2>/dev/null || say "cannot reset VmHWM; peak includes start-up"
 }
@@ -153,8 +193,10 @@ wrk_run() {
     local name=$1 target=$2 script=${3:-} args=()
     [[ -z "$script" ]] || args=(-s "$script")
     HAAT_BENCH_IDS=$work/ids.txt HAAT_BENCH_WORDS=$work/words.txt \
+        HAAT_BENCH_ORDER_PRODUCTS=$order_products \
         wrk -t"$wrk_threads" -c"$conns" -d2s "${args[@]}" "$target" >/dev/null
     HAAT_BENCH_IDS=$work/ids.txt HAAT_BENCH_WORDS=$work/words.txt \
+        HAAT_BENCH_ORDER_PRODUCTS=$order_products \
         wrk -t"$wrk_threads" -c"$conns" -d"${duration}s" --latency "${args[@]}" "$target" \
         >"$work/wrk-$name.txt"
     awk '
@@ -173,14 +215,18 @@ pgbench_run() { # SCRIPT: prints tps
     awk '/^tps = / { printf "%.0f\n", $3 }' "$1.out"
 }
 
-scenarios=(get word category healthz)
+scenarios=(get word category order healthz)
 declare -A title=([get]="GET /v1/products/{id}" [word]="search: word + price range"
-    [category]="search: category, sort=price_asc" [healthz]="GET /healthz")
-declare -A target=([get]="$base" [word]="$base" [category]="$base" [healthz]="$base/healthz")
+    [category]="search: category, sort=price_asc" [order]="place order (POST /v1/orders)"
+    [healthz]="GET /healthz")
+declare -A target=([get]="$base" [word]="$base" [category]="$base" [order]="$base"
+    [healthz]="$base/healthz")
 declare -A lua=([get]=tests/bench/get_product.lua [word]=tests/bench/search_word_price.lua
-    [category]=tests/bench/search_category_price.lua [healthz]="")
-declare -A p99_target=([get]=5 [word]=20 [category]=20 [healthz]="")
-declare -A sqlfile=([get]=$work/get.sql [word]=$work/word.sql [category]=$work/category.sql)
+    [category]=tests/bench/search_category_price.lua [order]=tests/bench/place_order.lua
+    [healthz]="")
+declare -A p99_target=([get]=5 [word]=20 [category]=20 [order]="" [healthz]="")
+declare -A sqlfile=([get]=$work/get.sql [word]=$work/word.sql [category]=$work/category.sql
+    [order]=$work/order.sql)
 declare -A tps
 rows=()
 for threads in $thread_values; do
@@ -196,7 +242,7 @@ for threads in $thread_values; do
     rows+=("$shown|rss|$rss_kb|$startup_hwm_kb")
     stop_server
 done
-for s in get word category; do
+for s in get word category order; do
     say "pgbench: ${title[$s]}"
     tps[$s]=$(pgbench_run "${sqlfile[$s]}")
 done

@@ -40,10 +40,12 @@ packages=(
     postgresql-15 postgresql-client-15
     # dev loop, load tests, test helpers
     entr wrk python3 python3-yaml python3-aiosmtpd
-    # headless browser for the cross-origin (CORS) test
+    # python3-jsonschema: responses checked against the OpenAPI document (make itest)
+    python3-jsonschema
+    # headless browser for the cross-origin (CORS) and offline-docs tests
     chromium
-    # lint / format
-    clang-format cppcheck
+    # lint / format; clang and its runtime for the libFuzzer targets (make fuzz)
+    clang-format cppcheck clang libclang-rt-dev
     # misc: curl and jq for smoke tests and the README quick start, runuser
     # (util-linux) for pg.sh as root
     curl jq ca-certificates util-linux

@@ -12,7 +12,9 @@
 #include "internal/app/ops.h"
 #include "internal/app/version.h"
 #include "internal/catalog/catalog.h"
+#include "internal/chat/chat.h"
 #include "internal/notification/notification.h"
+#include "internal/order/order.h"
 #include "internal/user/user.h"
 #include "pkg/audit/audit.h"
 #include "pkg/clock/clock.h"
@@ -42,13 +44,15 @@ struct router *app_router_new(void)
     user_routes(r);
     catalog_routes(r);
     notify_routes(r);
+    order_routes(r);
+    chat_routes(r);
     return r;
 }
 
 /* Seller profile figures the user module shows but other modules own. */
 static const struct user_seller_stats_provider seller_stats = {
     .active_listings = catalog_seller_active_listings,
-    .rating = NULL, /* reviews arrive with the order module */
+    .rating = order_seller_rating,
 };
 
 /* Blocks SIGINT/SIGTERM in every thread created after this call; the main thread waits for
@@ -81,7 +85,7 @@ static int start_common(const struct cfg *c)
     idem_init();
     audit_init();
     user_init(c);
-    if (catalog_init(c) != 0 || notify_init(c) != 0)
+    if (catalog_init(c) != 0 || notify_init(c) != 0 || order_init(c) != 0 || chat_init(c) != 0)
         return -1;
     user_set_seller_stats_provider(&seller_stats);
     ops_init(app_version(), c->public_url);
@@ -90,7 +94,7 @@ static int start_common(const struct cfg *c)
 
 static int register_jobs(void)
 {
-    if (housekeeping_register() != 0 || notify_register_jobs() != 0)
+    if (housekeeping_register() != 0 || notify_register_jobs() != 0 || order_register_jobs() != 0)
         return -1;
     return 0;
 }
@@ -158,6 +162,7 @@ struct serve_state {
     bool pwpool;     /* the password pool runs (drain stops it early) */
     bool auth_cache; /* user_auth_cache_start was called (stop also undoes a failed start) */
     bool jobs;       /* the job runner runs */
+    bool chat;       /* the listener and the chat stream pump run */
     struct router *router;
     struct http_server *http;
 };
@@ -200,6 +205,10 @@ int app_serve(const struct cfg *c)
     sv.auth_cache = true;
     if (user_auth_cache_start() != 0)
         goto out;
+    /* Every serve process, whatever HAAT_WORKERS says: it may hold event streams. */
+    sv.chat = true;
+    if (chat_streams_start(c) != 0)
+        goto out;
     sv.router = app_router_new();
     sv.http = start_http(c, sv.router);
     if (!sv.http)
@@ -216,6 +225,8 @@ out:
         http_server_free(sv.http);
     }
     router_free(sv.router);
+    if (sv.chat) /* after the HTTP server: its stop ended the streams */
+        chat_streams_stop(remaining_ms(deadline ? deadline : clock_mono_ns() + 1000000000u));
     if (sv.auth_cache)
         user_auth_cache_stop(SUSPENSIONS_STOP_MS);
     if (sv.pwpool)

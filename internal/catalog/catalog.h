@@ -11,6 +11,8 @@
 #ifndef HAAT_INTERNAL_CATALOG_CATALOG_H
 #define HAAT_INTERNAL_CATALOG_CATALOG_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pkg/config/config.h"
@@ -64,9 +66,27 @@ enum db_status catalog_stock_take(struct db_conn *c, const char *product_id, int
 enum db_status catalog_stock_return(struct db_conn *c, const char *product_id, int quantity,
                                     const char *order_id);
 
+/* Whether a product with this id exists, whatever its status (*exists false for a malformed
+ * id), read on c, the caller's connection: lets the order module tell an unknown product from
+ * one that is not for sale after catalog_stock_take answered DB_NOT_FOUND. */
+enum db_status catalog_product_exists(struct db_conn *c, const char *product_id, bool *exists);
+
 /* The number of 'active' products of a seller (GET /v1/sellers/{id} active_listings), read
  * on c, the connection of the caller's request. A malformed id counts 0. Returns 0 and sets
  * *out, or -1 when the database could not answer (logged). */
 int catalog_seller_active_listings(struct db_conn *c, const char *seller_id, long long *out);
+
+/* A product as other modules refer to it (the chat module: who sells it, its title). */
+enum catalog_status { CATALOG_DRAFT, CATALOG_ACTIVE, CATALOG_SOLD_OUT, CATALOG_ARCHIVED };
+struct catalog_brief {
+    char product_id[IDS_UUID_LEN]; /* in: the product asked for */
+    bool found;                    /* out: false for no such product (or a malformed id) */
+    char seller_id[IDS_UUID_LEN];
+    char title[CATALOG_TITLE_SIZE];
+    enum catalog_status status;
+};
+/* Fills out[0..n) (product_id set by the caller) in one statement on c, the caller's
+ * connection. Returns 0, or -1 when the database could not answer (logged). */
+int catalog_product_briefs(struct db_conn *c, struct catalog_brief *out, size_t n);
 
 #endif

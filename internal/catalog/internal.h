@@ -41,8 +41,7 @@
 #define CATALOG_LISTING_SELLER_PRODUCTS "catalog.seller_products"
 #define CATALOG_LISTING_MOVEMENTS       "catalog.movements"
 
-/* A product's status (products.status). */
-enum catalog_status { CATALOG_DRAFT, CATALOG_ACTIVE, CATALOG_SOLD_OUT, CATALOG_ARCHIVED };
+/* A product's status (products.status): enum catalog_status, in catalog.h. */
 /* The status named by s; anything unknown reads as archived (not for sale, not editable). */
 enum catalog_status catalog_status_parse(const char *s);
 
@@ -273,6 +272,8 @@ enum db_status catalog_repo_take(struct db_conn *c, const char *id, int quantity
 enum db_status catalog_repo_return(struct db_conn *c, const char *id, int quantity,
                                    const char *order_id);
 enum db_status catalog_repo_active_count(struct db_conn *c, const char *seller_id, long long *out);
+/* catalog_product_briefs' statement: fills found, seller_id, title and status by product_id. */
+enum db_status catalog_repo_briefs(struct db_conn *c, struct catalog_brief *out, size_t n);
 
 /* ---- events (events.c) ---------------------------------------------------------------- */
 

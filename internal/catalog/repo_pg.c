@@ -99,6 +99,9 @@ static const struct db_stmt stmts[] = {
      "SELECT id, $2::int, 'order cancelled', stock, $3::uuid FROM upd) " MOVEMENT_RETURN},
     {"catalog_active_count",
      "SELECT count(*) FROM products WHERE seller_id = $1::uuid AND status = 'active'"},
+    /* Other modules' product look-ups (catalog_product_briefs), ids as a uuid[] text. */
+    {"catalog_product_briefs",
+     "SELECT id, seller_id, title, status FROM products WHERE id = ANY ($1::uuid[])"},
 };
 
 /* Result columns of catalog_categories. */
@@ -109,6 +112,8 @@ enum archive_col { ARCHIVE_ARCHIVED_NOW, ARCHIVE_OWNED };
 enum probe_col { PROBE_SELLER_ID, PROBE_STATUS, PROBE_VERSION, PROBE_STOCK };
 /* Result columns of catalog_active_count. */
 enum count_col { COUNT_N };
+/* Result columns of catalog_product_briefs. */
+enum brief_col { BRIEF_ID, BRIEF_SELLER_ID, BRIEF_TITLE, BRIEF_STATUS };
 
 const struct db_stmt *catalog_repo_statements(size_t *n)
 {
@@ -313,5 +318,43 @@ enum db_status catalog_repo_active_count(struct db_conn *c, const char *seller_i
     enum db_status st = db_exec(c, "catalog_active_count", DB_PARAMS(p), &res);
     *out = st == DB_OK ? db_col_ll(res, 0, COUNT_N) : 0;
     PQclear(res);
+    return st;
+}
+
+/* Fills the entries of out whose product_id matches a row of res. */
+static void fill_briefs(const PGresult *res, struct catalog_brief *out, size_t n)
+{
+    for (int row = 0; row < PQntuples(res); row++) {
+        const char *id = db_col_str(res, row, BRIEF_ID);
+        for (size_t i = 0; i < n; i++) {
+            if (out[i].found || strcmp(out[i].product_id, id) != 0)
+                continue;
+            out[i].found = true;
+            db_col_copy(res, row, BRIEF_SELLER_ID, out[i].seller_id, sizeof out[i].seller_id);
+            db_col_copy(res, row, BRIEF_TITLE, out[i].title, sizeof out[i].title);
+            out[i].status = catalog_status_parse(db_col_str(res, row, BRIEF_STATUS));
+        }
+    }
+}
+
+enum db_status catalog_repo_briefs(struct db_conn *c, struct catalog_brief *out, size_t n)
+{
+    struct strbuf ids;
+    strbuf_init(&ids);
+    strbuf_append(&ids, "{", 1);
+    for (size_t i = 0, k = 0; i < n; i++) {
+        out[i].found = false;
+        if (!ids_is_uuid(out[i].product_id))
+            continue;
+        strbuf_printf(&ids, "%s%s", k++ ? "," : "", out[i].product_id);
+    }
+    strbuf_append(&ids, "}", 1);
+    PGresult *res = NULL;
+    const char *p[] = {ids.buf};
+    enum db_status st = db_exec(c, "catalog_product_briefs", DB_PARAMS(p), &res);
+    if (st == DB_OK)
+        fill_briefs(res, out, n);
+    PQclear(res);
+    strbuf_cleanup(&ids);
     return st;
 }

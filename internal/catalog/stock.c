@@ -72,6 +72,17 @@ enum db_status catalog_stock_return(struct db_conn *c, const char *product_id, i
     return st;
 }
 
+enum db_status catalog_product_exists(struct db_conn *c, const char *product_id, bool *exists)
+{
+    struct catalog_probe probe;
+    *exists = false;
+    if (!product_id || !ids_is_uuid(product_id))
+        return DB_OK;
+    enum db_status st = catalog_repo_probe(c, product_id, &probe);
+    *exists = st == DB_OK && probe.found;
+    return st;
+}
+
 int catalog_seller_active_listings(struct db_conn *c, const char *seller_id, long long *out)
 {
     *out = 0;
@@ -79,5 +90,14 @@ int catalog_seller_active_listings(struct db_conn *c, const char *seller_id, lon
         return 0;
     if (!c || catalog_repo_active_count(c, seller_id, out) != DB_OK)
         return -1; /* a failed statement is logged by pkg/db */
+    return 0;
+}
+
+int catalog_product_briefs(struct db_conn *c, struct catalog_brief *out, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (!c || catalog_repo_briefs(c, out, n) != DB_OK)
+        return -1;
     return 0;
 }

@@ -135,6 +135,12 @@ static const struct nf_field f_dispute_resolved[] = {
     {"order_id", NF_UUID, 0}, {"buyer_id", NF_UUID, 0}, {"seller_id", NF_UUID, 0},
     {"outcome", NF_STR, 0},   {NULL, NF_STR, 0},
 };
+static const struct nf_field f_order_auto_confirmed[] = {
+    {"order_id", NF_UUID, 0},
+    {"buyer_id", NF_UUID, 0},
+    {"seller_id", NF_UUID, 0},
+    {NULL, NF_STR, 0},
+};
 static const struct nf_field f_message_received[] = {
     {"conversation_id", NF_UUID, 0},
     {"message_id", NF_UUID, 0},
@@ -184,6 +190,8 @@ const struct notify_route notify_route_table[] = {
     {"payout.paid", "payments", false, false, false, ONE("seller_id"), f_payout_paid, NULL, 0},
     {"dispute.opened", "orders", false, false, false, BOTH, f_dispute_opened, NULL, 0},
     {"dispute.resolved", "orders", false, false, false, BOTH, f_dispute_resolved, NULL, 0},
+    {"order.auto_confirmed", "orders", false, false, false, ONE("buyer_id"), f_order_auto_confirmed,
+     NULL, 0},
     {"message.received", "chat", false, false, false, ONE("recipient_id"), f_message_received,
      "conversation_id", 600},
 };

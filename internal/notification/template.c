@@ -25,7 +25,12 @@ static void add_seg(struct tpl *t, const char *text, size_t len, char *var, enum
 {
     t->segs = xrealloc(t->segs, (t->n + 1) * sizeof *t->segs);
     struct tpl_seg *s = &t->segs[t->n++];
-    s->text = var ? NULL : xstrndup(text, len);
+    s->text = NULL;
+    if (!var) { /* exactly len bytes: a NUL inside the text must not shorten the copy */
+        s->text = xmalloc(len + 1);
+        memcpy(s->text, text, len);
+        s->text[len] = '\0';
+    }
     s->len = var ? 0 : len;
     s->var = var;
     s->filter = f;

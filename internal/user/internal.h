@@ -275,6 +275,8 @@ enum db_status user_repo_seller_public(struct db_conn *c, const char *id, char *
                                        char joined_at[CLOCK_RFC3339_LEN]);
 enum db_status user_repo_seller_payout(struct db_conn *c, const char *id, struct user_payout *out);
 /* A user's email, phone and name (heap strings, NULL for SQL NULL); DB_NOT_FOUND when none. */
+/* user_display_names' statement. */
+enum db_status user_repo_display_names(struct db_conn *c, struct user_name *out, size_t n);
 enum db_status user_repo_contact(struct db_conn *c, const char *id, char **email, char **phone,
                                  char **name);
 

@@ -51,6 +51,15 @@ int user_contact(struct db_conn *c, const char *user_id, char **email, char **ph
     return user_repo_contact(c, user_id, email, phone, name) == DB_OK ? 0 : -1;
 }
 
+int user_display_names(struct db_conn *c, struct user_name *names, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (!c || user_repo_display_names(c, names, n) != DB_OK)
+        return -1;
+    return 0;
+}
+
 void user_payout_cleanup(struct user_payout *p)
 {
     free(p->method);

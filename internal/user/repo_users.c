@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "internal/user/internal.h"
+#include "pkg/util/strbuf.h"
 #include "pkg/util/xalloc.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -33,6 +34,7 @@ enum payout_col {
     PAYOUT_IFSC,
 };
 enum suspended_col { SUSPENDED_ID, SUSPENDED_AT };
+enum name_col { NAME_ID, NAME_DISPLAY };
 
 /* SQL reads better laid out by hand. */
 /* clang-format off */
@@ -73,6 +75,10 @@ static const struct db_stmt stmts[] = {
      "RETURNING u.id::text, old.is_admin, "
      "EXISTS (SELECT 1 FROM sellers s WHERE s.user_id = u.id)"},
     {"user_contact", "SELECT email, phone, name FROM users WHERE id = $1::uuid"},
+    /* user_display_names: the seller profile's name when there is one, else the user's. */
+    {"user_display_names",
+     "SELECT u.id, COALESCE(s.display_name, u.name) FROM users u "
+     "LEFT JOIN sellers s ON s.user_id = u.id WHERE u.id = ANY ($1::uuid[])"},
     {"user_seller_insert",
      "INSERT INTO sellers (user_id, display_name, payout_method, upi_vpa, bank_account_name, "
      "bank_account_number, bank_ifsc) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7) "
@@ -290,4 +296,40 @@ enum db_status user_repo_suspended_recent(struct db_conn *c, struct user_suspend
     *out = user_suspended_set_new(v, n);
     free(v);
     return DB_OK;
+}
+
+/* Fills the entries of out whose user_id matches a row of res. */
+static void fill_names(const PGresult *res, struct user_name *out, size_t n)
+{
+    for (int row = 0; row < PQntuples(res); row++) {
+        const char *id = db_col_str(res, row, NAME_ID);
+        for (size_t i = 0; i < n; i++) {
+            if (out[i].found || strcmp(out[i].user_id, id) != 0)
+                continue;
+            out[i].found = true;
+            db_col_copy(res, row, NAME_DISPLAY, out[i].display_name, sizeof out[i].display_name);
+        }
+    }
+}
+
+enum db_status user_repo_display_names(struct db_conn *c, struct user_name *out, size_t n)
+{
+    struct strbuf ids;
+    strbuf_init(&ids);
+    strbuf_append(&ids, "{", 1);
+    for (size_t i = 0, k = 0; i < n; i++) {
+        out[i].found = false;
+        out[i].display_name[0] = '\0';
+        if (ids_is_uuid(out[i].user_id))
+            strbuf_printf(&ids, "%s%s", k++ ? "," : "", out[i].user_id);
+    }
+    strbuf_append(&ids, "}", 1);
+    PGresult *res = NULL;
+    const char *p[] = {ids.buf};
+    enum db_status st = db_exec(c, "user_display_names", DB_PARAMS(p), &res);
+    if (st == DB_OK)
+        fill_names(res, out, n);
+    PQclear(res);
+    strbuf_cleanup(&ids);
+    return st;
 }

@@ -58,6 +58,18 @@ int user_grant_admin(const struct cfg *c, const char *email);
  * caller frees; -1 when there is no such user or the database failed (c NULL included). */
 int user_contact(struct db_conn *c, const char *user_id, char **email, char **phone, char **name);
 
+/* For the chat module: how a user is shown to others — the seller profile's display name
+ * when the user has one, else the user's name. */
+#define USER_NAME_SIZE (100 * 4 + 1) /* 100 characters of UTF-8 and the NUL */
+struct user_name {
+    char user_id[IDS_UUID_LEN];        /* in */
+    bool found;                        /* out: false for no such user (or a malformed id) */
+    char display_name[USER_NAME_SIZE]; /* out; "" when not found */
+};
+/* Fills names[0..n) (user_id set by the caller) in one statement on c, the caller's
+ * connection. Returns 0, or -1 when the database could not answer (logged). */
+int user_display_names(struct db_conn *c, struct user_name *names, size_t n);
+
 /* For the payment module: where a seller's payouts go. method is "upi" or "bank"; the other
  * method's fields are NULL. Heap strings the caller frees with user_payout_cleanup. */
 struct user_payout {

@@ -61,6 +61,7 @@ static const struct setting settings[] = {
     {NUM("HAAT_COMMISSION_BPS", K_INT, commission_bps, "500", 0, 10000)},
     {NUM("HAAT_HOLD_PERIOD_S", K_I64, hold_period_s, "604800", 0, MAX_SECONDS)},
     {NUM("HAAT_PAYMENT_TIMEOUT_S", K_I64, payment_timeout_s, "900", 1, MAX_SECONDS)},
+    {NUM("HAAT_AUTO_CONFIRM_S", K_I64, auto_confirm_s, "1209600", 1, MAX_SECONDS)},
     {ENUM("HAAT_PAYMENT_PROVIDER", payment_provider, "sandbox", "sandbox|razorpay")},
     {STR("HAAT_RAZORPAY_BASE_URL", razorpay_base_url, 0, "https://api.razorpay.com")},
     {STR("HAAT_RAZORPAY_KEY_ID", razorpay_key_id, F_SECRET, NULL)},
@@ -86,6 +87,10 @@ static const struct setting settings[] = {
     {NUM("HAAT_SHUTDOWN_GRACE_S", K_INT, shutdown_grace_s, "8", 1, 60)},
     {STR("HAAT_CORS_ORIGINS", cors_origins, 0, NULL)},
     {STR("HAAT_TRUSTED_PROXIES", trusted_proxies, 0, NULL)},
+    {NUM("HAAT_CHAT_STREAMS_MAX", K_INT, chat_streams_max, "1000", 1, 100000)},
+    {NUM("HAAT_CHAT_STREAMS_PER_USER", K_INT, chat_streams_per_user, "5", 1, 100)},
+    {NUM("HAAT_CHAT_HEARTBEAT_S", K_INT, chat_heartbeat_s, "15", 1, 60)},
+    {NUM("HAAT_LIMIT_CHAT_PER_MIN", K_INT, limit_chat_per_min, "30", 1, 10000)},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])

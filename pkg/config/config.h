@@ -24,6 +24,7 @@ struct cfg {
     int commission_bps;            /* HAAT_COMMISSION_BPS 0..10000 (default 500) */
     int64_t hold_period_s;         /* HAAT_HOLD_PERIOD_S >= 0 (default 604800) */
     int64_t payment_timeout_s;     /* HAAT_PAYMENT_TIMEOUT_S > 0 (default 900) */
+    int64_t auto_confirm_s;        /* HAAT_AUTO_CONFIRM_S >= 1 (default 1209600) */
     char *payment_provider;        /* HAAT_PAYMENT_PROVIDER sandbox|razorpay (default sandbox) */
     char *razorpay_base_url;       /* HAAT_RAZORPAY_BASE_URL (default https://api.razorpay.com) */
     char *razorpay_key_id;         /* HAAT_RAZORPAY_KEY_ID (env only) */
@@ -54,6 +55,12 @@ struct cfg {
     /* HAAT_TRUSTED_PROXIES: comma-separated IPv4/IPv6 addresses of reverse proxies whose
      * X-Forwarded-For is believed for the client address; empty: none. */
     char *trusted_proxies;
+    int chat_streams_max;      /* HAAT_CHAT_STREAMS_MAX open event streams per process
+                                  1..100000 (default 1000) */
+    int chat_streams_per_user; /* HAAT_CHAT_STREAMS_PER_USER 1..100 (default 5) */
+    int chat_heartbeat_s;      /* HAAT_CHAT_HEARTBEAT_S 1..60 (default 15; tests only) */
+    int limit_chat_per_min;    /* HAAT_LIMIT_CHAT_PER_MIN messages a user may send a
+                                  minute, 1..10000 (default 30) */
 };
 
 /* Loads path (NULL: configs/dev.json; a missing default file is not an error, a missing

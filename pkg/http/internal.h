@@ -45,6 +45,7 @@ struct http_server {
     const struct http_idem_hooks *idem;
     char *public_url; /* absolute base of Location headers, no trailing '/'; owned */
     atomic_int in_flight;
+    atomic_bool streams_closed; /* stream.c: set by http_server_stop, refuses new streams */
     int port;
     struct cors_policy cors;
     struct proxy_addr *proxies; /* HAAT_TRUSTED_PROXIES; owned */
@@ -154,5 +155,12 @@ bool cors_enabled(const struct cors_policy *p);
 void cors_reply_options(struct http_req *r);
 /* Adds the CORS headers of r's answer to resp (nothing when r's origin may not read it). */
 void cors_add_headers(const struct http_req *r, struct MHD_Response *resp);
+
+/* reply.c: stores resp (taken over) as the reply with the request's headers (X-Request-ID,
+ * traceparent, those set with http_set_header, CORS, Vary: Origin unless resp has a Vary),
+ * resuming a deferred request's connection. */
+void reply_set_response(struct http_req *r, int status, struct MHD_Response *resp);
+/* stream.c: ends every event stream of srv and refuses new ones (http_server_stop). */
+void stream_end_all(struct http_server *srv);
 
 #endif

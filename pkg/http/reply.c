@@ -149,14 +149,21 @@ static void send_response(struct http_req *r, int status, const char *ctype, con
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     if (gz && status != 304)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    add_vary(r, resp, ctype);
+    cache_add_headers(r, resp, status, etag);
+    reply_set_response(r, status, resp);
+}
+
+void reply_set_response(struct http_req *r, int status, struct MHD_Response *resp)
+{
     MHD_add_response_header(resp, "X-Request-ID", r->request_id);
     char tp[64];
     snprintf(tp, sizeof tp, "00-%s-%s-%s", r->trace_id, r->span_id, r->trace_flags);
     MHD_add_response_header(resp, "traceparent", tp);
     for (size_t i = 0; i < r->nheaders; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
-    add_vary(r, resp, ctype);
-    cache_add_headers(r, resp, status, etag);
+    if (cors_enabled(&r->srv->cors) && !MHD_get_response_header(resp, MHD_HTTP_HEADER_VARY))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
     cors_add_headers(r, resp);
     pthread_mutex_lock(&r->lock);
     r->response = resp;

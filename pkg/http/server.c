@@ -379,7 +379,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     atomic_fetch_sub(&s->in_flight, 1);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char buf[512];
     vsnprintf(buf, sizeof buf, fmt, ap);
@@ -407,6 +407,7 @@ struct http_server *http_server_new(const struct http_server_opts *o, struct rou
     while (n > 0 && s->public_url[n - 1] == '/')
         s->public_url[--n] = '\0';
     atomic_init(&s->in_flight, 0);
+    atomic_init(&s->streams_closed, false);
     return s;
 }
 
@@ -463,6 +464,7 @@ int http_server_stop(struct http_server *s, int grace_ms)
     if (!s->daemon)
         return 0;
     uint64_t deadline = clock_mono_ns() + (uint64_t)grace_ms * 1000000u;
+    stream_end_all(s); /* open event streams end first: they would never finish by themselves */
     while (atomic_load(&s->in_flight) > 0 && clock_mono_ns() < deadline)
         usleep(10 * 1000);
     int left = atomic_load(&s->in_flight);

@@ -1,10 +1,12 @@
-/* dump_sql NAME — prints the SQL of the catalog's prepared statement NAME, so that the bench
- * (infra/dev/bench.sh) runs exactly the SQL the endpoints run under pgbench. Built by the bench
- * against the release objects. Exit 1 when there is no such statement. */
+/* dump_sql NAME — prints the SQL of the catalog's or the order module's prepared statement
+ * NAME, so that the bench (infra/dev/bench.sh) runs exactly the SQL the endpoints run under
+ * pgbench. Built by the bench against the release objects. Exit 1 when there is no such
+ * statement. */
 #include <stdio.h>
 #include <string.h>
 
 #include "internal/catalog/internal.h"
+#include "internal/order/internal.h"
 
 static const char *find(const struct db_stmt *t, size_t n, const char *name)
 {
@@ -25,6 +27,10 @@ int main(int argc, char **argv)
     const char *sql = find(t, n, argv[1]);
     if (!sql) {
         t = catalog_repo_search_statements(&n);
+        sql = find(t, n, argv[1]);
+    }
+    if (!sql) {
+        t = order_repo_statements(&n);
         sql = find(t, n, argv[1]);
     }
     if (!sql) {

@@ -95,6 +95,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.commission_bps, 500);
     assert_int_equal(c.hold_period_s, 604800);
     assert_int_equal(c.payment_timeout_s, 900);
+    assert_int_equal(c.auto_confirm_s, 1209600);
     assert_string_equal(c.payment_provider, "sandbox");
     assert_string_equal(c.razorpay_base_url, "https://api.razorpay.com");
     assert_string_equal(c.razorpay_key_id, "");
@@ -205,6 +206,8 @@ static void test_env_errors_name_the_variable(void **state)
          "HAAT_SHUTDOWN_GRACE_S: must be an integer between 1 and 60"},
         {"HAAT_PAYMENT_TIMEOUT_S", "0",
          "HAAT_PAYMENT_TIMEOUT_S: must be an integer between 1 and 3153600000"},
+        {"HAAT_AUTO_CONFIRM_S", "0",
+         "HAAT_AUTO_CONFIRM_S: must be an integer between 1 and 3153600000"},
         {"HAAT_HOLD_PERIOD_S", "1.5",
          "HAAT_HOLD_PERIOD_S: must be an integer between 0 and 3153600000"},
         {"HAAT_PAYMENT_PROVIDER", "stripe", "HAAT_PAYMENT_PROVIDER: must be sandbox or razorpay"},

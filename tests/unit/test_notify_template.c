@@ -158,6 +158,25 @@ static void render_is(const char *src, const char *vars, unsigned flags, const c
     free(out);
 }
 
+/* Literal text holding a NUL byte is kept to its full length (found by tests/fuzz: the copy
+ * used to stop at the NUL while its length did not, and rendering read past it). */
+static void test_nul_in_literal_text(void **state)
+{
+    static const char src[] = "A\0\0B{{name}}";
+    static const struct nf_field name_only[] = {{"name", NF_STR, 0}, {NULL, NF_STR, 0}};
+    struct tpl t = {0};
+    assert_int_equal(notify_tpl_parse(&t, src, sizeof src - 1, errbuf, sizeof errbuf), 0);
+    assert_int_equal(t.segs[0].len, 4);
+    assert_int_equal(memcmp(t.segs[0].text, "A\0\0B", 4), 0);
+    json_t *vars = json_pack("{s:s}", "name", "x");
+    char *out = notify_tpl_render(&t, vars, 0, name_only, errbuf, sizeof errbuf);
+    assert_non_null(out);
+    assert_string_equal(out, "A"); /* a C string ends at the first NUL */
+    free(out);
+    json_decref(vars);
+    notify_tpl_free(&t);
+}
+
 static void test_render(void **state)
 {
     (void)state;
@@ -444,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_rupees),
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_check),
+        cmocka_unit_test(test_nul_in_literal_text),
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_template_file_format),
         cmocka_unit_test(test_template_rules),
