@@ -89,8 +89,12 @@ test: db ## every test (unit + integration + the README quick start) under ASan/
 unit: $(UNIT_BIN)
 	@$(DEVENV) && HAAT_TEST_LISTEN_URL=$$DATABASE_URL infra/dev/run-tests.sh unit $(UNIT_BIN)
 
-itest: $(HAAT) $(ITEST_BIN)
-	@$(DEVENV) && HAAT_BIN=$(HAAT) infra/dev/run-tests.sh integration $(ITEST_BIN)
+# Every answer the integration tests get is recorded and checked against the OpenAPI
+# document afterwards (status, media type, body schema): infra/dev/openapi-check.py.
+itest: $(HAAT) $(ITEST_BIN) $(GEN)/openapi.json
+	@$(DEVENV) && rec=$(BUILD)/api-record && rm -rf $$rec && mkdir -p $$rec && \
+	  { HAAT_RECORD_DIR=$$PWD/$$rec HAAT_BIN=$(HAAT) infra/dev/run-tests.sh integration $(ITEST_BIN); \
+	    rc=$$?; python3 infra/dev/openapi-check.py $(GEN)/openapi.json $$rec || rc=1; exit $$rc; }
 
 # The README's quick start, run as written against a server of its own.
 quickstart: $(HAAT)
