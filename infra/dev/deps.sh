@@ -42,7 +42,7 @@ packages=(
     entr wrk python3 python3-yaml python3-aiosmtpd
     # python3-jsonschema: responses checked against the OpenAPI document (make itest)
     python3-jsonschema
-    # headless browser for the cross-origin (CORS) and offline-docs tests
+    # headless browser: the cross-origin (CORS), offline-docs and sandbox checkout tests
     chromium
     # lint / format; clang and its runtime for the libFuzzer targets (make fuzz)
     clang-format cppcheck clang libclang-rt-dev

@@ -15,6 +15,7 @@
 #include "internal/chat/chat.h"
 #include "internal/notification/notification.h"
 #include "internal/order/order.h"
+#include "internal/payment/payment.h"
 #include "internal/user/user.h"
 #include "pkg/audit/audit.h"
 #include "pkg/clock/clock.h"
@@ -46,6 +47,7 @@ struct router *app_router_new(void)
     notify_routes(r);
     order_routes(r);
     chat_routes(r);
+    payment_routes(r);
     return r;
 }
 
@@ -53,6 +55,11 @@ struct router *app_router_new(void)
 static const struct user_seller_stats_provider seller_stats = {
     .active_listings = catalog_seller_active_listings,
     .rating = order_seller_rating,
+};
+
+/* How the order module asks for money back (a paid order cancelled before shipping). */
+static const struct order_payment_port payment_port = {
+    .refund_order = payment_refund_order,
 };
 
 /* Blocks SIGINT/SIGTERM in every thread created after this call; the main thread waits for
@@ -85,16 +92,19 @@ static int start_common(const struct cfg *c)
     idem_init();
     audit_init();
     user_init(c);
-    if (catalog_init(c) != 0 || notify_init(c) != 0 || order_init(c) != 0 || chat_init(c) != 0)
+    if (catalog_init(c) != 0 || notify_init(c) != 0 || order_init(c) != 0 || payment_init(c) != 0 ||
+        chat_init(c) != 0)
         return -1;
     user_set_seller_stats_provider(&seller_stats);
     ops_init(app_version(), c->public_url);
+    order_set_payment_port(&payment_port);
     return 0;
 }
 
 static int register_jobs(void)
 {
-    if (housekeeping_register() != 0 || notify_register_jobs() != 0 || order_register_jobs() != 0)
+    if (housekeeping_register() != 0 || notify_register_jobs() != 0 || order_register_jobs() != 0 ||
+        payment_register_jobs() != 0)
         return -1;
     return 0;
 }
@@ -118,6 +128,7 @@ static void stop_common(bool jobs_running, uint64_t deadline)
         log_warn("shutdown", "work still running at the deadline: exiting without teardown");
         _exit(0);
     }
+    payment_cleanup();
     db_shutdown();
     sec_cleanup();
 }

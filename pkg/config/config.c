@@ -62,6 +62,7 @@ static const struct setting settings[] = {
     {NUM("HAAT_HOLD_PERIOD_S", K_I64, hold_period_s, "604800", 0, MAX_SECONDS)},
     {NUM("HAAT_PAYMENT_TIMEOUT_S", K_I64, payment_timeout_s, "900", 1, MAX_SECONDS)},
     {NUM("HAAT_AUTO_CONFIRM_S", K_I64, auto_confirm_s, "1209600", 1, MAX_SECONDS)},
+    {ENUM("HAAT_ENV", env, "development", "development|production")},
     {ENUM("HAAT_PAYMENT_PROVIDER", payment_provider, "sandbox", "sandbox|razorpay")},
     {STR("HAAT_RAZORPAY_BASE_URL", razorpay_base_url, 0, "https://api.razorpay.com")},
     {STR("HAAT_RAZORPAY_KEY_ID", razorpay_key_id, F_SECRET, NULL)},
@@ -439,6 +440,8 @@ static int check_providers(const struct cfg *c, char *err)
     if (strlen(c->jwt_secret) < 32)
         return fail(err, "HAAT_JWT_SECRET", "must be at least 32 bytes");
     const char *pp = "HAAT_PAYMENT_PROVIDER", *sp = "HAAT_SMS_PROVIDER";
+    if (strcmp(c->env, "production") == 0 && strcmp(c->payment_provider, "sandbox") == 0)
+        return fail(err, pp, "sandbox is not allowed when HAAT_ENV is production");
     if (strcmp(c->payment_provider, "razorpay") == 0 &&
         (need(c->razorpay_key_id, "HAAT_RAZORPAY_KEY_ID", pp, "razorpay", err) < 0 ||
          need(c->razorpay_key_secret, "HAAT_RAZORPAY_KEY_SECRET", pp, "razorpay", err) < 0 ||

@@ -25,7 +25,9 @@ struct cfg {
     int64_t hold_period_s;         /* HAAT_HOLD_PERIOD_S >= 0 (default 604800) */
     int64_t payment_timeout_s;     /* HAAT_PAYMENT_TIMEOUT_S > 0 (default 900) */
     int64_t auto_confirm_s;        /* HAAT_AUTO_CONFIRM_S >= 1 (default 1209600) */
-    char *payment_provider;        /* HAAT_PAYMENT_PROVIDER sandbox|razorpay (default sandbox) */
+    char *env;                     /* HAAT_ENV development|production (default development) */
+    char *payment_provider;        /* HAAT_PAYMENT_PROVIDER sandbox|razorpay (default sandbox;
+                                      production refuses sandbox) */
     char *razorpay_base_url;       /* HAAT_RAZORPAY_BASE_URL (default https://api.razorpay.com) */
     char *razorpay_key_id;         /* HAAT_RAZORPAY_KEY_ID (env only) */
     char *razorpay_key_secret;     /* HAAT_RAZORPAY_KEY_SECRET (env only) */

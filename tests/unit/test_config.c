@@ -97,6 +97,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.payment_timeout_s, 900);
     assert_int_equal(c.auto_confirm_s, 1209600);
     assert_string_equal(c.payment_provider, "sandbox");
+    assert_string_equal(c.env, "development");
     assert_string_equal(c.razorpay_base_url, "https://api.razorpay.com");
     assert_string_equal(c.razorpay_key_id, "");
     assert_int_equal(strlen(c.sandbox_webhook_secret), 64);
@@ -211,6 +212,9 @@ static void test_env_errors_name_the_variable(void **state)
         {"HAAT_HOLD_PERIOD_S", "1.5",
          "HAAT_HOLD_PERIOD_S: must be an integer between 0 and 3153600000"},
         {"HAAT_PAYMENT_PROVIDER", "stripe", "HAAT_PAYMENT_PROVIDER: must be sandbox or razorpay"},
+        {"HAAT_ENV", "staging", "HAAT_ENV: must be development or production"},
+        {"HAAT_ENV", "production",
+         "HAAT_PAYMENT_PROVIDER: sandbox is not allowed when HAAT_ENV is production"},
         {"HAAT_SMS_PROVIDER", "sns", "HAAT_SMS_PROVIDER: must be log or twilio"},
         {"HAAT_EMAIL_PROVIDER", "ses", "HAAT_EMAIL_PROVIDER: must be log or smtp"},
         {"HAAT_SMTP_TLS", "starttls", "HAAT_SMTP_TLS: must be require or none"},

@@ -1,0 +1,315 @@
+/* Private to internal/payment: shared between its commands, queries, jobs, providers and
+ * repository.
+ *
+ * Handlers (commands/, queries/) never read a PGresult: the repository returns typed records.
+ * Repository functions take the connection they run on as their first parameter; handlers get
+ * it from the request kit (http_req_db_or_reply, or http_txn for commands), jobs from db_txn. */
+#ifndef HAAT_INTERNAL_PAYMENT_INTERNAL_H
+#define HAAT_INTERNAL_PAYMENT_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal/payment/payment.h"
+#include "pkg/db/db.h"
+#include "pkg/http/http.h"
+#include "pkg/ids/ids.h"
+
+/* The NOTIFY channel that wakes the payment jobs (refunds, sandbox webhooks). */
+#define PAYMENT_CHANNEL     "haat_payments"
+#define PAYMENT_JOB_REFUNDS "payment.refunds"
+#define PAYMENT_JOB_SANDBOX "payment.sandbox_webhooks"
+
+#define PAYMENT_REF_LEN      101 /* provider references, up to 100 bytes */
+#define PAYMENT_URL_LEN      1024
+#define PAYMENT_EVENT_ID_LEN 201
+#define PAYMENT_STATUS_LEN   24
+/* A webhook's timestamp may be this many seconds old (or ahead), no more. */
+#define PAYMENT_WEBHOOK_TOLERANCE_S 300
+/* Attempts before a refund, or a sandbox webhook, is given up (status failed). */
+#define PAYMENT_REFUND_MAX_ATTEMPTS  5
+#define PAYMENT_SANDBOX_MAX_ATTEMPTS 8
+/* Retry delay after attempt n (1-based): base * 2^(n-1) seconds, at most cap. */
+#define PAYMENT_RETRY_BASE_S 1
+#define PAYMENT_RETRY_CAP_S  300
+/* A claimed job row is someone's for this long (a worker that dies mid-call loses it). */
+#define PAYMENT_LEASE_S 60
+
+/* ---- settings (module.c) ------------------------------------------------------------------ */
+
+/* What payment_init kept of the configuration (strings owned by the module). */
+struct payment_settings {
+    char *public_url;     /* HAAT_PUBLIC_URL, no trailing slash */
+    char *sandbox_secret; /* HAAT_SANDBOX_WEBHOOK_SECRET */
+    bool sandbox;         /* HAAT_PAYMENT_PROVIDER is sandbox */
+};
+const struct payment_settings *payment_settings(void);
+/* Counts a webhook whose amount or currency differ from its payment's. */
+void payment_count_mismatch(const char *provider);
+/* Counts an accepted webhook by what it did (webhook_events.outcome). */
+void payment_count_webhook(const char *provider, const char *outcome);
+
+/* ---- records (repo_payments.c) ------------------------------------------------------------ */
+
+struct payment_row {
+    char id[IDS_UUID_LEN];
+    char order_id[IDS_UUID_LEN];
+    char buyer_id[IDS_UUID_LEN];
+    char seller_id[IDS_UUID_LEN];
+    char status[PAYMENT_STATUS_LEN];
+    char method[16];
+    int64_t amount_minor;
+    char currency[4];
+    int64_t commission_minor;
+    char provider[16];
+    char provider_ref[PAYMENT_REF_LEN];
+    char checkout_url[PAYMENT_URL_LEN];
+    char return_url[PAYMENT_URL_LEN]; /* "" when none */
+    char created_at[40];              /* RFC 3339 UTC */
+};
+
+/* A payment as the client sees it ("Payment" in docs/openapi.yaml); new reference. */
+json_t *payment_json(const struct payment_row *p);
+
+/* ---- the ledger (ledger.c, repo_ledger.c) ------------------------------------------------- */
+
+/* Platform accounts; a seller's are "seller:<id>:pending|available|paid_out". */
+#define PAYMENT_ACC_CLEARING "platform:gateway_clearing"
+#define PAYMENT_ACC_ESCROW   "platform:escrow_held"
+#define PAYMENT_ACC_REVENUE  "platform:revenue"
+#define PAYMENT_ACC_REFUNDS  "platform:refunds_payable"
+#define PAYMENT_ACC_ID_LEN   64
+#define PAYMENT_MAX_LEGS     8
+
+/* One leg: amount_minor > 0 is a debit of the account, < 0 a credit; never 0. */
+struct payment_leg {
+    char account[PAYMENT_ACC_ID_LEN];
+    int64_t amount_minor;
+};
+
+/* "seller:<seller_id>:<kind>" into out. */
+void payment_seller_account(char out[PAYMENT_ACC_ID_LEN], const char *seller_id, const char *kind);
+
+/* Posts transfer transfer_id (client-chosen, e.g. "capture:<payment id>") of kind
+ * (capture | refund | refund_paid) with n legs (2..PAYMENT_MAX_LEGS) inside the caller's
+ * transaction on c; seller accounts are created on first use. A transfer id already posted is
+ * a no-op (DB_OK, *posted false when posted is not NULL): retries never post twice. The
+ * database checks at COMMIT that the legs sum to zero. order_id and payment_id may be NULL.
+ * DB_ERROR (logged) for a caller bug: n out of range, a zero leg, or legs that do not sum to
+ * zero (refused before the database would). */
+enum db_status payment_ledger_post(struct db_conn *c, const char *transfer_id, const char *kind,
+                                   const char *order_id, const char *payment_id,
+                                   const struct payment_leg *legs, size_t n, bool *posted);
+
+/* The postings of the money flow (ledger.c): each one transfer, named after its cause. */
+/* capture:<payment id>: the provider captured the payment; it is held in escrow and the
+ * seller's pending rises. */
+enum db_status payment_post_capture(struct db_conn *c, const struct payment_row *p);
+/* refund:<refund id>: the money held for the seller is owed back to the buyer. */
+enum db_status payment_post_refund(struct db_conn *c, const struct payment_row *p,
+                                   const char *refund_id);
+/* refund_paid:<refund id>: the provider paid the buyer back out of escrow. */
+enum db_status payment_post_refund_paid(struct db_conn *c, const char *refund_id,
+                                        const char *order_id, const char *payment_id,
+                                        int64_t amount_minor);
+
+/* repo_ledger.c */
+void payment_repo_ledger_register(void);
+/* Inserts the transfer row (and any seller accounts named by the legs); *fresh false when the
+ * id was posted before (then nothing was written). */
+enum db_status payment_repo_transfer_insert(struct db_conn *c, const char *transfer_id,
+                                            const char *kind, const char *order_id,
+                                            const char *payment_id, const char *accounts_array,
+                                            bool *fresh);
+/* Inserts the legs (PostgreSQL array literals of account ids and amounts, in leg order). */
+enum db_status payment_repo_legs_insert(struct db_conn *c, const char *transfer_id,
+                                        const char *accounts_array, const char *amounts_array);
+
+/* ---- providers (provider.c, provider_sandbox.c) ------------------------------------------- */
+
+/* What a checkout needs. */
+struct payment_checkout_in {
+    const char *payment_id;
+    const char *method; /* card | netbanking | upi */
+    int64_t amount_minor;
+    const char *currency;
+};
+struct payment_checkout {
+    char provider_ref[PAYMENT_REF_LEN];
+    char url[PAYMENT_URL_LEN]; /* next_action.url */
+};
+
+/* A provider's webhook, verified and parsed. */
+enum payment_event_type { PAYMENT_EVENT_SUCCEEDED, PAYMENT_EVENT_FAILED, PAYMENT_EVENT_OTHER };
+struct payment_event {
+    char id[PAYMENT_EVENT_ID_LEN];
+    char type[48]; /* as sent */
+    enum payment_event_type kind;
+    char payment_id[IDS_UUID_LEN]; /* "" when absent or not a UUID */
+    char provider_ref[PAYMENT_REF_LEN];
+    int64_t amount_minor;
+    char currency[4];
+    int64_t created;
+};
+enum payment_verdict {
+    PAYMENT_WEBHOOK_OK,
+    PAYMENT_WEBHOOK_BAD_SIGNATURE, /* missing, malformed, wrong or stale */
+    PAYMENT_WEBHOOK_MALFORMED,     /* signed, but not an event this provider sends */
+};
+/* A request header by name (borrowed), NULL when absent. */
+typedef const char *(*payment_header_fn)(void *ctx, const char *name);
+
+/* What happened to a refund sent to the provider. */
+enum payment_refund_result { PAYMENT_REFUND_DONE, PAYMENT_REFUND_RETRY, PAYMENT_REFUND_FAILED };
+struct payment_refund_in {
+    const char *refund_id;
+    const char *payment_id;
+    const char *provider_ref; /* the payment's */
+    int64_t amount_minor;
+    const char *currency;
+};
+
+/* A payment provider: the sandbox today, razorpay later. Functions that talk to the provider
+ * over the network are called outside any transaction, except create_checkout, which must
+ * not block (the sandbox's is local; a network provider will create its order first). */
+struct payment_provider {
+    const char *name; /* "sandbox": the {provider} of its webhook route */
+    int (*create_checkout)(const struct payment_checkout_in *in, struct payment_checkout *out);
+    /* Verifies the signature of a webhook (headers through header(ctx, name), the raw body)
+     * at unix time now and parses it into out. */
+    enum payment_verdict (*parse_webhook)(payment_header_fn header, void *ctx, const char *body,
+                                          size_t len, int64_t now, struct payment_event *out);
+    /* The provider's view of a payment ("succeeded", "failed", "pending") into status; 0, or
+     * -1 when it cannot tell. c serves providers whose state lives in haat's own database
+     * (the sandbox); a network provider ignores it. */
+    int (*fetch_state)(struct db_conn *c, const char *provider_ref, char *status, size_t n);
+    /* Refunds in full; ref gets the provider's refund reference on DONE, err why otherwise. */
+    enum payment_refund_result (*refund)(const struct payment_refund_in *in, char *ref,
+                                         size_t reflen, char *err, size_t errlen);
+};
+/* The configured provider; the provider named name ("sandbox"), or NULL. */
+const struct payment_provider *payment_provider(void);
+const struct payment_provider *payment_provider_named(const char *name);
+extern const struct payment_provider payment_sandbox_provider;
+
+/* The sandbox's signature header value for body at unix time t: "t=<t>,v1=<hex HMAC-SHA256
+ * of "<t>.<body>" keyed with the secret's bytes>" into out (at least 96 bytes). */
+#define PAYMENT_SIGNATURE_LEN 96
+void payment_sandbox_sign(const char *secret, int64_t t, const char *body, size_t len,
+                          char out[PAYMENT_SIGNATURE_LEN]);
+/* True when header is a valid signature of body under secret no more than
+ * PAYMENT_WEBHOOK_TOLERANCE_S away from now. */
+bool payment_sandbox_verify(const char *secret, const char *header, const char *body, size_t len,
+                            int64_t now);
+/* Parses a sandbox event body (not the signature). */
+bool payment_sandbox_parse(const char *body, size_t len, struct payment_event *out);
+
+/* ---- input (validate.c) ------------------------------------------------------------------- */
+
+/* A POST /v1/orders/{id}/payments body. Strings borrowed from the request's JSON. */
+struct payment_create_input {
+    const char *method;
+    const char *return_url; /* NULL: none */
+};
+/* Parses and validates body: method required; return_url must start with public_url; card
+ * data (card_number, cvv, ...) is refused. Errors go to e. */
+void payment_parse_create(const json_t *body, const char *public_url,
+                          struct payment_create_input *in, struct jsonh_errors *e);
+
+/* ---- repository (repo_payments.c) --------------------------------------------------------- */
+
+void payment_repo_register(void);
+enum db_status payment_repo_insert(struct db_conn *c, const struct payment_row *p);
+/* The payment id; lock: FOR UPDATE (inside a transaction). DB_NOT_FOUND when none. */
+enum db_status payment_repo_get(struct db_conn *c, const char *id, bool lock,
+                                struct payment_row *out);
+/* The order's succeeded payment, locked. DB_NOT_FOUND when it has none. */
+enum db_status payment_repo_succeeded_of_order(struct db_conn *c, const char *order_id,
+                                               struct payment_row *out);
+/* Sets status (and succeeded_at for succeeded). */
+enum db_status payment_repo_set_status(struct db_conn *c, const char *id, const char *status);
+
+/* Records an accepted webhook; *fresh false when (provider, event id) was seen before
+ * (nothing written). */
+enum db_status payment_repo_event_insert(struct db_conn *c, const char *provider,
+                                         const struct payment_event *ev, const char *body,
+                                         size_t len, const char *outcome, bool *fresh);
+
+/* Sets the outcome of a recorded webhook (once payment_apply_event has told it). */
+enum db_status payment_repo_event_outcome(struct db_conn *c, const char *provider,
+                                          const char *event_id, const char *outcome);
+
+/* A refund: creates it (pending) and wakes the refund job at COMMIT. */
+enum db_status payment_repo_refund_insert(struct db_conn *c, const char *refund_id,
+                                          const struct payment_row *p, const char *reason);
+/* A claimed refund. */
+struct payment_refund_claim {
+    char id[IDS_UUID_LEN];
+    char payment_id[IDS_UUID_LEN];
+    char order_id[IDS_UUID_LEN];
+    char provider_ref[PAYMENT_REF_LEN];
+    int64_t amount_minor;
+    char currency[4];
+    int attempts; /* including this one */
+};
+/* Leases one due pending refund (autocommit). DB_NOT_FOUND when none is due. */
+enum db_status payment_repo_refund_claim(struct db_conn *c, struct payment_refund_claim *out);
+enum db_status payment_repo_refund_processed(struct db_conn *c, const char *id, const char *ref,
+                                             bool *changed);
+/* A failed attempt: retried after delay_s, or failed for good when final. */
+enum db_status payment_repo_refund_retry(struct db_conn *c, const char *id, int delay_s, bool final,
+                                         const char *error);
+
+/* The sandbox's outgoing webhooks. */
+enum db_status payment_repo_sandbox_enqueue(struct db_conn *c, const char *id, const char *event_id,
+                                            const char *payment_id, const char *body);
+struct payment_sandbox_claim {
+    char id[IDS_UUID_LEN];
+    char *body; /* owned: free */
+    int attempts;
+};
+enum db_status payment_repo_sandbox_claim(struct db_conn *c, struct payment_sandbox_claim *out);
+enum db_status payment_repo_sandbox_done(struct db_conn *c, const char *id);
+enum db_status payment_repo_sandbox_retry(struct db_conn *c, const char *id, int delay_s,
+                                          bool final, const char *error);
+/* The sandbox's view of a payment: the outcome of its latest webhook ("" when none). */
+enum db_status payment_repo_sandbox_latest(struct db_conn *c, const char *provider_ref, char *type,
+                                           size_t n);
+
+/* ---- the money flow (apply.c, refunds.c, events.c) ---------------------------------------- */
+
+/* Applies a verified provider event inside the webhook's transaction: forward-only status
+ * changes, the capture, order_mark_paid and, when the order no longer takes it, the
+ * automatic refund. *outcome gets what it did (webhook_events.outcome, static). */
+enum db_status payment_apply_event(struct db_conn *c, const struct payment_event *ev,
+                                   const char **outcome);
+/* Refunds the succeeded payment p in full (p->status becomes refunded) inside c's
+ * transaction: refund row, payment status, ledger, payment.refunded. */
+enum db_status payment_refund(struct db_conn *c, struct payment_row *p, const char *reason);
+/* The refund job's batch: 1 when it handled a refund, 0 when none was due, -1 on error. */
+int payment_refunds_run(void *arg);
+/* The sandbox webhook sender's batch, same convention. */
+int payment_sandbox_send_run(void *arg);
+/* Seconds before retry number attempts + 1. */
+int payment_retry_delay(int attempts);
+
+enum db_status payment_emit_succeeded(struct db_conn *c, const struct payment_row *p);
+enum db_status payment_emit_failed(struct db_conn *c, const struct payment_row *p);
+enum db_status payment_emit_refunded(struct db_conn *c, const struct payment_row *p);
+
+/* ---- the sandbox checkout page (sandbox_page.c) ------------------------------------------- */
+
+/* The HTML checkout page of p (a new string). */
+char *payment_sandbox_page(const struct payment_row *p);
+
+/* ---- handlers (commands/, queries/; tables and payment_routes in routes.c) ---------------- */
+
+void payment_create_payment(struct http_req *r);
+void payment_receive_webhook(struct http_req *r);
+void payment_complete_sandbox_payment(struct http_req *r);
+void payment_get_payment(struct http_req *r);
+void payment_get_sandbox_checkout(struct http_req *r);
+
+#endif
