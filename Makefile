@@ -9,7 +9,7 @@ MODE     ?= debug
 BUILD    := build/$(MODE)
 GEN      := build/gen
 VENDOR   := build/vendor
-PKGS     := libmicrohttpd jansson libpq libsodium libcurl
+PKGS     := libmicrohttpd jansson libpq libsodium libcurl zlib
 SHELL    := /bin/bash
 
 # Recursive (=) so pkg-config runs only after `deps` has installed it.
@@ -51,7 +51,8 @@ PG       := infra/dev/pg.sh
 DEVENV   := pgenv="$$($(PG) env)" && eval "$$pgenv"
 
 .DEFAULT_GOAL := help
-.PHONY: help deps db build migrate run server test unit itest lint fmt bench fuzz fuzz-run clean
+.PHONY: help deps db build migrate run server test unit itest quickstart lint fmt bench fuzz \
+        fuzz-run clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -70,6 +71,9 @@ migrate: db build ## apply migrations to the dev database
 	@$(DEVENV) && $(HAAT) migrate
 
 run: db build ## install, start PostgreSQL, migrate, serve on http://127.0.0.1:8080
+	@addr=$${HAAT_HTTP_ADDR:-127.0.0.1:8080}; if (exec 3<>/dev/tcp/$${addr%:*}/$${addr##*:}) 2>/dev/null; then \
+	  echo "haat: $$addr is taken (another checkout's server?); choose another: HAAT_HTTP_ADDR=127.0.0.1:8081 make run" >&2; \
+	  exit 1; fi
 	@$(DEVENV) && $(HAAT) migrate && addr=$${HAAT_HTTP_ADDR:-127.0.0.1:8080} && \
 	  echo "haat: API http://$$addr/v1   docs http://$$addr/docs   metrics http://$$addr/metrics" && \
 	  exec $(HAAT) serve
@@ -77,16 +81,24 @@ run: db build ## install, start PostgreSQL, migrate, serve on http://127.0.0.1:8
 server: db ## hot reload: rebuild and restart on every source change
 	@infra/dev/hot-reload.sh
 
-test: db ## every test (unit + integration) under ASan/UBSan, then each fuzzer for 20 s
-	@$(MAKE) --no-print-directory -k MODE=asan unit itest
+test: db ## every test (unit + integration + the README quick start) under ASan/UBSan, then each fuzzer for 20 s
+	@$(MAKE) --no-print-directory -k MODE=asan unit itest quickstart
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 
 # test_jobs' LISTEN/NOTIFY test needs a database: the dev cluster's (started by `make db`).
 unit: $(UNIT_BIN)
 	@$(DEVENV) && HAAT_TEST_LISTEN_URL=$$DATABASE_URL infra/dev/run-tests.sh unit $(UNIT_BIN)
 
-itest: $(HAAT) $(ITEST_BIN)
-	@$(DEVENV) && HAAT_BIN=$(HAAT) infra/dev/run-tests.sh integration $(ITEST_BIN)
+# Every answer the integration tests get is recorded and checked against the OpenAPI
+# document afterwards (status, media type, body schema): infra/dev/openapi-check.py.
+itest: $(HAAT) $(ITEST_BIN) $(GEN)/openapi.json
+	@$(DEVENV) && rec=$(BUILD)/api-record && rm -rf $$rec && mkdir -p $$rec && \
+	  { HAAT_RECORD_DIR=$$PWD/$$rec HAAT_BIN=$(HAAT) infra/dev/run-tests.sh integration $(ITEST_BIN); \
+	    rc=$$?; python3 infra/dev/openapi-check.py $(GEN)/openapi.json $$rec || rc=1; exit $$rc; }
+
+# The README's quick start, run as written against a server of its own.
+quickstart: $(HAAT)
+	@HAAT_BIN=$(HAAT) infra/dev/quickstart-test.sh
 
 lint: deps ## clang-format check, cppcheck, OpenAPI lint
 	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
@@ -145,7 +157,16 @@ $(GEN)/openapi.json: docs/openapi.yaml infra/dev/yaml2json.py
 $(VENDOR)/redoc.standalone.js:
 	@infra/dev/assets.sh $(VENDOR)
 
-$(BUILD)/assets.o: pkg/http/assets.S $(GEN)/openapi.json $(VENDOR)/redoc.standalone.js
+# Redoc's footer shows a logo from its CDN: the served bundle shows our favicon instead, so
+# /docs makes no request to another host (the build fails if any CDN reference is left).
+$(GEN)/redoc.standalone.js: $(VENDOR)/redoc.standalone.js
+	@mkdir -p $(@D)
+	@sed 's#https://cdn\.redoc\.ly/redoc/logo-mini\.svg#/favicon.svg#g' $< > $@.tmp
+	@if grep -q 'cdn\.redoc\.ly' $@.tmp; then echo "redoc: a CDN reference is left" >&2; exit 1; fi
+	@mv $@.tmp $@
+
+$(BUILD)/assets.o: pkg/http/assets.S $(GEN)/openapi.json $(GEN)/redoc.standalone.js \
+                   docs/assets/favicon.svg
 	@mkdir -p $(@D)
 	@echo "  AS $<"
 	@$(CC) -c -o $@ $<

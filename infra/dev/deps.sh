@@ -34,18 +34,21 @@ packages=(
     # toolchain and C libraries
     build-essential pkg-config
     libmicrohttpd-dev libjansson-dev libpq-dev libsodium-dev
-    libcurl4-openssl-dev libcmocka-dev
+    libcurl4-openssl-dev libcmocka-dev zlib1g-dev
     # database (postgresql-15 also ships pgbench and the contrib modules;
     # "postgresql-contrib-15" is only a virtual package it provides)
     postgresql-15 postgresql-client-15
     # dev loop, load tests, test helpers
     entr wrk python3 python3-yaml python3-aiosmtpd
+    # python3-jsonschema: responses checked against the OpenAPI document (make itest)
+    python3-jsonschema
+    # headless browser: the cross-origin (CORS), offline-docs and sandbox checkout tests
+    chromium
     # lint / format; clang and its runtime for the libFuzzer targets (make fuzz)
     clang-format cppcheck clang libclang-rt-dev
-    # misc: curl for smoke tests, runuser (util-linux) for pg.sh as root
-    curl ca-certificates util-linux
-    # headless browser: the sandbox checkout page's screenshot test
-    chromium
+    # misc: curl and jq for smoke tests and the README quick start, runuser
+    # (util-linux) for pg.sh as root
+    curl jq ca-certificates util-linux
 )
 
 # Node.js may come from elsewhere (e.g. NodeSource, which bundles npm and

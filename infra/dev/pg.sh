@@ -16,7 +16,9 @@
 # Environment:
 #   HAAT_PG_DIR    cluster directory (default: <repo>/var/pg); holds data/, log/,
 #                  run/ (unix socket) and secrets/
-#   HAAT_PG_PORT   TCP port on 127.0.0.1 (default: 55432)
+#   HAAT_PG_PORT   TCP port on 127.0.0.1 (default: the one remembered in
+#                  <HAAT_PG_DIR>.port, i.e. var/pg.port; a new cluster takes the first
+#                  free port from a per-checkout start in 55432..55931)
 #
 # Trust authentication, superuser "haat", listening on 127.0.0.1 only: a local
 # development cluster, never a server.  As root, PostgreSQL runs as the system
@@ -46,12 +48,6 @@ readonly db_name=haat
 readonly sys_user=haatpg # OS user that runs the server when we are root
 readonly start_timeout=30
 
-port=${HAAT_PG_PORT:-55432}
-if ! [[ "$port" =~ ^[0-9]{1,5}$ ]] || ((port < 1 || port > 65535)); then
-    die "HAAT_PG_PORT must be a TCP port number, got '$port'"
-fi
-readonly port
-
 # Client-side libpq variables from the caller's shell must not redirect us.
 unset PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGSERVICE PGOPTIONS \
     PGSSLMODE PGREQUIRESSL PGTARGETSESSIONATTRS PGDATA
@@ -80,6 +76,44 @@ readonly parent=${cdir%/*}
 readonly lockfile="${parent:-}/.${cdir##*/}.lock"
 
 short_hash() { printf '%s' "$1" | sha256sum | cut -c1-12; }
+
+# ---------------------------------------------------------------------------
+# The port: HAAT_PG_PORT when set; else the one this cluster remembers in
+# <cluster dir>.port (var/pg.port); else, for a new cluster, the first free port
+# from a start derived from the checkout's path (55432..55931), remembered there.
+# So two checkouts on one machine get two clusters on two ports, and each keeps
+# its own. A cluster made before ports were remembered keeps 55432.
+# ---------------------------------------------------------------------------
+readonly portfile="${parent:-}/${cdir##*/}.port"
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pick_port() {
+    local start p i
+    start=$((0x$(short_hash "$repo" | cut -c1-6) % 500))
+    for ((i = 0; i < 500; i++)); do
+        p=$((55432 + (start + i) % 500))
+        port_in_use "$p" || {
+            printf '%s' "$p"
+            return 0
+        }
+    done
+    die "no free port in 55432..55931; set HAAT_PG_PORT"
+}
+
+if [[ -n "${HAAT_PG_PORT:-}" ]]; then
+    port=$HAAT_PG_PORT
+elif [[ -s "$portfile" ]]; then
+    port=$(<"$portfile")
+else
+    if [[ -e "$cdir" ]]; then port=55432; else port=$(pick_port); fi
+    mkdir -p -- "$parent" && printf '%s\n' "$port" >"$portfile" ||
+        die "cannot remember the port in $portfile"
+fi
+if ! [[ "$port" =~ ^[0-9]{1,5}$ ]] || ((port < 1 || port > 65535)); then
+    die "the PostgreSQL port must be a TCP port number, got '$port' (HAAT_PG_PORT or $portfile)"
+fi
+readonly port
 
 # Where the cluster physically is, without creating anything ("" if nowhere).
 physical_dir() {

@@ -96,8 +96,8 @@ static int start_common(const struct cfg *c)
         chat_init(c) != 0)
         return -1;
     user_set_seller_stats_provider(&seller_stats);
+    ops_init(app_version(), c->public_url);
     order_set_payment_port(&payment_port);
-    ops_metrics_init(app_version());
     return 0;
 }
 
@@ -151,6 +151,9 @@ static struct http_server *start_http(const struct cfg *c, struct router *router
         .connection_limit = 2048,
         .timeout_s = 30,
         .connection_memory = 32 * 1024, /* headers only: bodies go to our own buffer */
+        .cors_origins = c->cors_origins,
+        .public_url = c->public_url,
+        .trusted_proxies = c->trusted_proxies,
     };
     struct http_server *s = http_server_new(&o, router);
     http_server_set_auth(s, user_authenticate);

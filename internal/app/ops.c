@@ -11,10 +11,15 @@
 #include "pkg/outbox/outbox.h"
 
 static atomic_bool draining;
+/* The OpenAPI document as served: the embedded one with servers set to the public URL. */
+static char *spec_json;
+static size_t spec_len;
+static const char *version_text = "dev"; /* what `haat version` prints */
 
 static const char docs_html[] =
     "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
     "<title>haat API reference</title>"
+    "<link rel=\"icon\" type=\"image/svg+xml\" href=\"/favicon.svg\">"
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
     "<style>body{margin:0;padding:0}</style></head><body>"
     "<redoc spec-url=\"/openapi.json\"></redoc>"
@@ -61,10 +66,45 @@ static void metrics(struct http_req *r)
     free(text);
 }
 
+static void set_public_url(const char *url)
+{
+    json_t *spec = json_loadb(http_asset_openapi_json, http_asset_openapi_json_len, 0, NULL);
+    if (!spec || !url || !*url) {
+        json_decref(spec);
+        return;
+    }
+    json_object_set_new(spec, "servers",
+                        json_pack("[{s:s,s:s}]", "url", url, "description", "this server"));
+    char *text = json_dumps(spec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(spec);
+    if (!text)
+        return;
+    free(spec_json);
+    spec_json = text;
+    spec_len = strlen(text);
+}
+
 static void openapi(struct http_req *r)
 {
-    http_reply_static(r, 200, "application/json; charset=utf-8", http_asset_openapi_json,
-                      http_asset_openapi_json_len);
+    if (spec_json)
+        http_reply_static(r, 200, "application/json; charset=utf-8", spec_json, spec_len);
+    else
+        http_reply_static(r, 200, "application/json; charset=utf-8", http_asset_openapi_json,
+                          http_asset_openapi_json_len);
+}
+
+/* GET /v1: what this is and where its reference is. */
+static void api_root(struct http_req *r)
+{
+    http_reply_json(r, 200,
+                    json_pack("{s:s,s:s,s:s,s:s}", "name", "haat", "version", version_text, "docs",
+                              "/docs", "openapi", "/openapi.json"));
+}
+
+static void favicon(struct http_req *r)
+{
+    http_set_header(r, "Cache-Control", "public, max-age=86400");
+    http_reply_static(r, 200, "image/svg+xml", http_asset_favicon_svg, http_asset_favicon_svg_len);
 }
 
 static void docs(struct http_req *r)
@@ -80,12 +120,15 @@ static void redoc_js(struct http_req *r)
 }
 
 static const struct http_route routes[] = {
+    {"GET", "/v1", api_root, HTTP_AUTH_NONE, 0},
     {"GET", "/healthz", healthz, HTTP_AUTH_NONE, 0},
     {"GET", "/readyz", readyz, HTTP_AUTH_NONE, 0},
     {"GET", "/metrics", metrics, HTTP_AUTH_NONE, 0},
     {"GET", "/openapi.json", openapi, HTTP_AUTH_NONE, 0},
     {"GET", "/docs", docs, HTTP_AUTH_NONE, 0},
     {"GET", "/docs/redoc.standalone.js", redoc_js, HTTP_AUTH_NONE, 0},
+    {"GET", "/favicon.svg", favicon, HTTP_AUTH_NONE, 0},
+    {"GET", "/favicon.ico", favicon, HTTP_AUTH_NONE, 0}, /* what browsers ask for unprompted */
 };
 
 void ops_routes(struct router *r)
@@ -106,11 +149,19 @@ static double gauge_outbox_pending(void *arg)
     return outbox_pending(&n) == DB_OK ? (double)n : -1;
 }
 
-void ops_metrics_init(const char *version)
+static void metrics_init(const char *version)
 {
     metrics_gauge_fn("db_pool_connections", "Open PostgreSQL connections of this process.",
                      gauge_db_connections, NULL);
     metrics_gauge_fn("outbox_pending_events", "Domain events not yet processed.",
                      gauge_outbox_pending, NULL);
     metrics_build_info(version);
+    metrics_process_init();
+}
+
+void ops_init(const char *version, const char *public_url)
+{
+    version_text = version;
+    metrics_init(version);
+    set_public_url(public_url);
 }

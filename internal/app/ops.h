@@ -1,4 +1,5 @@
-/* Ops endpoints at the root: health, readiness, metrics, the OpenAPI document and /docs. */
+/* Ops endpoints: health, readiness, metrics, the OpenAPI document, /docs, the favicon, and
+ * the API's front door GET /v1. */
 #ifndef HAAT_INTERNAL_APP_OPS_H
 #define HAAT_INTERNAL_APP_OPS_H
 
@@ -9,7 +10,10 @@
 void ops_routes(struct router *r);
 /* Once set, /readyz answers 503 (shutdown has begun). */
 void ops_set_draining(void);
-/* Registers the process-wide gauges (db pool, outbox backlog, build info). */
-void ops_metrics_init(const char *version);
+/* At start-up, before serving: registers the process-wide metrics (db pool, outbox backlog,
+ * build info, process_*); GET /v1 names version (borrowed, static); /openapi.json names
+ * public_url (HAAT_PUBLIC_URL) as its server (the embedded document names the development
+ * default). */
+void ops_init(const char *version, const char *public_url);
 
 #endif

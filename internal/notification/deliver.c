@@ -108,7 +108,9 @@ int notify_deliver_batch(bool priority, int max)
             break;
         if (st != DB_OK)
             return done > 0 ? done : -1;
+        log_set_trace_id(c.trace_id); /* its log lines and provider calls join the trace */
         send_claimed(db, &c);
+        log_set_trace_id(NULL);
         notify_claimed_cleanup(&c);
         done++;
     }

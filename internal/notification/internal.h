@@ -326,6 +326,7 @@ struct notify_claimed {
     char *id, *event, *channel, *destination, *recipient_name, *subject, *body, *body_sealed,
         *created_at;
     int attempts;
+    char trace_id[33]; /* of the event that caused it ("" when none): its sends join it */
 };
 void notify_claimed_cleanup(struct notify_claimed *c);
 /* Leases one due queued notification of the lane. DB_NOT_FOUND when none is due. */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "internal/notification/internal.h"
+#include "pkg/log/log.h"
 #include "pkg/util/strbuf.h"
 #include "pkg/util/xalloc.h"
 
@@ -217,6 +218,9 @@ char *notify_mail_build(const struct notify_mail *m, size_t *len)
     strbuf_printf(&sb, "Subject: %s\r\n", subject);
     free(subject);
     strbuf_printf(&sb, "Message-ID: <%s@%s>\r\n", m->id, domain);
+    char tp[LOG_TRACEPARENT_LEN];
+    if (log_traceparent(tp)) /* the trace of the work that sends it, for the mail provider */
+        strbuf_printf(&sb, "traceparent: %s\r\n", tp);
     strbuf_puts(&sb, "MIME-Version: 1.0\r\n"
                      "Content-Type: text/plain; charset=UTF-8\r\n"
                      "Auto-Submitted: auto-generated\r\n");

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal/notification/internal.h"
+#include "pkg/log/log.h"
 #include "pkg/util/strbuf.h"
 #include "pkg/util/xalloc.h"
 
@@ -93,6 +94,11 @@ enum notify_result notify_twilio_send(const struct notify_provider_cfg *p,
     strbuf_init(&answer);
     char errbuf[CURL_ERROR_SIZE] = "";
     struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
+    char tp[LOG_TRACEPARENT_LEN], tp_header[LOG_TRACEPARENT_LEN + 16];
+    if (log_traceparent(tp)) { /* the call joins the trace of the work that sends it */
+        snprintf(tp_header, sizeof tp_header, "traceparent: %s", tp);
+        hdrs = curl_slist_append(hdrs, tp_header);
+    }
     set_options(h, p, url, form ? form : "", hdrs, &answer, errbuf);
     CURLcode rc = form ? curl_easy_perform(h) : CURLE_OUT_OF_MEMORY;
     long status = 0;

@@ -63,7 +63,9 @@ static const struct db_stmt stmts[] = {
      "locked_until = now() + make_interval(secs => $2::int), "
      "next_attempt_at = now() + make_interval(secs => $2::int) FROM c WHERE n.id = c.id "
      "RETURNING n.id, n.event_type, n.channel, n.destination, n.recipient_name, n.subject, "
-     "n.body, n.body_sealed, " RFC3339("n.created_at") ", n.attempts"},
+     "n.body, n.body_sealed, " RFC3339(
+         "n.created_at") ", n.attempts, "
+                         "(SELECT o.trace_id FROM outbox_events o WHERE o.event_id = n.event_id)"},
     {"notify_mark_sent",
      "UPDATE notifications SET status = 'sent', sent_at = now(), locked_until = NULL, "
      "body_sealed = NULL, last_error = NULL WHERE id = $1::uuid AND status = 'queued' "
@@ -241,7 +243,8 @@ enum {
     CL_BODY,
     CL_BODY_SEALED,
     CL_CREATED_AT,
-    CL_ATTEMPTS
+    CL_ATTEMPTS,
+    CL_TRACE_ID
 };
 
 void notify_claimed_cleanup(struct notify_claimed *c)
@@ -266,6 +269,7 @@ static void claimed_from_row(const PGresult *res, struct notify_claimed *out)
     out->body_sealed = db_col_strdup(res, 0, CL_BODY_SEALED);
     out->created_at = db_col_strdup(res, 0, CL_CREATED_AT);
     out->attempts = (int)db_col_ll(res, 0, CL_ATTEMPTS);
+    db_col_copy(res, 0, CL_TRACE_ID, out->trace_id, sizeof out->trace_id);
 }
 
 enum db_status notify_repo_claim(struct db_conn *c, bool priority, struct notify_claimed *out)

@@ -12,6 +12,8 @@
  * - Durations in seconds are capped at 100 years so callers can add them to a timestamp. */
 #include "pkg/config/config.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -84,6 +86,8 @@ static const struct setting settings[] = {
     {ENUM("HAAT_LOG_FORMAT", log_format, "json", "json|text")},
     {STR("HAAT_PUBLIC_URL", public_url, 0, NULL)},
     {NUM("HAAT_SHUTDOWN_GRACE_S", K_INT, shutdown_grace_s, "8", 1, 60)},
+    {STR("HAAT_CORS_ORIGINS", cors_origins, 0, NULL)},
+    {STR("HAAT_TRUSTED_PROXIES", trusted_proxies, 0, NULL)},
     {NUM("HAAT_CHAT_STREAMS_MAX", K_INT, chat_streams_max, "1000", 1, 100000)},
     {NUM("HAAT_CHAT_STREAMS_PER_USER", K_INT, chat_streams_per_user, "5", 1, 100)},
     {NUM("HAAT_CHAT_HEARTBEAT_S", K_INT, chat_heartbeat_s, "15", 1, 60)},
@@ -389,6 +393,47 @@ static int check_url(const char *v, const char *name, const char *s1, const char
     return fail(err, name, "must be an %s or %s URL", s1, s2);
 }
 
+/* One origin: "*", or http(s)://host[:port] with nothing after it (browsers send exactly that,
+ * so anything else could never match). */
+static bool origin_ok(const char *o, size_t n)
+{
+    if (n == 1 && o[0] == '*')
+        return true;
+    size_t scheme = strncmp(o, "https://", 8) == 0 ? 8 : strncmp(o, "http://", 7) == 0 ? 7 : 0;
+    if (!scheme || n == scheme)
+        return false;
+    for (size_t i = scheme; i < n; i++)
+        if (!isalnum((unsigned char)o[i]) && !strchr(".-:[]", o[i]))
+            return false;
+    return true;
+}
+
+/* Comma-separated items, blanks around them allowed, each accepted by ok. */
+static int check_list(const char *v, const char *name, bool (*ok)(const char *, size_t),
+                      const char *what, char *err)
+{
+    for (const char *p = v; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ", ");
+        if (n && !ok(p, n))
+            return fail(err, name, "%.*s is not %s", (int)n, p, what);
+        p += n;
+    }
+    return 0;
+}
+
+static bool address_ok(const char *a, size_t n)
+{
+    char buf[INET6_ADDRSTRLEN];
+    unsigned char bin[sizeof(struct in6_addr)];
+    if (n >= sizeof buf)
+        return false;
+    memcpy(buf, a, n);
+    buf[n] = '\0';
+    return inet_pton(AF_INET, buf, bin) == 1 || inet_pton(AF_INET6, buf, bin) == 1;
+}
+
 /* Cross-setting rules: secrets' length, providers' credentials, URL schemes. */
 static int check_providers(const struct cfg *c, char *err)
 {
@@ -414,6 +459,11 @@ static int check_providers(const struct cfg *c, char *err)
     if (check_url(c->razorpay_base_url, "HAAT_RAZORPAY_BASE_URL", "http://", "https://", err) < 0 ||
         check_url(c->twilio_base_url, "HAAT_TWILIO_BASE_URL", "http://", "https://", err) < 0 ||
         check_url(c->public_url, "HAAT_PUBLIC_URL", "http://", "https://", err) < 0)
+        return -1;
+    if (check_list(c->cors_origins, "HAAT_CORS_ORIGINS", origin_ok,
+                   "an origin (scheme://host[:port]) or *", err) < 0 ||
+        check_list(c->trusted_proxies, "HAAT_TRUSTED_PROXIES", address_ok, "an IP address", err) <
+            0)
         return -1;
     return 0;
 }

@@ -50,12 +50,19 @@ struct cfg {
     char *log_format;              /* HAAT_LOG_FORMAT json|text (default json) */
     char *public_url;              /* HAAT_PUBLIC_URL (default http://<http_addr>) */
     int shutdown_grace_s;          /* HAAT_SHUTDOWN_GRACE_S 1..60 (default 8) */
-    int chat_streams_max;          /* HAAT_CHAT_STREAMS_MAX open event streams per process
-                                      1..100000 (default 1000) */
-    int chat_streams_per_user;     /* HAAT_CHAT_STREAMS_PER_USER 1..100 (default 5) */
-    int chat_heartbeat_s;          /* HAAT_CHAT_HEARTBEAT_S 1..60 (default 15; tests only) */
-    int limit_chat_per_min;        /* HAAT_LIMIT_CHAT_PER_MIN messages a user may send a
-                                      minute, 1..10000 (default 30) */
+    /* HAAT_CORS_ORIGINS: comma-separated exact origins ("https://shop.example", scheme://host
+     * [:port], no path) that browsers may call the API from, and "*" for any origin on the
+     * public reads only; empty: CORS off. */
+    char *cors_origins;
+    /* HAAT_TRUSTED_PROXIES: comma-separated IPv4/IPv6 addresses of reverse proxies whose
+     * X-Forwarded-For is believed for the client address; empty: none. */
+    char *trusted_proxies;
+    int chat_streams_max;      /* HAAT_CHAT_STREAMS_MAX open event streams per process
+                                  1..100000 (default 1000) */
+    int chat_streams_per_user; /* HAAT_CHAT_STREAMS_PER_USER 1..100 (default 5) */
+    int chat_heartbeat_s;      /* HAAT_CHAT_HEARTBEAT_S 1..60 (default 15; tests only) */
+    int limit_chat_per_min;    /* HAAT_LIMIT_CHAT_PER_MIN messages a user may send a
+                                  minute, 1..10000 (default 30) */
 };
 
 /* Loads path (NULL: configs/dev.json; a missing default file is not an error, a missing

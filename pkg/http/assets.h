@@ -6,5 +6,7 @@ extern const char http_asset_openapi_json[];
 extern const unsigned long http_asset_openapi_json_len;
 extern const char http_asset_redoc_js[];
 extern const unsigned long http_asset_redoc_js_len;
+extern const char http_asset_favicon_svg[];
+extern const unsigned long http_asset_favicon_svg_len;
 
 #endif

@@ -41,6 +41,8 @@ enum http_route_flags {
     /* Idempotency-Key is ignored: the response carries credentials (token pairs) that must
      * never be stored or handed out twice, so a retry simply runs again. */
     HTTP_NO_IDEMPOTENCY = 1u << 4,
+    /* Cache-Control: no-store on every answer: it carries tokens, codes or account data. */
+    HTTP_NO_STORE = 1u << 5,
 };
 
 typedef void (*http_handler_fn)(struct http_req *req);
@@ -101,6 +103,16 @@ struct http_server_opts {
     unsigned connection_limit; /* concurrent connections */
     unsigned timeout_s;        /* idle connection timeout */
     size_t connection_memory;  /* per-connection memory pool in bytes */
+    /* Comma-separated origins whose pages may read the answers ("https://shop.example"), and
+     * "*" for any origin on the public reads only (see pkg/http/cors.c); NULL or "": no CORS
+     * headers at all. Copied. */
+    const char *cors_origins;
+    /* The service's public base URL ("https://api.example.com"): Location headers are this
+     * plus the path (http_set_location). NULL or "": relative. Copied. */
+    const char *public_url;
+    /* Comma-separated addresses of reverse proxies whose X-Forwarded-For names the client in
+     * the access log. NULL or "": the peer is the client. */
+    const char *trusted_proxies;
 };
 
 struct http_server *http_server_new(const struct http_server_opts *o, struct router *r);
@@ -118,7 +130,8 @@ void http_server_free(struct http_server *s);
 /* --- the request (borrowed pointers live until the request completes) --- */
 const char *http_req_method(const struct http_req *r);
 const char *http_req_path(const struct http_req *r);
-const char *http_req_route(const struct http_req *r); /* the matched pattern */
+/* The matched pattern (also for a 405 or OPTIONS on a known path); "unmatched" otherwise. */
+const char *http_req_route(const struct http_req *r);
 const char *http_req_id(const struct http_req *r);
 const char *http_req_param(const struct http_req *r, const char *name); /* path {name} */
 const char *http_req_query(const struct http_req *r, const char *name); /* NULL when absent */
@@ -127,6 +140,9 @@ json_t *http_req_json(const struct http_req *r); /* borrowed; the parsed JSON bo
 const char *http_req_body(const struct http_req *r, size_t *len); /* raw body bytes */
 /* The caller, or NULL on an anonymous request. */
 const struct http_principal *http_req_principal(const struct http_req *r);
+/* Sets the calling thread's log context (request id, trace id) to r's, for work done for r
+ * on another thread (e.g. the password pool); NULL clears it. */
+void http_req_log_context(const struct http_req *r);
 /* Records the user for the access log (e.g. after login). */
 void http_req_set_user(struct http_req *r, const char *user_id);
 /* Memory freed with the request. */
@@ -134,8 +150,10 @@ void *http_req_alloc(struct http_req *r, size_t n);
 
 /* --- replies: exactly one per request --- */
 void http_set_header(struct http_req *r, const char *name, const char *value); /* copied */
-void http_reply_json(struct http_req *r, int status, json_t *body);            /* steals body */
-void http_reply_status(struct http_req *r, int status);                        /* no body */
+/* Location: the public base URL (http_server_opts.public_url) followed by path ("/v1/..."). */
+void http_set_location(struct http_req *r, const char *path);
+void http_reply_json(struct http_req *r, int status, json_t *body); /* steals body */
+void http_reply_status(struct http_req *r, int status);             /* no body */
 void http_reply_bytes(struct http_req *r, int status, const char *content_type, const void *body,
                       size_t len); /* body copied */
 void http_reply_static(struct http_req *r, int status, const char *content_type, const void *body,
@@ -165,8 +183,8 @@ struct db_conn *http_req_db_or_reply(struct http_req *r);
  * exhausted) -> 503 service_unavailable with Retry-After; anything else -> 500 internal. */
 void http_reply_db(struct http_req *r, enum db_status st);
 
-/* 401 unauthorized with WWW-Authenticate: Bearer; detail NULL: "a valid access token is
- * required". */
+/* 401 unauthorized with WWW-Authenticate: Bearer, plus error="invalid_token" (RFC 6750) when
+ * the request carried a bearer token; detail NULL: "a valid access token is required". */
 void http_reply_unauthorized(struct http_req *r, const char *detail);
 /* 403 verification_required: the caller's phone is not verified yet. */
 void http_reply_verification_required(struct http_req *r);

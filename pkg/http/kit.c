@@ -36,7 +36,8 @@ void http_reply_db(struct http_req *r, enum db_status st)
 
 void http_reply_unauthorized(struct http_req *r, const char *detail)
 {
-    http_set_header(r, "WWW-Authenticate", "Bearer");
+    http_set_header(r, "WWW-Authenticate",
+                    request_bearer(r) ? "Bearer error=\"invalid_token\"" : "Bearer");
     http_reply_problem(r, 401, "unauthorized",
                        detail ? detail : "a valid access token is required");
 }

@@ -74,6 +74,15 @@ void http_set_header(struct http_req *r, const char *name, const char *value)
     r->nheaders++;
 }
 
+void http_set_location(struct http_req *r, const char *path)
+{
+    const char *base = r->srv->public_url ? r->srv->public_url : "";
+    size_t n = strlen(base) + strlen(path) + 1;
+    char *v = http_req_alloc(r, n);
+    snprintf(v, n, "%s%s", base, path);
+    http_set_header(r, "Location", v);
+}
+
 bool http_replied(const struct http_req *r)
 {
     return r->response != NULL;
@@ -103,23 +112,59 @@ static void idem_finish(struct http_req *r, int status, const char *ctype, const
     r->srv->idem->finish(r, r->idem_key, r->idem_ctx, &v);
 }
 
+/* Vary: what besides the URL the answer depends on, in one header. */
+static void add_vary(const struct http_req *r, struct MHD_Response *resp, const char *ctype)
+{
+    bool origin = cors_enabled(&r->srv->cors), encoding = gzip_type(ctype);
+    if (origin || encoding)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
+                                origin && encoding ? "Origin, Accept-Encoding"
+                                : origin           ? "Origin"
+                                                   : "Accept-Encoding");
+}
+
+/* Compresses the body when the client accepts gzip and it is worth it; true when it did. */
+static bool maybe_gzip(const struct http_req *r, const char *ctype, const char **body, size_t *len,
+                       enum MHD_ResponseMemoryMode *mem)
+{
+    return *len >= HTTP_GZIP_MIN && gzip_type(ctype) &&
+           gzip_accepted(http_req_header(r, MHD_HTTP_HEADER_ACCEPT_ENCODING)) &&
+           gzip_body(body, len, mem);
+}
+
 /* Builds and stores the response; from a deferred request's other thread this also resumes
  * the connection. body is taken over (free()d by MHD) when mem is MHD_RESPMEM_MUST_FREE. */
 static void send_response(struct http_req *r, int status, const char *ctype, const char *body,
                           size_t len, enum MHD_ResponseMemoryMode mem)
 {
     idem_finish(r, status, ctype, body, len);
+    char etag[CACHE_ETAG_LEN];
+    status = cache_prepare(r, status, body, len, etag);
+    bool gz = maybe_gzip(r, ctype, &body, &len, &mem);
+    r->resp_bytes = status == 304 || strcmp(r->method, "HEAD") == 0 ? 0 : len;
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, mem);
-    if (ctype)
+    /* A 304 carries no representation headers; libmicrohttpd 0.9.75 always sends a
+     * Content-Length, which is then that of the 200 it stands for (RFC 9110 8.6). */
+    if (ctype && status != 304)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    if (gz && status != 304)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    add_vary(r, resp, ctype);
+    cache_add_headers(r, resp, status, etag);
     reply_set_response(r, status, resp);
 }
 
 void reply_set_response(struct http_req *r, int status, struct MHD_Response *resp)
 {
     MHD_add_response_header(resp, "X-Request-ID", r->request_id);
+    char tp[64];
+    snprintf(tp, sizeof tp, "00-%s-%s-%s", r->trace_id, r->span_id, r->trace_flags);
+    MHD_add_response_header(resp, "traceparent", tp);
     for (size_t i = 0; i < r->nheaders; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+    if (cors_enabled(&r->srv->cors) && !MHD_get_response_header(resp, MHD_HTTP_HEADER_VARY))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
+    cors_add_headers(r, resp);
     pthread_mutex_lock(&r->lock);
     r->response = resp;
     r->status = status;

@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "pkg/http/internal.h"
+#include "pkg/log/log.h"
 #include "pkg/util/xalloc.h"
 
 const char *http_req_method(const struct http_req *r)
@@ -19,7 +21,8 @@ const char *http_req_path(const struct http_req *r)
 
 const char *http_req_route(const struct http_req *r)
 {
-    return r->route ? r->route->pattern : "unmatched";
+    /* A known path answered 405 or OPTIONS is labelled with its pattern too. */
+    return r->route ? r->route->pattern : r->match.pattern ? r->match.pattern : "unmatched";
 }
 
 const char *http_req_id(const struct http_req *r)
@@ -48,6 +51,17 @@ const char *http_req_header(const struct http_req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+const char *request_bearer(const struct http_req *r)
+{
+    const char *h = http_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return *h ? h : NULL;
+}
+
 json_t *http_req_json(const struct http_req *r)
 {
     return r->json;
@@ -63,6 +77,12 @@ const char *http_req_body(const struct http_req *r, size_t *len)
 const struct http_principal *http_req_principal(const struct http_req *r)
 {
     return r->authenticated ? &r->who : NULL;
+}
+
+void http_req_log_context(const struct http_req *r)
+{
+    log_set_request_id(r ? r->request_id : NULL);
+    log_set_trace_id(r ? r->trace_id : NULL);
 }
 
 void http_req_set_user(struct http_req *r, const char *user_id)

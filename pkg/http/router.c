@@ -171,6 +171,7 @@ enum router_result router_match(const struct router *r, const char *method, cons
     }
     if (!best)
         return ROUTER_NOT_FOUND;
+    m->pattern = best->route->pattern;
     for (size_t i = 0; i < r->n; i++) {
         const struct entry *e = &r->entries[i];
         if (e->literal_mask != best->literal_mask || !entry_matches(e, seg, (size_t)nseg))

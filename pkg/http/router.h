@@ -26,7 +26,8 @@ struct router_match {
     enum http_route_set set;
     size_t nparams;
     struct router_param params[HTTP_MAX_PARAMS];
-    char allow[64]; /* "GET, PATCH, DELETE" for ROUTER_METHOD_NOT_ALLOWED */
+    char allow[64];      /* "GET, PATCH, DELETE" for ROUTER_METHOD_NOT_ALLOWED */
+    const char *pattern; /* the matched pattern, also for ROUTER_METHOD_NOT_ALLOWED */
 };
 
 struct router *router_new(void);

@@ -47,17 +47,46 @@ static bool valid_request_id(const char *s)
     return true;
 }
 
-/* W3C traceparent: "00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>". */
+static bool lower_hex(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+static bool all_zero(const char *s, size_t n)
+{
+    return strspn(s, "0") >= n;
+}
+
+/* W3C traceparent: "<2 hex version>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>",
+ * version ff invalid, ids not all zeros; a later version may append "-...". The trace id and
+ * flags are kept when valid; otherwise (or when absent) a fresh trace starts. This request's
+ * own span id is new either way: the answer's traceparent names it. */
 static void accept_traceparent(struct http_req *r)
 {
     const char *tp = http_req_header(r, "traceparent");
-    if (!tp || strlen(tp) != 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-')
-        return;
-    for (int i = 3; i < 35; i++)
-        if (!isxdigit((unsigned char)tp[i]) || isupper((unsigned char)tp[i]))
-            return;
-    memcpy(r->trace_id, tp + 3, 32);
+    size_t n = tp ? strlen(tp) : 0;
+    bool ok = n >= 55 && lower_hex(tp, 2) && strncmp(tp, "ff", 2) != 0 && tp[2] == '-' &&
+              lower_hex(tp + 3, 32) && !all_zero(tp + 3, 32) && tp[35] == '-' &&
+              lower_hex(tp + 36, 16) && !all_zero(tp + 36, 16) && tp[52] == '-' &&
+              lower_hex(tp + 53, 2) &&
+              (n == 55 ? true : strncmp(tp, "00", 2) != 0 && tp[55] == '-');
+    char fresh[IDS_REQUEST_ID_LEN];
+    ids_request_id(fresh);
+    memcpy(r->span_id, fresh, 16);
+    r->span_id[16] = '\0';
+    if (ok) {
+        memcpy(r->trace_id, tp + 3, 32);
+        memcpy(r->trace_flags, tp + 53, 2);
+    } else {
+        ids_request_id(fresh);
+        memcpy(r->trace_id, fresh, 32);
+        memcpy(r->trace_flags, "01", 2);
+    }
     r->trace_id[32] = '\0';
+    r->trace_flags[2] = '\0';
 }
 
 static struct http_req *request_new(struct http_server *s, struct MHD_Connection *c,
@@ -77,6 +106,8 @@ static struct http_req *request_new(struct http_server *s, struct MHD_Connection
     else
         ids_request_id(r->request_id);
     accept_traceparent(r);
+    access_client_address(r);
+    r->origin = http_req_header(r, "Origin");
     return r;
 }
 
@@ -89,7 +120,9 @@ static bool route_or_reply(struct http_req *r)
         r->route = r->match.route;
         return true;
     }
-    if (res == ROUTER_METHOD_NOT_ALLOWED) {
+    if (res == ROUTER_METHOD_NOT_ALLOWED && strcmp(r->method, "OPTIONS") == 0) {
+        cors_reply_options(r);
+    } else if (res == ROUTER_METHOD_NOT_ALLOWED) {
         http_set_header(r, "Allow", r->match.allow);
         http_reply_problem(r, 405, "method_not_allowed", "this path does not accept that method");
     } else {
@@ -98,25 +131,24 @@ static bool route_or_reply(struct http_req *r)
     return false;
 }
 
-static bool size_ok_or_reply(struct http_req *r)
+static void reply_too_large(struct http_req *r)
+{
+    http_reply_problem(r, 413, "payload_too_large", "the body is larger than 1 MiB");
+}
+
+static unsigned long long declared_length(const struct http_req *r)
 {
     const char *cl = http_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY) {
-        http_reply_problem(r, 413, "payload_too_large", "the body is larger than 1 MiB");
+    return cl ? strtoull(cl, NULL, 10) : 0;
+}
+
+static bool size_ok_or_reply(struct http_req *r)
+{
+    if (declared_length(r) > HTTP_MAX_BODY) {
+        reply_too_large(r);
         return false;
     }
     return true;
-}
-
-static const char *bearer_token(const struct http_req *r)
-{
-    const char *h = http_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-        return NULL;
-    h += 7;
-    while (*h == ' ')
-        h++;
-    return *h ? h : NULL;
 }
 
 static bool has_role(const struct http_principal *p, enum http_auth need)
@@ -134,7 +166,7 @@ static bool has_role(const struct http_principal *p, enum http_auth need)
 static bool auth_or_reply(struct http_req *r)
 {
     enum http_auth need = r->route->auth;
-    const char *token = bearer_token(r);
+    const char *token = request_bearer(r);
     if (token && r->srv->auth && r->srv->auth(token, &r->who) == 0) {
         r->authenticated = true;
         http_req_set_user(r, r->who.user_id);
@@ -228,10 +260,6 @@ static bool idempotency_or_reply(struct http_req *r)
 /* Last call: the body is complete. */
 static void on_body_done(struct http_req *r)
 {
-    if (r->body_too_large) {
-        http_reply_problem(r, 413, "payload_too_large", "the body is larger than 1 MiB");
-        return;
-    }
     if (!json_or_reply(r) || !idempotency_or_reply(r))
         return;
     r->route->handler(r);
@@ -258,10 +286,32 @@ static enum MHD_Result queue(struct http_req *r)
  * exactly, instead of doubling up to twice the body's size. */
 static void reserve_declared_body(struct http_req *r)
 {
-    const char *cl = http_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
+    unsigned long long n = declared_length(r);
     if (n > 0 && n <= HTTP_MAX_BODY)
         strbuf_reserve(&r->body, (size_t)n);
+}
+
+/* Keep-alive on errors. libmicrohttpd closes the connection when a response is queued before
+ * the request's body has been read (the rest of the body would be taken for the next
+ * request). So an answer decided from the headers (404, 405, 401, 415, 413, ...) waits until
+ * the body is in, which is read and discarded; only a body of more than HTTP_DRAIN_MAX bytes
+ * is not waited for: then the answer goes out at once, with Connection: close. */
+#define HTTP_DRAIN_MAX (4u * HTTP_MAX_BODY)
+
+/* One piece of the body: kept, or counted and dropped once the answer is known. Returns true
+ * when the answer must go out now (too much to drain). */
+static bool take_upload(struct http_req *r, const char *data, size_t n)
+{
+    if (!r->response && r->body.len + n > HTTP_MAX_BODY)
+        reply_too_large(r);
+    if (r->response) {
+        r->drained += n;
+        return r->drained > HTTP_DRAIN_MAX;
+    }
+    if (r->body.cap == 0)
+        reserve_declared_body(r);
+    strbuf_append(&r->body, data, n);
+    return false;
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
@@ -274,24 +324,18 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         r = request_new(s, c, method, url);
         *con_cls = r;
         atomic_fetch_add(&s->in_flight, 1);
-        log_set_request_id(r->request_id);
+        http_req_log_context(r);
         on_headers(r);
         r->state = REQ_READING;
-        return r->response ? queue(r) : MHD_YES;
+        return r->response && declared_length(r) > HTTP_DRAIN_MAX ? queue(r) : MHD_YES;
     }
-    log_set_request_id(r->request_id);
+    http_req_log_context(r);
     if (r->state == REQ_DONE)
         return MHD_YES;
     if (*upload_size > 0) {
-        if (r->body.len + *upload_size > HTTP_MAX_BODY)
-            r->body_too_large = true;
-        else if (!r->response) {
-            if (r->body.cap == 0)
-                reserve_declared_body(r);
-            strbuf_append(&r->body, upload, *upload_size);
-        }
+        bool now = take_upload(r, upload, *upload_size);
         *upload_size = 0;
-        return MHD_YES;
+        return now ? queue(r) : MHD_YES;
     }
     if (r->state == REQ_READING && !r->response)
         on_body_done(r);
@@ -299,42 +343,6 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     bool ready = r->response && !r->suspended;
     pthread_mutex_unlock(&r->lock);
     return ready ? queue(r) : MHD_YES;
-}
-
-/* A JSON string of a client-controlled value that may not be UTF-8: bytes that are not
- * printable ASCII are written %XX when the value is not valid UTF-8 (new reference). */
-static json_t *loggable_string(const char *s)
-{
-    json_t *j = json_string(s);
-    if (j)
-        return j;
-    struct strbuf sb;
-    strbuf_init(&sb);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p >= 0x20 && *p < 0x7f)
-            strbuf_append(&sb, (const char *)p, 1);
-        else
-            strbuf_printf(&sb, "%%%02X", *p);
-    }
-    j = json_stringn(sb.buf ? sb.buf : "", sb.len);
-    strbuf_cleanup(&sb);
-    return j;
-}
-
-static void access_log(const struct http_req *r, int status, double seconds)
-{
-    if (!log_enabled(LOG_LEVEL_INFO) && status < 500)
-        return;
-    /* request_id is added by log_write from the thread's current request. */
-    double ms = (double)(int64_t)(seconds * 1e6) / 1e3; /* microsecond precision */
-    json_t *f = json_pack("{s:o,s:s,s:o,s:i,s:f}", "method", loggable_string(r->method), "route",
-                          http_req_route(r), "path", loggable_string(r->path), "status", status,
-                          "duration_ms", ms);
-    if (r->user_id[0])
-        json_object_set_new(f, "user_id", json_string(r->user_id));
-    if (r->trace_id[0])
-        json_object_set_new(f, "trace_id", json_string(r->trace_id));
-    log_write(status >= 500 ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO, "http_request", NULL, f);
 }
 
 /* The method as a metrics label, from a closed set: the method comes from the client, and
@@ -363,9 +371,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     const char *labels[] = {method_label(r->method), http_req_route(r), code};
     metrics_counter_add(m_requests, labels, 1);
     metrics_histogram_observe(m_duration, http_req_route(r), seconds);
-    log_set_request_id(r->request_id);
+    http_req_log_context(r);
     access_log(r, status, seconds);
-    log_set_request_id(NULL);
+    http_req_log_context(NULL);
     request_free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&s->in_flight, 1);
@@ -389,6 +397,15 @@ struct http_server *http_server_new(const struct http_server_opts *o, struct rou
     struct http_server *s = xcalloc(1, sizeof *s);
     s->opts = *o;
     s->router = router;
+    s->opts.cors_origins = NULL; /* parsed below; the caller's string is not kept */
+    cors_init(&s->cors, o->cors_origins);
+    s->opts.public_url = NULL;
+    s->opts.trusted_proxies = NULL;
+    access_init_proxies(s, o->trusted_proxies);
+    s->public_url = xstrdup(o->public_url ? o->public_url : "");
+    size_t n = strlen(s->public_url);
+    while (n > 0 && s->public_url[n - 1] == '/')
+        s->public_url[--n] = '\0';
     atomic_init(&s->in_flight, 0);
     atomic_init(&s->streams_closed, false);
     return s;
@@ -460,5 +477,10 @@ int http_server_stop(struct http_server *s, int grace_ms)
 
 void http_server_free(struct http_server *s)
 {
+    if (!s)
+        return;
+    cors_cleanup(&s->cors);
+    free(s->public_url);
+    free(s->proxies);
     free(s);
 }

@@ -7,11 +7,15 @@
 #include <unistd.h>
 
 #include "pkg/clock/clock.h"
+#include "pkg/ids/ids.h"
 #include "pkg/util/strbuf.h"
 
 static enum log_level min_level = LOG_LEVEL_INFO;
 static bool as_json = true;
 static _Thread_local char request_id[65];
+static _Thread_local char trace_id[33];
+
+#define REAL_PRECISION JSON_REAL_PRECISION(9)
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -47,6 +51,26 @@ const char *log_request_id(void)
     return request_id[0] ? request_id : NULL;
 }
 
+void log_set_trace_id(const char *tid)
+{
+    snprintf(trace_id, sizeof trace_id, "%s", tid ? tid : "");
+}
+
+const char *log_trace_id(void)
+{
+    return trace_id[0] ? trace_id : NULL;
+}
+
+bool log_traceparent(char out[LOG_TRACEPARENT_LEN])
+{
+    if (!trace_id[0])
+        return false;
+    char span[IDS_REQUEST_ID_LEN];
+    ids_request_id(span); /* 32 hex digits; a span id is 16 */
+    snprintf(out, LOG_TRACEPARENT_LEN, "00-%s-%.16s-01", trace_id, span);
+    return true;
+}
+
 static void write_all(const char *buf, size_t len)
 {
     while (len > 0) {
@@ -68,11 +92,13 @@ static void write_text(const char *ts, enum log_level lvl, const char *event, co
         strbuf_printf(&sb, " %s", msg);
     if (request_id[0])
         strbuf_printf(&sb, " request_id=%s", request_id);
+    if (trace_id[0])
+        strbuf_printf(&sb, " trace_id=%s", trace_id);
     const char *key;
     json_t *val;
     json_object_foreach(fields, key, val)
     {
-        char *v = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
+        char *v = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT | REAL_PRECISION);
         strbuf_printf(&sb, " %s=%s", key, v ? v : "?");
         free(v);
     }
@@ -92,8 +118,10 @@ static void write_json(const char *ts, enum log_level lvl, const char *event, co
         json_object_set_new(line, "msg", json_string(msg));
     if (request_id[0])
         json_object_set_new(line, "request_id", json_string(request_id));
+    if (trace_id[0])
+        json_object_set_new(line, "trace_id", json_string(trace_id));
     json_object_update(line, fields);
-    char *s = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *s = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER | REAL_PRECISION);
     json_decref(line);
     if (!s)
         return;

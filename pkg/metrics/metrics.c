@@ -29,9 +29,14 @@ const double metrics_duration_buckets[METRICS_DURATION_BUCKETS_N] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 };
 
-enum kind { M_COUNTER, M_GAUGE, M_GAUGE_FN, M_HISTOGRAM };
+enum kind { M_COUNTER, M_GAUGE, M_GAUGE_FN, M_HISTOGRAM, M_COUNTER_FN };
 
-static const char *const kind_names[] = {"counter", "gauge", "gauge", "histogram"};
+static const char *const kind_names[] = {"counter", "gauge", "gauge", "histogram", "counter"};
+
+static bool read_at_scrape(enum kind k)
+{
+    return k == M_GAUGE_FN || k == M_COUNTER_FN;
+}
 
 struct series {
     uint64_t hash;
@@ -53,7 +58,7 @@ struct family {
     char *labels[METRICS_MAX_LABELS];
     double bounds[METRICS_MAX_BUCKETS];
     int nbounds;
-    double (*fn)(void *); /* M_GAUGE_FN */
+    double (*fn)(void *); /* M_GAUGE_FN, M_COUNTER_FN */
     void *arg;
     pthread_mutex_t mu; /* guards inserts: count, retired, replacing table */
     _Atomic(struct table *) table;
@@ -298,7 +303,7 @@ static struct family *register_family(struct family *f)
     if (old && !same_shape(old, f))
         die(f->name, "registered twice with different types, labels or buckets");
     if (old) {
-        if (f->kind == M_GAUGE_FN) {
+        if (read_at_scrape(f->kind)) {
             old->fn = f->fn;
             old->arg = f->arg;
         }
@@ -309,7 +314,7 @@ static struct family *register_family(struct family *f)
         families_tail = &f->next;
     }
     pthread_mutex_unlock(&reg_mu);
-    if (f->nlabels == 0 && f->kind != M_GAUGE_FN)
+    if (f->nlabels == 0 && !read_at_scrape(f->kind))
         lookup(f, NULL);
     return f;
 }
@@ -352,14 +357,25 @@ void metrics_gauge_add(struct metrics_gauge *g, const char *const *label_values,
     add_double(&lookup(&g->f, label_values)->value, v);
 }
 
-void metrics_gauge_fn(const char *name, const char *help, double (*fn)(void *arg), void *arg)
+static void register_fn(enum kind kind, const char *name, const char *help, double (*fn)(void *arg),
+                        void *arg)
 {
     if (!fn)
-        die(name, "gauge callback is NULL");
-    struct family *f = family_new(M_GAUGE_FN, name, help, 0, NULL);
+        die(name, "callback is NULL");
+    struct family *f = family_new(kind, name, help, 0, NULL);
     f->fn = fn;
     f->arg = arg;
     register_family(f);
+}
+
+void metrics_gauge_fn(const char *name, const char *help, double (*fn)(void *arg), void *arg)
+{
+    register_fn(M_GAUGE_FN, name, help, fn, arg);
+}
+
+void metrics_counter_fn(const char *name, const char *help, double (*fn)(void *arg), void *arg)
+{
+    register_fn(M_COUNTER_FN, name, help, fn, arg);
 }
 
 struct metrics_histogram *metrics_histogram_new(const char *name, const char *help,
@@ -511,7 +527,7 @@ static void render_family(struct strbuf *sb, struct family *f)
     strbuf_printf(sb, "# HELP %s ", f->name);
     append_escaped(sb, f->help, false);
     strbuf_printf(sb, "\n# TYPE %s %s\n", f->name, kind_names[f->kind]);
-    if (f->kind == M_GAUGE_FN) {
+    if (read_at_scrape(f->kind)) {
         append_sample(sb, f, "", NULL, NULL, f->fn(f->arg));
         return;
     }

@@ -53,6 +53,12 @@ void metrics_gauge_add(struct metrics_gauge *g, const char *const *label_values,
  * registry lock held: fn must not register metrics). arg is borrowed and must stay valid
  * until reset. Registering the same name again replaces fn and arg. */
 void metrics_gauge_fn(const char *name, const char *help, double (*fn)(void *arg), void *arg);
+/* The same for a counter kept elsewhere (e.g. the kernel's CPU time): fn never decreases. */
+void metrics_counter_fn(const char *name, const char *help, double (*fn)(void *arg), void *arg);
+
+/* The standard process metrics, read from /proc at scrape time: process_start_time_seconds,
+ * process_resident_memory_bytes, process_cpu_seconds_total, process_open_fds. */
+void metrics_process_init(void);
 
 /* A histogram with an optional label (label_name NULL: none) and n (1..32) strictly
  * increasing finite upper bounds (copied; buckets NULL: metrics_duration_buckets). The +Inf

@@ -7,9 +7,10 @@
 #include "pkg/log/log.h"
 
 static const struct db_stmt stmts[] = {
-    {"outbox_emit", "WITH e AS (INSERT INTO outbox_events (event_id, type, aggregate_id, payload) "
-                    "VALUES ($1::uuid, $2, $3, $4::jsonb) RETURNING type) "
-                    "SELECT pg_notify('" OUTBOX_CHANNEL "', type) FROM e"},
+    {"outbox_emit",
+     "WITH e AS (INSERT INTO outbox_events (event_id, type, aggregate_id, payload, trace_id) "
+     "VALUES ($1::uuid, $2, $3, $4::jsonb, $5) RETURNING type) "
+     "SELECT pg_notify('" OUTBOX_CHANNEL "', type) FROM e"},
     {"outbox_pending", "SELECT count(*) FROM outbox_events WHERE processed_at IS NULL"},
     {"outbox_purge", "DELETE FROM outbox_events WHERE id IN (SELECT id FROM outbox_events "
                      "WHERE processed_at < now() - interval '" DB_STR(
@@ -28,7 +29,7 @@ enum db_status outbox_emit(struct db_conn *c, const char *type, const char *aggr
     enum db_status st = DB_ERROR;
     char event_id[IDS_UUID_LEN];
     char *body = NULL;
-    const char *params[4];
+    const char *params[5];
     if (!type || PQtransactionStatus(db_pg(c)) != PQTRANS_INTRANS) {
         log_error("outbox_misuse", "outbox_emit(%s) without a type or outside a transaction",
                   type ? type : "?");
@@ -44,7 +45,8 @@ enum db_status outbox_emit(struct db_conn *c, const char *type, const char *aggr
     params[1] = type;
     params[2] = aggregate_id;
     params[3] = body ? body : "{}";
-    st = db_exec(c, "outbox_emit", 4, params, NULL);
+    params[4] = log_trace_id(); /* the trace the event belongs to, NULL when none */
+    st = db_exec(c, "outbox_emit", DB_PARAMS(params), NULL);
 out:
     free(body);
     return st;

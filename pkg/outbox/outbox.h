@@ -17,7 +17,8 @@
 void outbox_init(void);
 
 /* Records an event inside the caller's db_txn on c (the primary): one round trip that
- * inserts the row (a fresh UUIDv7 event_id) and queues the NOTIFY. type: "order.placed"
+ * inserts the row (a fresh UUIDv7 event_id, the calling thread's log_trace_id()) and queues
+ * the NOTIFY. type: "order.placed"
  * etc.; aggregate_id may be NULL; payload is a JSON object (borrowed; NULL = {}). Outside
  * a transaction it refuses (DB_ERROR, logged): an event must commit with its change. */
 enum db_status outbox_emit(struct db_conn *c, const char *type, const char *aggregate_id,

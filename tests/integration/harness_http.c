@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,40 @@ static void finish_resp(CURL *h, CURLcode rc, struct hi_buf *body, struct hi_buf
         out->json = json_loadb(out->body, out->len, JSON_DECODE_ANY, NULL);
 }
 
+/* With HAAT_RECORD_DIR set, every answer is appended as one JSON line to
+ * $HAAT_RECORD_DIR/<test>-<pid>.jsonl ({method, path, status, content_type, body}; body null
+ * when larger than 512 KiB or not UTF-8), for infra/dev/openapi-check.py to check against the
+ * OpenAPI document. */
+static void record(const char *method, const char *url, const struct h_resp *r)
+{
+    const char *dir = getenv("HAAT_RECORD_DIR");
+    if (!dir || !*dir || r->status == 0)
+        return;
+    const char *path = strstr(url, "://");
+    path = path ? strchr(path + 3, '/') : NULL;
+    const char *ct = h_resp_header(r, "Content-Type");
+    json_t *line = json_pack("{s:s,s:s,s:I,s:s?}", "method", method, "path", path ? path : "/",
+                             "status", (json_int_t)r->status, "content_type", ct);
+    json_object_set_new(line, "body",
+                        r->len <= 512 * 1024 ? json_stringn(r->body, r->len) : json_null());
+    if (!json_object_get(line, "body"))
+        json_object_set_new(line, "body", json_null());
+    char *text = json_dumps(line, JSON_COMPACT);
+    json_decref(line);
+    char file[H_PATH_MAX + 64];
+    snprintf(file, sizeof file, "%s/%s-%d.jsonl", dir, h_test_name(), (int)getpid());
+    int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0 && text) {
+        size_t n = strlen(text);
+        text[n] = '\n'; /* one write of the whole line: lines of threads never interleave */
+        if (write(fd, text, n + 1) < 0)
+            print_error("harness: cannot record to %s\n", file);
+    }
+    if (fd >= 0)
+        close(fd);
+    free(text);
+}
+
 long h_request_url(const char *method, const char *url, const char *body, size_t len,
                    const char *const *headers, struct h_resp *out)
 {
@@ -183,6 +218,7 @@ long h_request_url(const char *method, const char *url, const char *body, size_t
     CURLcode rc = curl_easy_perform(h);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     finish_resp(h, rc, &bbody, &bhdrs, out);
+    record(method, url, out);
     curl_slist_free_all(list);
     return out->status;
 }

@@ -44,9 +44,10 @@ static void test_create_get_defaults(void **state)
     assert_string_equal(fx_str(p, "seller_id"), s.id);
     assert_int_equal(fx_int(p, "version"), 1);
     assert_string_equal(h_resp_header(&r, "ETag"), "\"1\"");
-    char loc[80];
+    char loc[80], abs_loc[160]; /* absolute: HAAT_PUBLIC_URL defaults to http://HAAT_HTTP_ADDR */
     snprintf(loc, sizeof loc, "/v1/products/%s", id);
-    assert_string_equal(h_resp_header(&r, "Location"), loc);
+    snprintf(abs_loc, sizeof abs_loc, "%s%s", cat_srv.base_url, loc);
+    assert_string_equal(h_resp_header(&r, "Location"), abs_loc);
     assert_string_equal(fx_str(p, "status"), "active");
     assert_string_equal(fx_str(p, "currency"), "INR");
     assert_int_equal(fx_int(p, "stock"), 1);
@@ -69,8 +70,13 @@ static void test_create_get_defaults(void **state)
     h_assert_status(&g, 200);
     assert_true(json_equal(g.json, created));
     assert_string_equal(h_resp_header(&g, "ETag"), "\"1\"");
+    assert_string_equal(h_resp_header(&g, "Cache-Control"), "no-cache");
     fx_call(&other, "GET", loc, NULL, "If-None-Match: \"1\"", &g);
     h_assert_status(&g, 304);
+    assert_string_equal(h_resp_header(&g, "ETag"), "\"1\"");
+    assert_int_equal(g.len, 0);
+    const char *cl = h_resp_header(&g, "Content-Length"); /* the 200's length, never 0 */
+    assert_true(!cl || atoi(cl) > 0);
     json_decref(created);
     h_resp_cleanup(&g);
     h_resp_cleanup(&r);

@@ -59,6 +59,12 @@ static void create(struct http_req *r)
     http_reply_json(r, 201, json_pack("{s:b}", "created", 1));
 }
 
+static void create_located(struct http_req *r)
+{
+    http_set_location(r, "/t/items/1");
+    http_reply_json(r, 201, json_pack("{s:b}", "created", 1));
+}
+
 static void item(struct http_req *r)
 {
     json_t *body = json_pack("{s:s}", "id", http_req_param(r, "id"));
@@ -76,6 +82,35 @@ static void whoami(struct http_req *r)
 {
     const struct http_principal *who = http_req_principal(r);
     http_reply_json(r, 200, json_pack("{s:s}", "user_id", who ? who->user_id : ""));
+}
+
+/* A JSON body well above the compression threshold, and an event stream of the same size. */
+static void big(struct http_req *r)
+{
+    json_t *items = json_array();
+    for (int i = 0; i < 200; i++)
+        json_array_append_new(items, json_pack("{s:i,s:s}", "n", i, "title", "a product"));
+    http_reply_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+static void events(struct http_req *r)
+{
+    char body[4096];
+    size_t n = 0;
+    while (n + 16 < sizeof body)
+        n += (size_t)snprintf(body + n, sizeof body - n, "data: {\"n\":1}\n\n");
+    http_reply_bytes(r, 200, "text/event-stream", body, n);
+}
+
+/* A resource with a version: 304 when If-None-Match names it. */
+static void versioned(struct http_req *r)
+{
+    const char *inm = http_req_header(r, "If-None-Match");
+    http_set_header(r, "ETag", "\"7\"");
+    if (inm && strcmp(inm, "\"7\"") == 0)
+        http_reply_status(r, 304);
+    else
+        http_reply_json(r, 200, json_pack("{s:i}", "version", 7));
 }
 
 static void no_reply(struct http_req *r)
@@ -134,6 +169,10 @@ static const struct http_route test_queries[] = {
     {"GET", "/t/seller", whoami, HTTP_AUTH_SELLER, 0},
     {"GET", "/t/admin", whoami, HTTP_AUTH_ADMIN, 0},
     {"GET", "/t/no-reply", no_reply, HTTP_AUTH_NONE, 0},
+    {"GET", "/t/big", big, HTTP_AUTH_NONE, 0},
+    {"GET", "/t/events", events, HTTP_AUTH_NONE, 0},
+    {"GET", "/t/versioned", versioned, HTTP_AUTH_NONE, 0},
+    {"GET", "/t/secret", whoami, HTTP_AUTH_USER, HTTP_NO_STORE},
 };
 
 static const struct http_route test_commands[] = {
@@ -141,6 +180,7 @@ static const struct http_route test_commands[] = {
     {"POST", "/t/idem", create, HTTP_AUTH_NONE, HTTP_JSON_BODY | HTTP_IDEMPOTENT},
     {"POST", "/t/verified-post", create, HTTP_AUTH_VERIFIED, HTTP_JSON_BODY},
     {"DELETE", "/t/items/{id}", item_delete, HTTP_AUTH_NONE, 0},
+    {"POST", "/t/located", create_located, HTTP_AUTH_NONE, HTTP_OPTIONAL_BODY | HTTP_JSON_BODY},
 };
 
 /* ---- fake hooks --------------------------------------------------------------------------- */
@@ -200,6 +240,11 @@ static const struct http_idem_hooks fake_idem = {fake_idem_begin, NULL, fake_ide
 
 /* ---- the server --------------------------------------------------------------------------- */
 
+/* One exact origin, and "*" for the public reads. */
+#define TEST_ORIGIN       "http://app.example:3000"
+#define TEST_CORS_ORIGINS TEST_ORIGIN ", *"
+#define TEST_PUBLIC_URL   "https://api.example.test"
+
 static struct router *router;
 static struct http_server *server;
 static char base_url[64];
@@ -213,6 +258,8 @@ static struct http_server *start_server(void)
         .connection_limit = 64,
         .timeout_s = 10,
         .connection_memory = 64 * 1024,
+        .cors_origins = TEST_CORS_ORIGINS,
+        .public_url = TEST_PUBLIC_URL "/", /* the trailing '/' is dropped */
     };
     struct http_server *s = http_server_new(&o, router);
     http_server_set_auth(s, fake_auth);

@@ -297,6 +297,29 @@ static void test_public_url(void **state)
                  "HAAT_PUBLIC_URL: must be an http:// or https:// URL");
 }
 
+/* HAAT_CORS_ORIGINS and HAAT_TRUSTED_PROXIES: empty by default, lists checked item by item. */
+static void test_cors_and_proxies(void **state)
+{
+    struct cfg c;
+    char err[CFG_ERR_LEN];
+    assert_int_equal(load_text(&c, NULL, err), 0);
+    assert_string_equal(c.cors_origins, "");
+    assert_string_equal(c.trusted_proxies, "");
+    cfg_cleanup(&c);
+    const char *ok = "{\"HAAT_CORS_ORIGINS\": \"https://shop.example, http://127.0.0.1:3000,*\","
+                     " \"HAAT_TRUSTED_PROXIES\": \"10.0.0.1,::1\"}";
+    assert_int_equal(load_text(&c, ok, err), 0);
+    assert_string_equal(c.cors_origins, "https://shop.example, http://127.0.0.1:3000,*");
+    cfg_cleanup(&c);
+    expect_error("{\"HAAT_CORS_ORIGINS\": \"https://shop.example/\"}",
+                 "HAAT_CORS_ORIGINS: https://shop.example/ is not an origin "
+                 "(scheme://host[:port]) or *");
+    expect_error("{\"HAAT_CORS_ORIGINS\": \"shop.example\"}",
+                 "HAAT_CORS_ORIGINS: shop.example is not an origin (scheme://host[:port]) or *");
+    expect_error("{\"HAAT_TRUSTED_PROXIES\": \"10.0.0.1,proxy.local\"}",
+                 "HAAT_TRUSTED_PROXIES: proxy.local is not an IP address");
+}
+
 /* The former name stops start-up wherever it appears, even next to the new one. */
 static void test_old_public_url_name_refused(void **state)
 {
@@ -414,6 +437,7 @@ int main(void)
         cmocka_unit_test_setup(test_required, setup),
         cmocka_unit_test_setup(test_file_errors_name_the_variable, setup),
         cmocka_unit_test_setup(test_public_url, setup),
+        cmocka_unit_test_setup(test_cors_and_proxies, setup),
         cmocka_unit_test_setup(test_old_public_url_name_refused, setup),
         cmocka_unit_test_setup(test_secret_in_file_refused, setup),
         cmocka_unit_test_setup(test_missing_explicit_file, setup),

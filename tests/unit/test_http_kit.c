@@ -189,7 +189,11 @@ static int setup(void **state)
     router = router_new();
     router_add(router, HTTP_QUERIES, queries, sizeof queries / sizeof queries[0]);
     router_add(router, HTTP_COMMANDS, commands, sizeof commands / sizeof commands[0]);
-    struct http_server_opts o = {"127.0.0.1", 0, 2, 64, 10, 64 * 1024};
+    struct http_server_opts o = {.host = "127.0.0.1",
+                                 .threads = 2,
+                                 .connection_limit = 64,
+                                 .timeout_s = 10,
+                                 .connection_memory = 64 * 1024};
     server = http_server_new(&o, router);
     http_server_set_auth(server, fake_auth);
     http_server_set_idempotency(server, app_idem_hooks());

@@ -167,11 +167,102 @@ static void test_path_parameters_declared(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* Routes that answer 429 rate_limited (their handlers call http_reply_rate_limited). */
+static const char *const rate_limited[] = {
+    "POST /v1/auth/login",
+    "POST /v1/auth/otp",
+    "POST /v1/conversations",
+    "POST /v1/conversations/{id}/messages",
+    NULL,
+};
+
+static bool is_rate_limited(const struct http_route *route)
+{
+    char key[256];
+    snprintf(key, sizeof key, "%s %s", route->method, route->pattern);
+    for (const char *const *p = rate_limited; *p; p++)
+        if (strcmp(*p, key) == 0)
+            return true;
+    return false;
+}
+
+struct statuses {
+    json_t *paths;
+    int missing;
+};
+
+static void need(const struct http_route *route, json_t *responses, const char *status,
+                 const char *why, int *missing)
+{
+    if (json_object_get(responses, status))
+        return;
+    print_error("%s %s: status %s is not documented (%s)\n", route->method, route->pattern, status,
+                why);
+    (*missing)++;
+}
+
+/* Every status the server itself can answer for a route is documented: 400 (invalid JSON, a
+ * bad Idempotency-Key), 413 and 415 on every operation with a JSON body, 413 on a raw one,
+ * 401 where a token is needed, 403 where a role or a verified phone is, 429 where limited,
+ * 503 on every /v1/ route but the front door (they use the database), and 304 on every GET
+ * (pkg/http answers If-None-Match for every read). */
+static void check_statuses(const struct http_route *route, enum http_route_set set, void *arg)
+{
+    struct statuses *c = arg;
+    char method[16];
+    lower(route->method, method, sizeof method);
+    json_t *op = json_object_get(json_object_get(c->paths, route->pattern), method);
+    json_t *rs = json_object_get(op, "responses");
+    if (!rs)
+        return; /* test_router_matches_openapi reports it */
+    bool json_body = route->flags & HTTP_JSON_BODY;
+    bool idem = strcmp(route->method, "POST") == 0 && !(route->flags & HTTP_NO_IDEMPOTENCY);
+    if (json_body || idem)
+        need(route, rs, "400", json_body ? "invalid JSON" : "a bad Idempotency-Key", &c->missing);
+    if (json_body || (route->flags & HTTP_RAW_BODY))
+        need(route, rs, "413", "a body over 1 MiB", &c->missing);
+    if (json_body)
+        need(route, rs, "415", "not application/json", &c->missing);
+    if (route->auth != HTTP_AUTH_NONE)
+        need(route, rs, "401", "no or a bad token", &c->missing);
+    if (route->auth == HTTP_AUTH_VERIFIED || route->auth == HTTP_AUTH_SELLER ||
+        route->auth == HTTP_AUTH_ADMIN)
+        need(route, rs, "403", "role or verified phone", &c->missing);
+    if (is_rate_limited(route))
+        need(route, rs, "429", "rate limited", &c->missing);
+    if (strncmp(route->pattern, "/v1/", 4) == 0)
+        need(route, rs, "503", "the database", &c->missing);
+    if (strcmp(route->method, "GET") == 0)
+        need(route, rs, "304", "If-None-Match", &c->missing);
+}
+
+static void test_statuses_documented(void **state)
+{
+    json_t *doc = json_load_file(OPENAPI_PATH, 0, NULL);
+    assert_non_null(doc);
+    struct statuses c = {.paths = json_object_get(doc, "paths")};
+    struct router *r = app_router_new();
+    router_foreach(r, check_statuses, &c);
+    router_free(r);
+    /* limit: above 100 is clamped, not refused, so the schema has no maximum. */
+    json_t *limit =
+        json_object_get(json_object_get(json_object_get(doc, "components"), "parameters"), "Limit");
+    assert_null(json_object_get(json_object_get(limit, "schema"), "maximum"));
+    const char *d = json_string_value(json_object_get(limit, "description"));
+    assert_non_null(d);
+    assert_non_null(strstr(d, "above 100"));
+    json_decref(doc);
+    if (c.missing)
+        print_error("%d status(es) undocumented\n", c.missing);
+    assert_int_equal(c.missing, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_router_matches_openapi),
         cmocka_unit_test(test_path_parameters_declared),
+        cmocka_unit_test(test_statuses_documented),
     };
     return HAAT_RUN_GROUP("openapi", tests, NULL, NULL);
 }

@@ -26,7 +26,7 @@ static enum db_status create_txn(struct db_conn *c, void *arg)
         st = catalog_emit_published(c, row, 0);
     if (st == DB_OK) {
         snprintf(location, sizeof location, "/v1/products/%s", id);
-        http_set_header(x->r, "Location", location);
+        http_set_location(x->r, location);
         catalog_reply_product(x->r, 201, row, 0);
     }
     PQclear(row);

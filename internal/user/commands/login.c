@@ -169,7 +169,7 @@ static void verified(struct sec_pwjob *job)
 {
     struct login *l = (struct login *)job;
     struct http_req *r = l->req;
-    log_set_request_id(http_req_id(r));
+    http_req_log_context(r);
     if (job->result == SEC_PW_OK)
         succeed(r, l);
     else if (job->result == SEC_PW_MISMATCH)
@@ -177,7 +177,7 @@ static void verified(struct sec_pwjob *job)
     else
         forget_attempt(r, l);
     login_free(l);
-    log_set_request_id(NULL);
+    http_req_log_context(NULL);
 }
 
 /* Locks the subject, checks the limit and records this attempt as a failure in advance;

@@ -89,7 +89,7 @@ static void hashed(struct sec_pwjob *job)
 {
     struct reset *x = (struct reset *)job;
     struct http_req *r = x->req;
-    log_set_request_id(http_req_id(r));
+    http_req_log_context(r);
     if (job->result == SEC_PW_OK) {
         enum db_status st = http_txn(r, apply_txn, x);
         if (st == USER_UNCHANGED)
@@ -101,7 +101,7 @@ static void hashed(struct sec_pwjob *job)
     }
     sodium_memzero(job->out, sizeof job->out);
     free(x);
-    log_set_request_id(NULL);
+    http_req_log_context(NULL);
 }
 
 void user_reset_password(struct http_req *r)

@@ -117,7 +117,7 @@ static void hashed(struct sec_pwjob *job)
 {
     struct signup *s = (struct signup *)job;
     struct http_req *r = s->req;
-    log_set_request_id(http_req_id(r));
+    http_req_log_context(r);
     if (job->result == SEC_PW_CANCELLED) {
         user_reply_busy(r);
     } else if (job->result != SEC_PW_OK) {
@@ -132,7 +132,7 @@ static void hashed(struct sec_pwjob *job)
     sodium_memzero(job->out, sizeof job->out);
     free(s->user.name);
     free(s);
-    log_set_request_id(NULL);
+    http_req_log_context(NULL);
 }
 
 void user_sign_up(struct http_req *r)
