@@ -94,7 +94,7 @@ static enum db_status place_txn(struct db_conn *c, void *arg)
     if (st != DB_OK)
         return st;
     snprintf(location, sizeof location, "/v1/orders/%s", o.id);
-    http_set_header(x->r, "Location", location);
+    http_set_location(x->r, location);
     return order_reply_order(x->r, c, 201, o.id, x->buyer_id);
 }
 

@@ -49,10 +49,10 @@ static int build(const struct create_ctx *x, const struct order_for_payment *o,
 
 static void reply_created(struct http_req *r, struct payment_row *p)
 {
-    char location[PAYMENT_URL_LEN];
-    snprintf(location, sizeof location, "%s/v1/payments/%s", payment_settings()->public_url, p->id);
+    char location[64];
+    snprintf(location, sizeof location, "/v1/payments/%s", p->id);
     json_t *body = payment_json(p);
-    http_set_header(r, "Location", location);
+    http_set_location(r, location);
     http_reply_json(r, 201, body);
 }
 
