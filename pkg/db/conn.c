@@ -244,3 +244,17 @@ void db_shutdown(void)
     urls[DB_PRIMARY] = urls[DB_READ] = NULL;
     db_ready_forget();
 }
+
+int db_listen(PGconn *pg, const char *channel)
+{
+    char *id = PQescapeIdentifier(pg, channel, strlen(channel));
+    if (!id)
+        return -1;
+    char *sql = xasprintf("LISTEN %s", id);
+    PQfreemem(id);
+    PGresult *res = PQexec(pg, sql);
+    free(sql);
+    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    return ok ? 0 : -1;
+}

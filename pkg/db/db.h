@@ -63,7 +63,10 @@ void db_shutdown(void);
 /* The calling thread's connection, opened lazily; NULL when the database is unreachable. */
 struct db_conn *db_conn(enum db_target t);
 PGconn *db_pg(struct db_conn *c); /* the raw connection (LISTEN, special cases) */
-int db_open_connections(void);    /* for the db_pool_connections gauge */
+/* LISTEN channel on a raw connection (the name is quoted as an identifier). 0, or -1 when it
+ * failed (the caller reconnects). For the listener threads that own their connection. */
+int db_listen(PGconn *pg, const char *channel);
+int db_open_connections(void); /* for the db_pool_connections gauge */
 
 /* Runs a registered statement. values may hold NULLs (SQL NULL). On DB_OK *out is a result the
  * caller PQclear()s (out may be NULL to discard). On any other status *out is NULL. */

@@ -297,18 +297,7 @@ static int listen_all(struct runner *r, PGconn *c)
 {
     for (int i = 0; i < r->njobs; i++) {
         const char *ch = r->jobs[i]->channel;
-        if (!ch)
-            continue;
-        char *id = PQescapeIdentifier(c, ch, strlen(ch));
-        if (!id)
-            return -1;
-        char *sql = xasprintf("LISTEN %s", id);
-        PQfreemem(id);
-        PGresult *res = PQexec(c, sql);
-        free(sql);
-        bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        PQclear(res);
-        if (!ok)
+        if (ch && db_listen(c, ch) != 0)
             return -1;
     }
     return 0;

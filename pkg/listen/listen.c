@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "pkg/clock/clock.h"
+#include "pkg/db/db.h"
 #include "pkg/log/log.h"
 #include "pkg/util/xalloc.h"
 
@@ -139,19 +140,9 @@ static void on_notice(void *arg, const char *message)
 /* LISTEN on every channel (names checked at subscription, quoted as identifiers). */
 static int listen_all(PGconn *c)
 {
-    for (int i = 0; i < L.nsubs; i++) {
-        char *id = PQescapeIdentifier(c, L.subs[i].channel, strlen(L.subs[i].channel));
-        if (!id)
+    for (int i = 0; i < L.nsubs; i++)
+        if (db_listen(c, L.subs[i].channel) != 0)
             return -1;
-        char *sql = xasprintf("LISTEN %s", id);
-        PQfreemem(id);
-        PGresult *res = PQexec(c, sql);
-        free(sql);
-        bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        PQclear(res);
-        if (!ok)
-            return -1;
-    }
     return 0;
 }
 
