@@ -77,8 +77,18 @@ test_two_checkouts_two_ports() {
     chmod -R a+rX "$work"
     pa=$(env -u HAAT_PG_PORT HAAT_PG_DIR="$a/var/pg" "$a/infra/dev/pg.sh" env 2>/dev/null |
         sed -n "s/^export DATABASE_URL='.*:\([0-9]*\)\/haat'$/\1/p")
+    # a's cluster is running while b's is made: hold a's port (two paths may hash alike)
+    local holder=
+    if [[ -n "$pa" ]]; then
+        python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(30)' "$pa" &
+        holder=$!
+        for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$pa") 2>/dev/null && break; sleep 0.1; done
+    fi
     pb=$(env -u HAAT_PG_PORT HAAT_PG_DIR="$b/var/pg" "$b/infra/dev/pg.sh" env 2>/dev/null |
         sed -n "s/^export DATABASE_URL='.*:\([0-9]*\)\/haat'$/\1/p")
+    [[ -z "$holder" ]] || { kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; }
     for d in "$a" "$b"; do # pg.sh env may have placed a cluster directory elsewhere
         [[ -L "$d/var/pg" ]] && rm -rf -- "$(readlink -f "$d/var/pg")"
     done
