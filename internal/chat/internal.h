@@ -98,6 +98,11 @@ enum db_status chat_send_in_txn(struct db_conn *c, const struct chat_conv *cv, s
 /* The refusal of s as a reply (403 blocked, 429 rate_limited); false when s was not refused. */
 bool chat_send_refused_reply(struct http_req *r, const struct chat_send *s);
 /* Replies status with the caller's inbox row of conv_id (plus "message" when m is set). */
+/* For the conversation queries: the {id} conversation as the caller (a participant) sees it,
+ * read on the query's connection (*c). Replies 404 (malformed id, not a participant, no such
+ * conversation) or 503 and returns false otherwise. */
+bool chat_conv_or_reply(struct http_req *r, const char *user_id, const char **id,
+                        struct db_conn **c, struct chat_conv *cv);
 enum db_status chat_reply_conversation(struct http_req *r, struct db_conn *c, int status,
                                        const char *user_id, const char *conv_id,
                                        const struct chat_msg *m);

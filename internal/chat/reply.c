@@ -1,4 +1,6 @@
 /* Replies shared by the chat's use cases. */
+#include <string.h>
+
 #include "internal/chat/internal.h"
 
 enum db_status chat_reply_conversation(struct http_req *r, struct db_conn *c, int status,
@@ -23,4 +25,20 @@ enum db_status chat_reply_conversation(struct http_req *r, struct db_conn *c, in
         json_object_set_new(conv, "message", chat_json_msg(m));
     http_reply_json(r, status, conv);
     return DB_OK;
+}
+
+bool chat_conv_or_reply(struct http_req *r, const char *user_id, const char **id,
+                        struct db_conn **c, struct chat_conv *cv)
+{
+    *id = http_uuid_param_or_reply(r, "id", "conversation");
+    *c = *id ? http_req_db_or_reply(r) : NULL;
+    if (!*c)
+        return false;
+    memset(cv, 0, sizeof *cv);
+    enum db_status st = chat_repo_conv_get(*c, *id, user_id, false, cv);
+    if (st == DB_NOT_FOUND)
+        http_reply_problem(r, 404, "not_found", "no such conversation");
+    else if (st != DB_OK)
+        http_reply_db(r, st);
+    return st == DB_OK;
 }

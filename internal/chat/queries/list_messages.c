@@ -88,24 +88,16 @@ static void reply_page(struct http_req *r, const char *user_id, const struct ran
 void chat_list_messages(struct http_req *r)
 {
     const char *user_id = http_req_principal(r)->user_id;
-    const char *id = http_uuid_param_or_reply(r, "id", "conversation");
-    struct db_conn *c = id ? http_req_db_or_reply(r) : NULL;
-    if (!c)
+    const char *id = NULL;
+    struct db_conn *c = NULL;
+    struct chat_conv cv;
+    if (!chat_conv_or_reply(r, user_id, &id, &c, &cv))
         return;
-    struct chat_conv cv = {.last_seq = 0};
-    enum db_status st = chat_repo_conv_get(c, id, user_id, false, &cv);
-    if (st != DB_OK) {
-        if (st == DB_NOT_FOUND)
-            http_reply_problem(r, 404, "not_found", "no such conversation");
-        else
-            http_reply_db(r, st);
-        return;
-    }
     struct range g = {.after = 0, .before = 0, .backward = false, .limit = 0};
     if (!range_or_reply(r, c, id, user_id, &g))
         return;
     PGresult *res = NULL;
-    st = chat_repo_messages(c, id, g.after, g.before, g.limit + 1, g.backward, &res);
+    enum db_status st = chat_repo_messages(c, id, g.after, g.before, g.limit + 1, g.backward, &res);
     if (st == DB_OK)
         reply_page(r, user_id, &g, res);
     else

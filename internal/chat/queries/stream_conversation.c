@@ -9,16 +9,9 @@
 void chat_stream_conversation(struct http_req *r)
 {
     const char *user_id = http_req_principal(r)->user_id;
-    const char *id = http_uuid_param_or_reply(r, "id", "conversation");
-    struct db_conn *c = id ? http_req_db_or_reply(r) : NULL;
-    if (!c)
-        return;
-    struct chat_conv cv = {.last_seq = 0};
-    enum db_status st = chat_repo_conv_get(c, id, user_id, false, &cv);
-    if (st == DB_NOT_FOUND)
-        http_reply_problem(r, 404, "not_found", "no such conversation");
-    else if (st != DB_OK)
-        http_reply_db(r, st);
-    else
+    const char *id = NULL;
+    struct db_conn *c = NULL;
+    struct chat_conv cv;
+    if (chat_conv_or_reply(r, user_id, &id, &c, &cv))
         chat_stream_open(r, user_id, id, http_req_header(r, "Last-Event-ID"), cv.last_seq);
 }
