@@ -81,8 +81,6 @@ bool user_ifsc_normalize(const char *in, char out[USER_IFSC_LEN]);
 bool user_account_number_valid(const char *s);
 /* "sms" + phone or "email" + address, normalised into out (USER_DEST_LEN). */
 bool user_destination_normalize(const char *channel, const char *in, char out[USER_DEST_LEN]);
-/* jsonh checks: a display name without control characters. */
-const char *user_check_name(const json_t *v);
 
 /* --- OTP (otp.c) --- */
 

@@ -453,6 +453,45 @@ static void test_seller_products(void **state)
     fx_actor_free(&other);
 }
 
+/* Free text follows one rule: no control characters (ANSI escapes), no bidi controls, not only
+ * (Unicode) whitespace; a description keeps its line breaks. */
+static void test_free_text_rule(void **state)
+{
+    struct actor s;
+    struct h_resp r = {0};
+    char path[160];
+    fx_actor(&s, true);
+    char *b = fx_body("\x1b[31mRed\x1b[0m lamp", NULL);
+    expect_fields(&s, "POST", "/v1/products", b, "title");
+    free(b);
+    b = fx_body("Desk lamp", "{\"city\":\"Pune\u202e\"}");
+    expect_fields(&s, "POST", "/v1/products", b, "city");
+    free(b);
+    b = fx_body("Desk lamp", "{\"city\":\"\u00a0\u3000\"}");
+    expect_fields(&s, "POST", "/v1/products", b, "city");
+    free(b);
+    b = fx_body("Desk lamp", "{\"description\":\"\u200b \u00a0\"}");
+    expect_fields(&s, "POST", "/v1/products", b, "description");
+    free(b);
+    b = fx_body("Desk lamp", "{\"description\":\"warm\u2066white\"}");
+    expect_fields(&s, "POST", "/v1/products", b, "description");
+    free(b);
+    json_t *p =
+        fx_create(&s, "Desk lamp", "{\"description\":\"Line one.\\n\\tLine two.\",\"stock\":3}");
+    assert_string_equal(fx_str(p, "description"), "Line one.\n\tLine two.");
+    snprintf(path, sizeof path, "/v1/products/%s", fx_str(p, "id"));
+    expect_fields(&s, "PATCH", path, "{\"title\":\"Desk\u202alamp\"}", "title");
+    expect_fields(&s, "PATCH", path, "{\"title\":\"Desk lamp\\u0085\"}", "title");
+    snprintf(path, sizeof path, "/v1/products/%s/stock/adjustments", fx_str(p, "id"));
+    expect_fields(&s, "POST", path, "{\"delta\":1,\"reason\":\"\\u001b[2Jrecount\"}", "reason");
+    expect_fields(&s, "POST", path, "{\"delta\":1,\"reason\":\"\u3000\"}", "reason");
+    snprintf(path, sizeof path, "/v1/products/%s/stock", fx_str(p, "id"));
+    expect_fields(&s, "PUT", path, "{\"quantity\":1,\"reason\":\"re\\ncount\"}", "reason");
+    json_decref(p);
+    h_resp_cleanup(&r);
+    fx_actor_free(&s);
+}
+
 /* A seller's cursor is issued to that seller: another seller presenting it gets a 422 on
  * cursor (never a 500, never the first seller's page). */
 static void test_seller_cursor_other_seller(void **state)
@@ -503,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_delete_archives),
         cmocka_unit_test(test_seller_products),
         cmocka_unit_test(test_seller_cursor_other_seller),
+        cmocka_unit_test(test_free_text_rule),
     };
     return HAAT_RUN_GROUP("catalog", tests, fx_start, fx_stop);
 }
