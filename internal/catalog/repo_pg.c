@@ -24,12 +24,17 @@ static const struct db_stmt stmts[] = {
     {"catalog_categories", "SELECT slug, name FROM categories ORDER BY position"},
     {"catalog_product_get",
      "SELECT " CATALOG_PRODUCT_COLS " FROM products p WHERE p.id = $1::uuid"},
+    /* The initial stock is the product's first movement ("created"), so movements always sum
+     * to the stock; none when it starts at 0 (a movement's delta is never 0). */
     {"catalog_product_insert",
-     "INSERT INTO products AS p (id, seller_id, title, description, category, condition, "
+     "WITH p AS (INSERT INTO products (id, seller_id, title, description, category, condition, "
      "price_minor, currency, stock, status, city, images) "
      "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7::bigint, $8, $9::int, "
      "CASE WHEN $10::text = 'active' AND $9::int = 0 THEN 'sold_out' ELSE $10::text END, "
-     "$11, $12::jsonb) RETURNING " CATALOG_PRODUCT_COLS},
+     "$11, $12::jsonb) RETURNING *), "
+     "mv AS (INSERT INTO stock_movements (product_id, delta, reason, stock_after) "
+     "SELECT id, stock, 'created', stock FROM p WHERE stock > 0) "
+     "SELECT " CATALOG_PRODUCT_COLS " FROM p"},
     /* cur locks the row (the newest version) and remembers its status for the event. */
     {"catalog_product_update",
      "WITH cur AS (SELECT id, status FROM products WHERE id = $1::uuid AND seller_id = $2::uuid "
