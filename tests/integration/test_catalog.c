@@ -453,6 +453,43 @@ static void test_seller_products(void **state)
     fx_actor_free(&other);
 }
 
+/* A PATCH naming no editable field changes nothing (no new version, same updated_at) and
+ * answers 200 with the current product and its ETag; the guard still applies. */
+static void test_patch_without_fields(void **state)
+{
+    struct actor s, other;
+    struct h_resp r = {0};
+    char path[120];
+    fx_actor(&s, true);
+    fx_actor(&other, true);
+    json_t *p = fx_create(&s, "Unchanged teapot", NULL);
+    snprintf(path, sizeof path, "/v1/products/%s", fx_str(p, "id"));
+    fx_call(&s, "PATCH", path, "{}", NULL, &r);
+    h_assert_status(&r, 200);
+    assert_true(json_equal(r.json, p));
+    assert_string_equal(h_resp_header(&r, "ETag"), "\"1\"");
+    fx_call(&s, "PATCH", path, "{\"unknown\":true}", "If-Match: \"1\"", &r);
+    h_assert_status(&r, 200);
+    assert_true(json_equal(r.json, p));
+    assert_string_equal(h_resp_header(&r, "ETag"), "\"1\"");
+    fx_call(NULL, "GET", path, NULL, NULL, &r);
+    assert_int_equal(fx_int(r.json, "version"), 1);
+    assert_string_equal(fx_str(r.json, "updated_at"), fx_str(p, "updated_at"));
+    assert_int_equal(fx_count("SELECT version FROM products WHERE id = '%s'", fx_str(p, "id")), 1);
+    fx_call(&s, "PATCH", path, "{}", "If-Match: \"7\"", &r);
+    h_assert_problem(&r, 412, "precondition_failed");
+    fx_call(&other, "PATCH", path, "{}", NULL, &r);
+    h_assert_problem(&r, 404, "not_found");
+    fx_call(&s, "DELETE", path, NULL, NULL, &r);
+    h_assert_status(&r, 204);
+    fx_call(&s, "PATCH", path, "{}", NULL, &r);
+    h_assert_problem(&r, 409, "invalid_state");
+    json_decref(p);
+    h_resp_cleanup(&r);
+    fx_actor_free(&s);
+    fx_actor_free(&other);
+}
+
 /* Free text follows one rule: no control characters (ANSI escapes), no bidi controls, not only
  * (Unicode) whitespace; a description keeps its line breaks. */
 static void test_free_text_rule(void **state)
@@ -543,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_seller_products),
         cmocka_unit_test(test_seller_cursor_other_seller),
         cmocka_unit_test(test_free_text_rule),
+        cmocka_unit_test(test_patch_without_fields),
     };
     return HAAT_RUN_GROUP("catalog", tests, fx_start, fx_stop);
 }
