@@ -211,7 +211,8 @@ enum db_status catalog_repo_insert(struct db_conn *c, const char *id, const char
                                    bool *published);
 /* Guarded update (id, seller, not archived, versions NULL or naming the version): *out is
  * the new row and *published whether this edit took a draft public; DB_NOT_FOUND when the
- * guard matched no row. */
+ * guard matched no row. When in names no editable field nothing is written (no new version,
+ * updated_at kept): *out is the current row, under the same guard. */
 enum db_status catalog_repo_update(struct db_conn *c, const char *id, const char *seller_id,
                                    const char *versions, const struct catalog_product_input *in,
                                    PGresult **out, bool *published);

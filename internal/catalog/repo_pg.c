@@ -24,12 +24,17 @@ static const struct db_stmt stmts[] = {
     {"catalog_categories", "SELECT slug, name FROM categories ORDER BY position"},
     {"catalog_product_get",
      "SELECT " CATALOG_PRODUCT_COLS " FROM products p WHERE p.id = $1::uuid"},
+    /* The initial stock is the product's first movement ("created"), so movements always sum
+     * to the stock; none when it starts at 0 (a movement's delta is never 0). */
     {"catalog_product_insert",
-     "INSERT INTO products AS p (id, seller_id, title, description, category, condition, "
+     "WITH p AS (INSERT INTO products (id, seller_id, title, description, category, condition, "
      "price_minor, currency, stock, status, city, images) "
      "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7::bigint, $8, $9::int, "
      "CASE WHEN $10::text = 'active' AND $9::int = 0 THEN 'sold_out' ELSE $10::text END, "
-     "$11, $12::jsonb) RETURNING " CATALOG_PRODUCT_COLS},
+     "$11, $12::jsonb) RETURNING *), "
+     "mv AS (INSERT INTO stock_movements (product_id, delta, reason, stock_after) "
+     "SELECT id, stock, 'created', stock FROM p WHERE stock > 0) "
+     "SELECT " CATALOG_PRODUCT_COLS " FROM p"},
     /* cur locks the row (the newest version) and remembers its status for the event. */
     {"catalog_product_update",
      "WITH cur AS (SELECT id, status FROM products WHERE id = $1::uuid AND seller_id = $2::uuid "
@@ -44,6 +49,11 @@ static const struct db_stmt stmts[] = {
      "WHEN p.stock > 0 THEN 'active' ELSE 'sold_out' END, "
      "version = p.version + 1, updated_at = now() "
      "FROM cur WHERE p.id = cur.id RETURNING " CATALOG_PRODUCT_COLS ", cur.status"},
+    /* A PATCH without an editable field: the update's guard and columns, nothing written. */
+    {"catalog_product_current",
+     "SELECT " CATALOG_PRODUCT_COLS ", p.status FROM products p WHERE p.id = $1::uuid "
+     "AND p.seller_id = $2::uuid AND p.status <> 'archived' "
+     "AND ($3::int[] IS NULL OR p.version = ANY ($3::int[]))"},
     {"catalog_product_archive",
      "WITH upd AS (UPDATE products SET status = 'archived', version = version + 1, "
      "updated_at = now() WHERE id = $1::uuid AND seller_id = $2::uuid "
@@ -188,10 +198,22 @@ enum db_status catalog_repo_insert(struct db_conn *c, const char *id, const char
     return st;
 }
 
+/* True when the PATCH names no editable field. */
+static bool patch_empty(const struct catalog_product_input *in)
+{
+    return !in->title && !in->description_set && !in->category && !in->condition &&
+           !in->has_price && !in->currency && !in->city && !in->images && !in->status;
+}
+
 enum db_status catalog_repo_update(struct db_conn *c, const char *id, const char *seller_id,
                                    const char *versions, const struct catalog_product_input *in,
                                    PGresult **out, bool *published)
 {
+    *published = false;
+    if (patch_empty(in)) {
+        const char *p[] = {id, seller_id, versions};
+        return row_or_not_found(db_exec(c, "catalog_product_current", DB_PARAMS(p), out), out);
+    }
     char price[24];
     snprintf(price, sizeof price, "%lld", (long long)in->price_minor);
     char *images = in->images ? catalog_images_text(in->images) : NULL;

@@ -52,7 +52,9 @@ void chat_stream_me(struct http_req *r);
 void chat_list_reports(struct http_req *r);
 
 /* ---- validation (validate.c, pure) ----------------------------------------------------- */
-/* jsonh checks: a UUID string; 1..4000 characters after trimming; 1..1000 likewise. */
+/* jsonh checks: a UUID string; 1..4000 characters after trimming, then the free-text rule
+ * with line feeds and tabs (jsonh_check_multiline_text); 1..1000 likewise, single-line
+ * (jsonh_check_plain_text). */
 const char *chat_check_uuid(const json_t *v);
 const char *chat_check_body(const json_t *v);
 const char *chat_check_reason(const json_t *v);

@@ -45,15 +45,17 @@ static long trimmed_chars(const json_t *v)
 const char *chat_check_body(const json_t *v)
 {
     long n = trimmed_chars(v);
-    return n >= 1 && n <= CHAT_BODY_MAX_CHARS ? NULL
-                                              : "must be 1 to 4000 characters (after trimming)";
+    if (n < 1 || n > CHAT_BODY_MAX_CHARS)
+        return "must be 1 to 4000 characters (after trimming)";
+    return jsonh_check_multiline_text(v);
 }
 
 const char *chat_check_reason(const json_t *v)
 {
     long n = trimmed_chars(v);
-    return n >= 1 && n <= CHAT_REASON_MAX_CHARS ? NULL
-                                                : "must be 1 to 1000 characters (after trimming)";
+    if (n < 1 || n > CHAT_REASON_MAX_CHARS)
+        return "must be 1 to 1000 characters (after trimming)";
+    return jsonh_check_plain_text(v);
 }
 
 const char *chat_check_uuid(const json_t *v)

@@ -73,10 +73,10 @@ static const struct jsonh_field item_fields[] = {
 
 static const struct jsonh_field item = {.type = JSONH_OBJECT, .fields = item_fields};
 
-#define TEXT(field, lo, hi, fl)                                                        \
-    {                                                                                  \
-        .name = #field, .type = JSONH_STRING, .flags = (fl), .min = (lo), .max = (hi), \
-        .offset = offsetof(struct address_body, field)                                 \
+#define TEXT(field, lo, hi, fl)                                                         \
+    {                                                                                   \
+        .name = #field, .type = JSONH_STRING, .flags = (fl), .min = (lo), .max = (hi),  \
+        .check = jsonh_check_plain_text, .offset = offsetof(struct address_body, field) \
     }
 #define REQ (JSONH_REQUIRED | JSONH_NOT_BLANK)
 

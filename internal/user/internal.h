@@ -22,6 +22,7 @@
 #define USER_REFRESH_TTL_S   2592000 /* each refresh token: 30 days (literal: SQL) */
 #define USER_REFRESH_BYTES   32      /* random bytes in a refresh token */
 #define USER_REFRESH_LEN     SEC_TOKEN_LEN(USER_REFRESH_BYTES)
+#define USER_REFRESH_GRACE_S 10  /* a rotated token answers its successor again (literal: SQL) */
 #define USER_OTP_TTL_S       600 /* 10 minutes */
 #define USER_OTP_DIGITS      6
 #define USER_OTP_MAX_TRIES   5   /* the 5th wrong try kills the code */
@@ -80,8 +81,6 @@ bool user_ifsc_normalize(const char *in, char out[USER_IFSC_LEN]);
 bool user_account_number_valid(const char *s);
 /* "sms" + phone or "email" + address, normalised into out (USER_DEST_LEN). */
 bool user_destination_normalize(const char *channel, const char *in, char out[USER_DEST_LEN]);
-/* jsonh checks: a display name without control characters. */
-const char *user_check_name(const json_t *v);
 
 /* --- OTP (otp.c) --- */
 
@@ -324,11 +323,17 @@ struct user_refresh_row {
     char user_id[IDS_UUID_LEN];
     char family_id[IDS_UUID_LEN];
     bool rotated, revoked, expired;
+    /* Rotated less than USER_REFRESH_GRACE_S ago: the successor as sec_seal()ed (heap, the
+     * caller frees); NULL otherwise. */
+    char *successor_sealed;
 };
 /* By token hash, locked. DB_NOT_FOUND when unknown. */
 enum db_status user_repo_refresh_find(struct db_conn *c, const char *token_hash,
                                       struct user_refresh_row *out);
-enum db_status user_repo_refresh_rotate(struct db_conn *c, const char *id);
+/* Marks id rotated and keeps successor_sealed (a sec_seal() of its successor) for the grace
+ * window. */
+enum db_status user_repo_refresh_rotate(struct db_conn *c, const char *id,
+                                        const char *successor_sealed);
 enum db_status user_repo_refresh_revoke_family(struct db_conn *c, const char *family_id);
 enum db_status user_repo_refresh_revoke_user(struct db_conn *c, const char *user_id);
 /* Rows deleted, or -1. */

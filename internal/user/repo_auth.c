@@ -16,6 +16,7 @@ enum refresh_col {
     REFRESH_ROTATED,
     REFRESH_REVOKED,
     REFRESH_EXPIRED,
+    REFRESH_SUCCESSOR,
 };
 
 /* SQL reads better laid out by hand. */
@@ -71,23 +72,32 @@ static const struct db_stmt stmts[] = {
      "VALUES ($1::uuid, $2::uuid, $3::uuid, $4, now() + " SECS(USER_REFRESH_TTL_S) ")"},
     {"user_refresh_find",
      "SELECT id, user_id, family_id, rotated_at IS NOT NULL, revoked_at IS NOT NULL, "
-     "expires_at <= now() FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE"},
-    {"user_refresh_rotate", "UPDATE refresh_tokens SET rotated_at = now() WHERE id = $1::uuid"},
+     "expires_at <= now(), "
+     "CASE WHEN rotated_at > now() - " SECS(USER_REFRESH_GRACE_S) " THEN successor_sealed END "
+     "FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE"},
+    {"user_refresh_rotate",
+     "UPDATE refresh_tokens SET rotated_at = now(), successor_sealed = $2 WHERE id = $1::uuid"},
     {"user_refresh_revoke_family",
-     "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1::uuid "
-     "AND revoked_at IS NULL"},
+     "UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, now()), "
+     "successor_sealed = NULL WHERE family_id = $1::uuid "
+     "AND (revoked_at IS NULL OR successor_sealed IS NOT NULL)"},
     {"user_refresh_revoke_user",
-     "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1::uuid "
-     "AND revoked_at IS NULL"},
+     "UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, now()), "
+     "successor_sealed = NULL WHERE user_id = $1::uuid "
+     "AND (revoked_at IS NULL OR successor_sealed IS NOT NULL)"},
     {"user_purge",
      "WITH a AS (DELETE FROM otp_sends WHERE sent_at <= now() - interval '1 hour' RETURNING 1), "
      "b AS (DELETE FROM login_failures "
      "WHERE failed_at <= now() - " SECS(USER_LOGIN_WINDOW_S) " RETURNING 1), "
      "c AS (DELETE FROM otps WHERE expires_at <= now() - interval '1 day' RETURNING 1), "
      "d AS (DELETE FROM refresh_tokens WHERE expires_at <= now() - interval '1 day' "
-     "RETURNING 1) "
+     "RETURNING 1), "
+     /* The sealed successors outlive their grace window by at most one purge period. */
+     "e AS (UPDATE refresh_tokens SET successor_sealed = NULL "
+     "WHERE successor_sealed IS NOT NULL "
+     "AND rotated_at <= now() - " SECS(USER_REFRESH_GRACE_S) " RETURNING 1) "
      "SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b) + (SELECT count(*) FROM c) "
-     "+ (SELECT count(*) FROM d)"},
+     "+ (SELECT count(*) FROM d) + (SELECT count(*) FROM e)"},
 };
 /* clang-format on */
 
@@ -224,6 +234,7 @@ enum db_status user_repo_refresh_find(struct db_conn *c, const char *token_hash,
 {
     PGresult *res = NULL;
     const char *p[] = {token_hash};
+    out->successor_sealed = NULL;
     enum db_status st = user_repo_row(c, "user_refresh_find", DB_PARAMS(p), &res);
     if (st == DB_OK) {
         db_col_copy(res, 0, REFRESH_ID, out->id, sizeof out->id);
@@ -232,14 +243,17 @@ enum db_status user_repo_refresh_find(struct db_conn *c, const char *token_hash,
         out->rotated = db_col_bool(res, 0, REFRESH_ROTATED);
         out->revoked = db_col_bool(res, 0, REFRESH_REVOKED);
         out->expired = db_col_bool(res, 0, REFRESH_EXPIRED);
+        out->successor_sealed = db_col_strdup(res, 0, REFRESH_SUCCESSOR);
     }
     PQclear(res);
     return st;
 }
 
-enum db_status user_repo_refresh_rotate(struct db_conn *c, const char *id)
+enum db_status user_repo_refresh_rotate(struct db_conn *c, const char *id,
+                                        const char *successor_sealed)
 {
-    return run1(c, "user_refresh_rotate", id);
+    const char *p[] = {id, successor_sealed};
+    return db_exec(c, "user_refresh_rotate", DB_PARAMS(p), NULL);
 }
 
 enum db_status user_repo_refresh_revoke_family(struct db_conn *c, const char *family_id)

@@ -190,18 +190,6 @@ bool user_destination_normalize(const char *channel, const char *in, char out[US
     return false;
 }
 
-const char *user_check_name(const json_t *v)
-{
-    const char *s = json_string_value(v);
-    size_t n = json_string_length(v);
-    for (size_t i = 0; s && i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            return "must not contain control characters";
-    }
-    return NULL;
-}
-
 bool user_channel_verified(const struct user_rec *u, const char *channel)
 {
     return strcmp(channel, "sms") == 0 ? u->phone_verified : u->email_verified;

@@ -203,6 +203,73 @@ static bool content_type_ok_or_reply(struct http_req *r)
     return false;
 }
 
+/* --- framing: refused, never guessed (docs/decisions/0006-framing.md) --- */
+
+/* What the request's header lines say about its framing. */
+struct framing {
+    unsigned content_lengths, transfer_encodings, hosts;
+    const char *first_length;
+    bool lengths_differ;
+    bool spaced_name;   /* "Content-Length : 5": another parser may read it as the length */
+    const char *coding; /* the (last) Transfer-Encoding value */
+};
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    struct framing *f = cls;
+    (void)kind;
+    if (strpbrk(key, " \t"))
+        f->spaced_name = true;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (f->content_lengths++ == 0)
+            f->first_length = value;
+        else if (strcmp(value ? value : "", f->first_length ? f->first_length : "") != 0)
+            f->lengths_differ = true;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encodings++;
+        f->coding = value;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+        f->hosts++;
+    }
+    return MHD_YES;
+}
+
+/* Why the framing is refused, or NULL when it is fine: whitespace in a header name, two
+ * different Content-Lengths (which one ends the body?), Content-Length with Transfer-Encoding,
+ * any coding but one "chunked", an HTTP/1.1 request without Host, or more than one Host. */
+static const char *framing_fault(struct http_req *r, const char *version)
+{
+    struct framing f = {0};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, framing_header, &f);
+    if (f.spaced_name)
+        return "whitespace in a header name";
+    if (f.lengths_differ)
+        return "conflicting Content-Length headers";
+    if (f.content_lengths > 0 && f.transfer_encodings > 0)
+        return "Content-Length together with Transfer-Encoding";
+    if (f.transfer_encodings > 1 ||
+        (f.transfer_encodings == 1 && strcasecmp(f.coding ? f.coding : "", "chunked") != 0))
+        return "unsupported transfer coding (only chunked is accepted)";
+    if (f.hosts > 1)
+        return "more than one Host header";
+    if (f.hosts == 0 && version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)
+        return "an HTTP/1.1 request needs a Host header";
+    return NULL;
+}
+
+/* Replies 400 bad_request and closes the connection when the framing is refused: nothing
+ * after these headers can be trusted to be where the request says it is. */
+static bool framing_ok_or_reply(struct http_req *r, const char *version)
+{
+    const char *fault = framing_fault(r, version);
+    if (!fault)
+        return true;
+    http_set_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    http_reply_problem(r, 400, "bad_request", fault);
+    return false;
+}
+
 /* First call for a request: everything that can be decided from the headers alone. */
 static void on_headers(struct http_req *r)
 {
@@ -325,6 +392,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         *con_cls = r;
         atomic_fetch_add(&s->in_flight, 1);
         http_req_log_context(r);
+        if (!framing_ok_or_reply(r, version))
+            return queue(r); /* at once: the body, if any, is not read */
         on_headers(r);
         r->state = REQ_READING;
         return r->response && declared_length(r) > HTTP_DRAIN_MAX ? queue(r) : MHD_YES;

@@ -138,7 +138,7 @@ static bool string_ok(const json_t *v, const struct jsonh_field *f, struct strbu
     }
     const char *s = json_string_value(v);
     size_t n = json_string_length(v);
-    if ((f->flags & JSONH_NOT_BLANK) && only_bytes(s, n, " \t\n\r\v\f")) {
+    if ((f->flags & JSONH_NOT_BLANK) && jsonh_text_blank(s, n)) {
         strbuf_puts(msg, "must not be blank");
         return false;
     }

@@ -80,6 +80,15 @@ bool jsonh_nul_string_errors(const char *buf, size_t len, struct jsonh_errors *e
 
 /* Common custom checks. */
 const char *jsonh_check_https_url(const json_t *v); /* https://host/..., no spaces */
+/* Free text (text.c): no control characters (C0, DEL, C1; so no ANSI escapes), no
+ * bidirectional embedding, override or isolate controls (U+202A..U+202E, U+2066..U+2069), and
+ * not only whitespace or invisible characters ("" passes: bounds and JSONH_NOT_BLANK decide). */
+const char *jsonh_check_plain_text(const json_t *v);
+/* The same rule, but line feeds and tabs are allowed (message bodies, descriptions). */
+const char *jsonh_check_multiline_text(const json_t *v);
+/* True when s[0..n) holds only whitespace or invisible characters (true for n == 0): what
+ * JSONH_NOT_BLANK refuses. */
+bool jsonh_text_blank(const char *s, size_t n);
 
 /* Helpers for building responses: a json string or null. */
 json_t *jsonh_string_or_null(const char *s);

@@ -269,7 +269,7 @@ static void test_other_sellers_blocked(void **state)
     h_assert_status(&r, 200);
     assert_true(json_equal(r.json, p)); /* unchanged, version 1 */
     assert_int_equal(fx_count("SELECT count(*) FROM stock_movements WHERE product_id = '%s'", id),
-                     0);
+                     1); /* its creation only */
     json_decref(p);
     h_resp_cleanup(&r);
     fx_actor_free(&s);
@@ -453,6 +453,82 @@ static void test_seller_products(void **state)
     fx_actor_free(&other);
 }
 
+/* A PATCH naming no editable field changes nothing (no new version, same updated_at) and
+ * answers 200 with the current product and its ETag; the guard still applies. */
+static void test_patch_without_fields(void **state)
+{
+    struct actor s, other;
+    struct h_resp r = {0};
+    char path[120];
+    fx_actor(&s, true);
+    fx_actor(&other, true);
+    json_t *p = fx_create(&s, "Unchanged teapot", NULL);
+    snprintf(path, sizeof path, "/v1/products/%s", fx_str(p, "id"));
+    fx_call(&s, "PATCH", path, "{}", NULL, &r);
+    h_assert_status(&r, 200);
+    assert_true(json_equal(r.json, p));
+    assert_string_equal(h_resp_header(&r, "ETag"), "\"1\"");
+    fx_call(&s, "PATCH", path, "{\"unknown\":true}", "If-Match: \"1\"", &r);
+    h_assert_status(&r, 200);
+    assert_true(json_equal(r.json, p));
+    assert_string_equal(h_resp_header(&r, "ETag"), "\"1\"");
+    fx_call(NULL, "GET", path, NULL, NULL, &r);
+    assert_int_equal(fx_int(r.json, "version"), 1);
+    assert_string_equal(fx_str(r.json, "updated_at"), fx_str(p, "updated_at"));
+    assert_int_equal(fx_count("SELECT version FROM products WHERE id = '%s'", fx_str(p, "id")), 1);
+    fx_call(&s, "PATCH", path, "{}", "If-Match: \"7\"", &r);
+    h_assert_problem(&r, 412, "precondition_failed");
+    fx_call(&other, "PATCH", path, "{}", NULL, &r);
+    h_assert_problem(&r, 404, "not_found");
+    fx_call(&s, "DELETE", path, NULL, NULL, &r);
+    h_assert_status(&r, 204);
+    fx_call(&s, "PATCH", path, "{}", NULL, &r);
+    h_assert_problem(&r, 409, "invalid_state");
+    json_decref(p);
+    h_resp_cleanup(&r);
+    fx_actor_free(&s);
+    fx_actor_free(&other);
+}
+
+/* Free text follows one rule: no control characters (ANSI escapes), no bidi controls, not only
+ * (Unicode) whitespace; a description keeps its line breaks. */
+static void test_free_text_rule(void **state)
+{
+    struct actor s;
+    struct h_resp r = {0};
+    char path[160];
+    fx_actor(&s, true);
+    char *b = fx_body("\x1b[31mRed\x1b[0m lamp", NULL);
+    expect_fields(&s, "POST", "/v1/products", b, "title");
+    free(b);
+    b = fx_body("Desk lamp", "{\"city\":\"Pune\u202e\"}");
+    expect_fields(&s, "POST", "/v1/products", b, "city");
+    free(b);
+    b = fx_body("Desk lamp", "{\"city\":\"\u00a0\u3000\"}");
+    expect_fields(&s, "POST", "/v1/products", b, "city");
+    free(b);
+    b = fx_body("Desk lamp", "{\"description\":\"\u200b \u00a0\"}");
+    expect_fields(&s, "POST", "/v1/products", b, "description");
+    free(b);
+    b = fx_body("Desk lamp", "{\"description\":\"warm\u2066white\"}");
+    expect_fields(&s, "POST", "/v1/products", b, "description");
+    free(b);
+    json_t *p =
+        fx_create(&s, "Desk lamp", "{\"description\":\"Line one.\\n\\tLine two.\",\"stock\":3}");
+    assert_string_equal(fx_str(p, "description"), "Line one.\n\tLine two.");
+    snprintf(path, sizeof path, "/v1/products/%s", fx_str(p, "id"));
+    expect_fields(&s, "PATCH", path, "{\"title\":\"Desk\u202alamp\"}", "title");
+    expect_fields(&s, "PATCH", path, "{\"title\":\"Desk lamp\\u0085\"}", "title");
+    snprintf(path, sizeof path, "/v1/products/%s/stock/adjustments", fx_str(p, "id"));
+    expect_fields(&s, "POST", path, "{\"delta\":1,\"reason\":\"\\u001b[2Jrecount\"}", "reason");
+    expect_fields(&s, "POST", path, "{\"delta\":1,\"reason\":\"\u3000\"}", "reason");
+    snprintf(path, sizeof path, "/v1/products/%s/stock", fx_str(p, "id"));
+    expect_fields(&s, "PUT", path, "{\"quantity\":1,\"reason\":\"re\\ncount\"}", "reason");
+    json_decref(p);
+    h_resp_cleanup(&r);
+    fx_actor_free(&s);
+}
+
 /* A seller's cursor is issued to that seller: another seller presenting it gets a 422 on
  * cursor (never a 500, never the first seller's page). */
 static void test_seller_cursor_other_seller(void **state)
@@ -503,6 +579,8 @@ int main(void)
         cmocka_unit_test(test_delete_archives),
         cmocka_unit_test(test_seller_products),
         cmocka_unit_test(test_seller_cursor_other_seller),
+        cmocka_unit_test(test_free_text_rule),
+        cmocka_unit_test(test_patch_without_fields),
     };
     return HAAT_RUN_GROUP("catalog", tests, fx_start, fx_stop);
 }

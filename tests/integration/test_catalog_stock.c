@@ -80,11 +80,11 @@ static void test_put_stock_and_movements(void **state)
             break;
         snprintf(cursor, sizeof cursor, "%s", next);
     }
-    /* recount +4 (1->5), all gone -5, restock +3, deliveries +1..+7: 10 movements. */
-    assert_int_equal(json_array_size(all), 10);
-    static const int deltas[] = {7, 6, 5, 4, 3, 2, 1, 3, -5, 4};
-    static const int after[] = {31, 24, 18, 13, 9, 6, 4, 3, 0, 5};
-    for (size_t i = 0; i < 10; i++) {
+    /* created +1, recount +4 (1->5), all gone -5, restock +3, deliveries +1..+7: 11. */
+    assert_int_equal(json_array_size(all), 11);
+    static const int deltas[] = {7, 6, 5, 4, 3, 2, 1, 3, -5, 4, 1};
+    static const int after[] = {31, 24, 18, 13, 9, 6, 4, 3, 0, 5, 1};
+    for (size_t i = 0; i < 11; i++) {
         json_t *m = json_array_get(all, i);
         assert_int_equal(fx_int(m, "delta"), deltas[i]);
         assert_int_equal(fx_int(m, "stock_after"), after[i]);
@@ -93,6 +93,7 @@ static void test_put_stock_and_movements(void **state)
         assert_non_null(fx_str(m, "reason"));
     }
     assert_string_equal(fx_str(json_array_get(all, 9), "reason"), "recount");
+    assert_string_equal(fx_str(json_array_get(all, 10), "reason"), "created");
     snprintf(mov, sizeof mov, "%s/stock/movements?limit=0", path);
     fx_call(&s, "GET", mov, NULL, NULL, &r);
     h_assert_problem(&r, 422, "validation_failed");
@@ -100,6 +101,61 @@ static void test_put_stock_and_movements(void **state)
     fx_call(&s, "GET", mov, NULL, NULL, &r);
     h_assert_problem(&r, 422, "validation_failed");
     json_decref(all);
+    json_decref(p);
+    h_resp_cleanup(&r);
+    fx_actor_free(&s);
+}
+
+/* The sum of a product's movements (its creation included) and the stock it reports. */
+static void assert_movements_sum(const char *id)
+{
+    long long sum =
+        fx_count("SELECT COALESCE(sum(delta), 0) FROM stock_movements WHERE product_id = '%s'", id);
+    long long stock = fx_count("SELECT stock FROM products WHERE id = '%s'", id);
+    assert_int_equal(sum, stock);
+}
+
+/* A product's creation is its first movement ("created", delta = initial stock; none for 0):
+ * movements sum to the stock from the start and after every change. */
+static void test_movements_sum_to_stock(void **state)
+{
+    struct actor s;
+    struct h_resp r = {0};
+    char path[120], mov[160];
+    fx_actor(&s, true);
+    json_t *p = fx_create(&s, "Brass diya set", "{\"stock\":4}");
+    const char *id = fx_str(p, "id");
+    snprintf(mov, sizeof mov, "/v1/products/%s/stock/movements", id);
+    fx_call(&s, "GET", mov, NULL, NULL, &r);
+    h_assert_status(&r, 200);
+    json_t *items = json_object_get(r.json, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_string_equal(fx_str(json_array_get(items, 0), "reason"), "created");
+    assert_int_equal(fx_int(json_array_get(items, 0), "delta"), 4);
+    assert_int_equal(fx_int(json_array_get(items, 0), "stock_after"), 4);
+    assert_movements_sum(id);
+    snprintf(path, sizeof path, "/v1/products/%s/stock/adjustments", id);
+    fx_call(&s, "POST", path, "{\"delta\":3,\"reason\":\"delivery\"}", NULL, &r);
+    h_assert_status(&r, 200);
+    assert_movements_sum(id);
+    fx_call(&s, "POST", path, "{\"delta\":-6,\"reason\":\"sold at the shop\"}", NULL, &r);
+    h_assert_status(&r, 200);
+    assert_movements_sum(id);
+    snprintf(path, sizeof path, "/v1/products/%s/stock", id);
+    fx_call(&s, "PUT", path, "{\"quantity\":9,\"reason\":\"recount\"}", NULL, &r);
+    h_assert_status(&r, 200);
+    assert_movements_sum(id);
+    /* Created with no stock: no movement (a movement never has delta 0), still balanced. */
+    json_t *z = fx_create(&s, "Empty shelf", "{\"stock\":0}");
+    assert_int_equal(
+        fx_count("SELECT count(*) FROM stock_movements WHERE product_id = '%s'", fx_str(z, "id")),
+        0);
+    assert_movements_sum(fx_str(z, "id"));
+    snprintf(path, sizeof path, "/v1/products/%s/stock", fx_str(z, "id"));
+    fx_call(&s, "PUT", path, "{\"quantity\":2,\"reason\":\"found some\"}", NULL, &r);
+    h_assert_status(&r, 200);
+    assert_movements_sum(fx_str(z, "id"));
+    json_decref(z);
     json_decref(p);
     h_resp_cleanup(&r);
     fx_actor_free(&s);
@@ -159,7 +215,7 @@ static void test_concurrent_adjustments(void **state)
                               id),
                      10);
     assert_int_equal(fx_count("SELECT count(*) FROM stock_movements WHERE product_id = '%s'", id),
-                     10);
+                     11); /* with its creation (+10) */
     assert_int_equal(
         fx_count("SELECT min(stock_after) FROM stock_movements WHERE product_id = '%s'", id), 0);
     assert_int_equal(events("product.sold_out", id), 1);
@@ -242,6 +298,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_stock_and_movements),
+        cmocka_unit_test(test_movements_sum_to_stock),
         cmocka_unit_test(test_concurrent_adjustments),
         cmocka_unit_test(test_zero_stock_status),
         cmocka_unit_test(test_idempotency_key_is_per_path),

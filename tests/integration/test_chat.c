@@ -341,6 +341,11 @@ static void test_body_limits(void **state)
     h_assert_status(&r, 201);
     free(big);
     expect_fields(&p.buyer, "POST", path, "{\"body\":\" \\n\\t \"}", "body");
+    expect_fields(&p.buyer, "POST", path, "{\"body\":\"\\u001b[31mred\"}", "body");
+    expect_fields(&p.buyer, "POST", path, "{\"body\":\"abc\u202edef\"}", "body");
+    expect_fields(&p.buyer, "POST", path, "{\"body\":\"\u00a0\u3000\"}", "body");
+    fx_call(&p.buyer, "POST", path, "{\"body\":\"two\\nlines\\tand a tab\"}", NULL, &r);
+    h_assert_status(&r, 201);
     h_resp_cleanup(&r);
     pair_free(&p);
 }

@@ -139,6 +139,10 @@ static void test_cancel_unpaid(void **state)
     h_assert_problem(&r, 409, "invalid_state");
     fx_call(&b, "POST", path, "{\"reason\":\"\"}", NULL, &r);
     h_assert_problem(&r, 422, "validation_failed");
+    fx_call(&b, "POST", path, "{\"reason\":\"changed\\u001b[2J my mind\"}", NULL, &r);
+    h_assert_problem(&r, 422, "validation_failed");
+    assert_string_equal(fx_str(json_array_get(json_object_get(r.json, "errors"), 0), "field"),
+                        "reason");
     fx_call(&b, "POST", path, "{\"reason\":\"changed my mind\"}", NULL, &r);
     h_assert_status(&r, 200);
     assert_string_equal(fx_str(r.json, "status"), "cancelled");
@@ -243,6 +247,17 @@ static void test_place_refusals(void **state)
     fx_error_fields(&r, got, sizeof got);
     assert_string_equal(got, "shipping_address.name,shipping_address.postal_code,"
                              "shipping_address.country,shipping_address.phone");
+    /* Free text in the address: no control characters, no bidi controls, not only spaces. */
+    order_fx_key(key);
+    snprintf(body, sizeof body,
+             "{\"items\":%s,\"shipping_address\":{\"name\":\"\u00a0\",\"line1\":\"12\u202eMG "
+             "Road\",\"line2\":\"\\u001b[1mFlat 4\",\"city\":\"Pune\",\"state\":\"MH\","
+             "\"postal_code\":\"411001\",\"country\":\"IN\",\"phone\":\"+919876543210\"}}",
+             order_fx_items1(p, 1, items, sizeof items));
+    fx_call(&b, "POST", "/v1/orders", body, key, &r);
+    h_assert_problem(&r, 422, "validation_failed");
+    fx_error_fields(&r, got, sizeof got);
+    assert_string_equal(got, "shipping_address.name,shipping_address.line1,shipping_address.line2");
     order_fx_key(key);
     fx_call(&b, "POST", "/v1/orders", "{\"items\":[]}", key, &r);
     fx_error_fields(&r, got, sizeof got);

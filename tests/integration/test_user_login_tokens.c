@@ -270,6 +270,76 @@ static void test_idempotency_never_replays_tokens(void **state)
     h_resp_cleanup(&r2);
 }
 
+/* Two tabs: the same token again within 10 s of its rotation answers the same successor
+ * (stored sealed, never in clear); once the window is over it is a reuse and kills the family. */
+static void test_refresh_grace_window(void **state)
+{
+    struct uf_ident u;
+    json_t *pair;
+    struct h_resp r = {0};
+    uf_ready_user(&srv, &u, &pair);
+    char *rt1 = strdup(uf_str(pair, "refresh_token"));
+    uf_post(&srv, "/v1/auth/refresh", NULL, &r, "{\"refresh_token\":\"%s\"}", rt1);
+    h_assert_status(&r, 200);
+    char *rt2 = strdup(uf_str(r.json, "refresh_token"));
+    uf_post(&srv, "/v1/auth/refresh", NULL, &r, "{\"refresh_token\":\"%s\"}", rt1);
+    h_assert_status(&r, 200);
+    assert_string_equal(uf_str(r.json, "refresh_token"), rt2);
+    assert_non_null(uf_str(r.json, "access_token"));
+    char *sealed = uf_scalar(&srv,
+                             "SELECT successor_sealed FROM refresh_tokens WHERE user_id = '%s' "
+                             "AND rotated_at IS NOT NULL",
+                             u.id);
+    assert_non_null(sealed);
+    assert_null(strstr(sealed, rt2));
+    free(sealed);
+    /* The window is over: a reuse, and the successor dies with the family. */
+    uf_sql(&srv,
+           "UPDATE refresh_tokens SET rotated_at = now() - interval '11 seconds', "
+           "created_at = created_at - interval '11 seconds' "
+           "WHERE user_id = '%s' AND rotated_at IS NOT NULL",
+           u.id);
+    uf_post(&srv, "/v1/auth/refresh", NULL, &r, "{\"refresh_token\":\"%s\"}", rt1);
+    h_assert_problem(&r, 401, "unauthorized");
+    uf_post(&srv, "/v1/auth/refresh", NULL, &r, "{\"refresh_token\":\"%s\"}", rt2);
+    h_assert_problem(&r, 401, "unauthorized");
+    char *left = uf_scalar(&srv,
+                           "SELECT count(*) FROM refresh_tokens WHERE user_id = '%s' "
+                           "AND (successor_sealed IS NOT NULL OR revoked_at IS NULL)",
+                           u.id);
+    assert_string_equal(left, "0");
+    free(left);
+    free(rt1);
+    free(rt2);
+    json_decref(pair);
+    h_resp_cleanup(&r);
+}
+
+/* Inside the window, a rotated token whose successor was already used is a reuse. */
+static void test_refresh_grace_successor_used(void **state)
+{
+    struct uf_ident u;
+    json_t *pair;
+    struct h_resp r = {0};
+    uf_ready_user(&srv, &u, &pair);
+    char *rt1 = strdup(uf_str(pair, "refresh_token"));
+    uf_post(&srv, "/v1/auth/refresh", NULL, &r, "{\"refresh_token\":\"%s\"}", rt1);
+    h_assert_status(&r, 200);
+    char *rt2 = strdup(uf_str(r.json, "refresh_token"));
+    uf_post(&srv, "/v1/auth/refresh", NULL, &r, "{\"refresh_token\":\"%s\"}", rt2);
+    h_assert_status(&r, 200);
+    char *rt3 = strdup(uf_str(r.json, "refresh_token"));
+    uf_post(&srv, "/v1/auth/refresh", NULL, &r, "{\"refresh_token\":\"%s\"}", rt1);
+    h_assert_problem(&r, 401, "unauthorized");
+    uf_post(&srv, "/v1/auth/refresh", NULL, &r, "{\"refresh_token\":\"%s\"}", rt3);
+    h_assert_problem(&r, 401, "unauthorized");
+    free(rt1);
+    free(rt2);
+    free(rt3);
+    json_decref(pair);
+    h_resp_cleanup(&r);
+}
+
 static void test_refresh_expired(void **state)
 {
     struct uf_ident u;
@@ -418,6 +488,8 @@ int main(void)
         cmocka_unit_test(test_login_rehashes_weak_hash),
         cmocka_unit_test(test_refresh_rotation_and_family),
         cmocka_unit_test(test_idempotency_never_replays_tokens),
+        cmocka_unit_test(test_refresh_grace_window),
+        cmocka_unit_test(test_refresh_grace_successor_used),
         cmocka_unit_test(test_refresh_expired),
         cmocka_unit_test(test_logout_only_own_tokens),
         cmocka_unit_test(test_forged_and_expired_tokens),

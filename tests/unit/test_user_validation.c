@@ -268,10 +268,10 @@ static void test_check_name(void **state)
     json_t *tab = json_string("Asha\tRao");
     json_t *nl = json_string("Asha\nRao");
     json_t *del = json_string("Asha\x7fRao");
-    assert_null(user_check_name(ok));
-    assert_non_null(user_check_name(tab));
-    assert_non_null(user_check_name(nl));
-    assert_non_null(user_check_name(del));
+    assert_null(jsonh_check_plain_text(ok));
+    assert_non_null(jsonh_check_plain_text(tab));
+    assert_non_null(jsonh_check_plain_text(nl));
+    assert_non_null(jsonh_check_plain_text(del));
     json_decref(ok);
     json_decref(tab);
     json_decref(nl);

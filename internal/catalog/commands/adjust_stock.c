@@ -27,6 +27,7 @@ static const struct jsonh_field fields[] = {
      .flags = JSONH_REQUIRED | JSONH_NOT_BLANK,
      .min = 1,
      .max = CATALOG_REASON_MAX,
+     .check = jsonh_check_plain_text,
      .offset = offsetof(struct adjust_body, reason)},
     {0},
 };

@@ -1,9 +1,10 @@
 /* PATCH /v1/products/{id} (owner): changes any editable field in one guarded UPDATE:
- * id + seller + not archived + (If-Match given: version matches). Every accepted PATCH is an
- * edit and bumps version. status "draft" unpublishes; "active" publishes (sold_out when stock
- * is 0); draft -> active/sold_out emits product.published in the same transaction.
- * Another seller's product, or no product: 404, nothing changes. Archived: 409 invalid_state.
- * Stale If-Match: 412 precondition_failed. */
+ * id + seller + not archived + (If-Match given: version matches). Every accepted PATCH that
+ * names an editable field is an edit and bumps version; one that names none changes nothing
+ * and answers 200 with the current product (and its ETag), under the same guard. status "draft"
+ * unpublishes; "active" publishes (sold_out when stock is 0); draft -> active/sold_out emits
+ * product.published in the same transaction. Another seller's product, or no product: 404, nothing
+ * changes. Archived: 409 invalid_state. Stale If-Match: 412 precondition_failed. */
 #include <string.h>
 
 #include "internal/catalog/internal.h"

@@ -15,6 +15,7 @@ static const struct jsonh_field fields[] = {
      .flags = JSONH_REQUIRED | JSONH_NOT_BLANK,
      .min = 1,
      .max = ORDER_REASON_MAX,
+     .check = jsonh_check_plain_text,
      .offset = offsetof(struct dispute_body, reason)},
     {0},
 };

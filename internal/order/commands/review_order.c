@@ -26,6 +26,7 @@ static const struct jsonh_field fields[] = {
      .flags = JSONH_NULLABLE,
      .min = 0,
      .max = ORDER_COMMENT_MAX,
+     .check = jsonh_check_multiline_text,
      .offset = offsetof(struct review_body, comment)},
     {0},
 };

@@ -4,6 +4,7 @@
  * the token belongs to the caller: someone else's token, an unknown one or a dead one changes
  * nothing, and the answer is the same 204 (logout is idempotent and leaks nothing). The
  * caller's access token stays valid until it expires (<= 15 min); clients drop it. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal/user/internal.h"
@@ -18,8 +19,9 @@ struct ctx {
 static enum db_status logout_txn(struct db_conn *c, void *arg)
 {
     struct ctx *x = arg;
-    struct user_refresh_row row;
+    struct user_refresh_row row = {0};
     enum db_status st = user_repo_refresh_find(c, x->hash, &row);
+    free(row.successor_sealed);
     if (st == DB_OK && strcmp(row.user_id, x->user_id) == 0)
         st = user_repo_refresh_revoke_family(c, row.family_id);
     else if (st == DB_OK || st == DB_NOT_FOUND)

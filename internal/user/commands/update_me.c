@@ -17,7 +17,7 @@ static const struct jsonh_field spec[] = {
      .flags = JSONH_NOT_BLANK,
      .min = 2,
      .max = 100,
-     .check = user_check_name,
+     .check = jsonh_check_plain_text,
      .offset = offsetof(struct body, name)},
     {0},
 };
