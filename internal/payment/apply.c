@@ -55,15 +55,27 @@ static bool matches(const struct payment_row *p, const struct payment_event *ev)
     return false;
 }
 
+/* The event's payment, locked: by our payment id (then a provider_ref the event names must be
+ * the payment's), else by the provider's reference alone. */
+static enum db_status find_payment(struct db_conn *c, const struct payment_event *ev,
+                                   struct payment_row *p)
+{
+    const struct payment_provider *pv = payment_provider();
+    if (!ev->payment_id[0])
+        return ev->provider_ref[0] && pv ? payment_repo_get_by_ref(c, pv->name, ev->provider_ref, p)
+                                         : DB_NOT_FOUND;
+    enum db_status st = payment_repo_get(c, ev->payment_id, true, p);
+    if (st == DB_OK && ev->provider_ref[0] && strcmp(p->provider_ref, ev->provider_ref) != 0)
+        st = DB_NOT_FOUND;
+    return st;
+}
+
 enum db_status payment_apply_event(struct db_conn *c, const struct payment_event *ev,
                                    const char **outcome)
 {
     struct payment_row p;
     *outcome = "unknown_payment";
-    enum db_status st =
-        ev->payment_id[0] ? payment_repo_get(c, ev->payment_id, true, &p) : DB_NOT_FOUND;
-    if (st == DB_OK && strcmp(p.provider_ref, ev->provider_ref) != 0)
-        st = DB_NOT_FOUND;
+    enum db_status st = find_payment(c, ev, &p);
     if (st == DB_NOT_FOUND)
         return DB_OK;
     if (st != DB_OK)

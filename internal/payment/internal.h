@@ -41,9 +41,13 @@
 
 /* What payment_init kept of the configuration (strings owned by the module). */
 struct payment_settings {
-    char *public_url;     /* HAAT_PUBLIC_URL, no trailing slash */
-    char *sandbox_secret; /* HAAT_SANDBOX_WEBHOOK_SECRET */
-    bool sandbox;         /* HAAT_PAYMENT_PROVIDER is sandbox */
+    char *public_url;         /* HAAT_PUBLIC_URL, no trailing slash */
+    char *sandbox_secret;     /* HAAT_SANDBOX_WEBHOOK_SECRET */
+    bool sandbox;             /* HAAT_PAYMENT_PROVIDER is sandbox (else razorpay) */
+    char *rzp_base_url;       /* HAAT_RAZORPAY_BASE_URL, no trailing slash */
+    char *rzp_key_id;         /* HAAT_RAZORPAY_KEY_ID */
+    char *rzp_key_secret;     /* HAAT_RAZORPAY_KEY_SECRET */
+    char *rzp_webhook_secret; /* HAAT_RAZORPAY_WEBHOOK_SECRET */
 };
 const struct payment_settings *payment_settings(void);
 /* Counts a webhook whose amount or currency differ from its payment's. */
@@ -132,7 +136,9 @@ enum db_status payment_repo_legs_insert(struct db_conn *c, const char *transfer_
 /* What a checkout needs. */
 struct payment_checkout_in {
     const char *payment_id;
-    const char *method; /* card | netbanking | upi */
+    const char *order_id;
+    const char *return_url; /* where the buyer comes back to; NULL: HAAT_PUBLIC_URL */
+    const char *method;     /* card | netbanking | upi */
     int64_t amount_minor;
     const char *currency;
 };
@@ -171,9 +177,10 @@ struct payment_refund_in {
     const char *currency;
 };
 
-/* A payment provider: the sandbox today, razorpay later. Functions that talk to the provider
- * over the network are called outside any transaction, except create_checkout, which must
- * not block (the sandbox's is local; a network provider will create its order first). */
+/* A payment provider: the sandbox or razorpay. Functions that talk to the provider over the
+ * network (create_checkout, refund, a network provider's fetch_state) are called outside any
+ * transaction: the payment row is committed before create_checkout and its outcome recorded
+ * in a second transaction. */
 struct payment_provider {
     const char *name; /* "sandbox": the {provider} of its webhook route */
     int (*create_checkout)(const struct payment_checkout_in *in, struct payment_checkout *out);
@@ -193,6 +200,7 @@ struct payment_provider {
 const struct payment_provider *payment_provider(void);
 const struct payment_provider *payment_provider_named(const char *name);
 extern const struct payment_provider payment_sandbox_provider;
+extern const struct payment_provider payment_razorpay_provider;
 
 /* The sandbox's signature header value for body at unix time t: "t=<t>,v1=<hex HMAC-SHA256
  * of "<t>.<body>" keyed with the secret's bytes>" into out (at least 96 bytes). */
@@ -222,6 +230,12 @@ void payment_parse_create(const json_t *body, const char *public_url,
 
 void payment_repo_register(void);
 enum db_status payment_repo_insert(struct db_conn *c, const struct payment_row *p);
+/* Records the provider's reference and checkout URL of a payment made before its checkout. */
+enum db_status payment_repo_set_checkout(struct db_conn *c, const char *id,
+                                         const char *provider_ref, const char *url);
+/* The payment of provider with provider_ref, locked. DB_NOT_FOUND when none. */
+enum db_status payment_repo_get_by_ref(struct db_conn *c, const char *provider,
+                                       const char *provider_ref, struct payment_row *out);
 /* The payment id; lock: FOR UPDATE (inside a transaction). DB_NOT_FOUND when none. */
 enum db_status payment_repo_get(struct db_conn *c, const char *id, bool lock,
                                 struct payment_row *out);

@@ -19,8 +19,8 @@
 #include "pkg/http/router.h"
 
 /* Registers the module's statements and metrics and chooses the provider
- * (HAAT_PAYMENT_PROVIDER). Returns 0, or -1 (logged) when the provider cannot be used:
- * razorpay is refused until it is implemented. Call at start-up, before the first db_conn(). */
+ * (HAAT_PAYMENT_PROVIDER: sandbox or razorpay). Returns 0, or -1 (logged) when the provider
+ * cannot be used. Call at start-up, before the first db_conn(). */
 int payment_init(const struct cfg *c);
 /* Frees what payment_init kept (secrets are wiped). */
 void payment_cleanup(void);

@@ -21,7 +21,12 @@ static const struct db_stmt stmts[] = {
      "INSERT INTO payments (id, order_id, buyer_id, seller_id, method, amount_minor, currency, "
      "commission_minor, provider, provider_ref, checkout_url, return_url) VALUES ($1::uuid, "
      "$2::uuid, $3::uuid, $4::uuid, $5, $6::bigint, $7, $8::bigint, $9, $10, $11, $12)"},
+    {"payment_set_checkout",
+     "UPDATE payments SET provider_ref = $2, checkout_url = $3, updated_at = now() "
+     "WHERE id = $1::uuid"},
     {"payment_get", "SELECT " PAYMENT_COLS " FROM payments WHERE id = $1::uuid"},
+    {"payment_get_by_ref",
+     "SELECT " PAYMENT_COLS " FROM payments WHERE provider = $1 AND provider_ref = $2 FOR UPDATE"},
     {"payment_get_locked", "SELECT " PAYMENT_COLS " FROM payments WHERE id = $1::uuid FOR UPDATE"},
     {"payment_succeeded_of_order",
      "SELECT " PAYMENT_COLS " FROM payments WHERE order_id = $1::uuid AND status = 'succeeded' "
@@ -154,6 +159,27 @@ enum db_status payment_repo_insert(struct db_conn *c, const struct payment_row *
                        p->currency,     commission,      p->provider,
                        p->provider_ref, p->checkout_url, p->return_url[0] ? p->return_url : NULL};
     return db_exec(c, "payment_insert", DB_PARAMS(v), NULL);
+}
+
+enum db_status payment_repo_set_checkout(struct db_conn *c, const char *id,
+                                         const char *provider_ref, const char *url)
+{
+    const char *v[] = {id, provider_ref, url};
+    return db_exec(c, "payment_set_checkout", DB_PARAMS(v), NULL);
+}
+
+enum db_status payment_repo_get_by_ref(struct db_conn *c, const char *provider,
+                                       const char *provider_ref, struct payment_row *out)
+{
+    PGresult *res = NULL;
+    const char *v[] = {provider, provider_ref};
+    enum db_status st = db_exec(c, "payment_get_by_ref", DB_PARAMS(v), &res);
+    if (st == DB_OK && PQntuples(res) == 0)
+        st = DB_NOT_FOUND;
+    if (st == DB_OK)
+        read_payment(res, out);
+    PQclear(res);
+    return st;
 }
 
 enum db_status payment_repo_get(struct db_conn *c, const char *id, bool lock,
