@@ -94,3 +94,19 @@ enum db_status payment_apply_event(struct db_conn *c, const struct payment_event
     }
     return DB_OK;
 }
+
+enum db_status payment_record_event(struct db_conn *c, const char *provider,
+                                    const struct payment_event *ev, const char *body, size_t len,
+                                    const char **outcome, bool *fresh)
+{
+    *fresh = false;
+    *outcome = "pending";
+    enum db_status st = payment_repo_event_insert(c, provider, ev, body, len, *outcome, fresh);
+    if (st == DB_OK && *fresh)
+        st = payment_apply_event(c, ev, outcome);
+    if (st == DB_OK && *fresh)
+        st = payment_repo_event_outcome(c, provider, ev->id, *outcome);
+    if (st == DB_OK && !*fresh)
+        *outcome = "duplicate";
+    return st;
+}

@@ -79,6 +79,7 @@ int payment_init(const struct cfg *c)
     settings.public_url = without_slash(c->public_url);
     settings.sandbox_secret = xstrdup(c->sandbox_webhook_secret);
     settings.sandbox = strcmp(c->payment_provider, "sandbox") == 0;
+    settings.reconcile_after_s = c->payment_reconcile_after_s;
     settings.rzp_base_url = without_slash(c->razorpay_base_url ? c->razorpay_base_url : "");
     settings.rzp_key_id = xstrdup(c->razorpay_key_id ? c->razorpay_key_id : "");
     settings.rzp_key_secret = xstrdup(c->razorpay_key_secret ? c->razorpay_key_secret : "");
@@ -122,7 +123,9 @@ int payment_register_jobs(void)
         PAYMENT_JOB_REFUNDS, payment_refunds_run, NULL, 1000, PAYMENT_CHANNEL, 1};
     const struct jobs_spec sandbox = {
         PAYMENT_JOB_SANDBOX, payment_sandbox_send_run, NULL, 500, PAYMENT_CHANNEL, 2};
+    const struct jobs_spec reconcile = {
+        PAYMENT_JOB_RECONCILE, payment_reconcile_run, NULL, PAYMENT_RECONCILE_IDLE_MS, NULL, 1};
     if (jobs_register(&refunds) != 0)
         return -1;
-    return settings.sandbox ? jobs_register(&sandbox) : 0;
+    return jobs_register(settings.sandbox ? &sandbox : &reconcile);
 }

@@ -30,7 +30,8 @@ void payment_cleanup(void);
 void payment_routes(struct router *r);
 
 /* Registers the background jobs: refunds to the provider and, with the sandbox, the delivery
- * of its signed webhooks. Returns 0, or -1 (logged). */
+ * of its signed webhooks, with razorpay the reconciliation of payments left waiting. Returns 0, or
+ * -1 (logged). */
 int payment_register_jobs(void);
 
 /* Inside the caller's transaction on c (an order's cancel): refunds in full the order's

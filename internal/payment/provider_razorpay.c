@@ -250,10 +250,10 @@ static enum payment_verdict rzp_parse_webhook(payment_header_fn header, void *ct
     return parse_event(body, len, out) ? PAYMENT_WEBHOOK_OK : PAYMENT_WEBHOOK_MALFORMED;
 }
 
-/* GET /v1/orders/{ref}/payments: the id of the captured payment into pay_id ("" when none);
- * *failed true when every payment failed (and there is one). -1 when the call failed. */
-static int order_payments(const char *ref, char *pay_id, size_t n, bool *failed, char *err,
-                          size_t errlen)
+/* GET /v1/orders/{ref}/payments: the captured payment (id into pay_id, "" when none; its
+ * amount and currency into st) and st->status. -1 when the call failed (err says why). */
+static int order_payments(const char *ref, char *pay_id, size_t n, struct payment_state *st,
+                          char *err, size_t errlen)
 {
     struct rzp_answer a;
     char path[PAYMENT_REF_LEN + 32];
@@ -262,30 +262,36 @@ static int order_payments(const char *ref, char *pay_id, size_t n, bool *failed,
     int rc = answer_ok(&a) ? 0 : -1;
     json_t *items = json_object_get(a.json, "items"), *it;
     size_t i;
+    bool failed = rc == 0 && json_array_size(items) > 0;
     pay_id[0] = '\0';
-    *failed = rc == 0 && json_array_size(items) > 0;
+    st->amount_minor = -1;
     json_array_foreach(items, i, it)
     {
         const char *status = json_string_value(json_object_get(it, "status"));
-        if (status && strcmp(status, "captured") == 0 && !pay_id[0])
-            str_member(it, "id", pay_id, n);
-        *failed = *failed && status && strcmp(status, "failed") == 0;
+        bool captured = status && strcmp(status, "captured") == 0;
+        if (captured && !pay_id[0] && str_member(it, "id", pay_id, n) &&
+            str_member(it, "currency", st->currency, sizeof st->currency))
+            st->amount_minor = json_integer_value(json_object_get(it, "amount"));
+        failed = failed && status && strcmp(status, "failed") == 0;
     }
+    snprintf(st->status, sizeof st->status, "%s",
+             pay_id[0] ? "succeeded"
+             : failed  ? "failed"
+                       : "pending");
     if (rc != 0)
         snprintf(err, errlen, "%s", a.err[0] ? a.err : "razorpay: unreadable answer");
     json_decref(a.json);
     return rc;
 }
 
-static int rzp_fetch_state(struct db_conn *c, const char *provider_ref, char *status, size_t n)
+static int rzp_fetch_state(struct db_conn *c, const char *provider_ref, struct payment_state *out)
 {
     (void)c;
     char pay_id[PAYMENT_REF_LEN], err[200];
-    bool failed = false;
-    if (order_payments(provider_ref, pay_id, sizeof pay_id, &failed, err, sizeof err) != 0)
-        return -1;
-    snprintf(status, n, "%s", pay_id[0] ? "succeeded" : failed ? "failed" : "pending");
-    return 0;
+    int rc = order_payments(provider_ref, pay_id, sizeof pay_id, out, err, sizeof err);
+    if (rc != 0)
+        log_warn("payment_razorpay", "state of order %s unknown: %s", provider_ref, err);
+    return rc;
 }
 
 /* The refund answer's status: processed -> DONE, pending -> RETRY (asked again later with the
@@ -313,8 +319,8 @@ static enum payment_refund_result rzp_refund(const struct payment_refund_in *in,
                                              size_t reflen, char *err, size_t errlen)
 {
     char pay_id[PAYMENT_REF_LEN], path[PAYMENT_REF_LEN + 32], idem[IDS_UUID_LEN + 32];
-    bool failed = false;
-    if (order_payments(in->provider_ref, pay_id, sizeof pay_id, &failed, err, errlen) != 0)
+    struct payment_state st;
+    if (order_payments(in->provider_ref, pay_id, sizeof pay_id, &st, err, errlen) != 0)
         return PAYMENT_REFUND_RETRY;
     if (!pay_id[0]) {
         snprintf(err, errlen, "razorpay: order %s has no captured payment", in->provider_ref);

@@ -58,6 +58,11 @@ static const struct db_stmt stmts[] = {
                              "status = CASE WHEN $3::bool THEN 'failed' ELSE status END, "
                              "next_attempt_at = now() + make_interval(secs => $2::int) "
                              "WHERE id = $1::uuid AND status = 'pending'"},
+    {"payment_reconcile_claim",
+     "UPDATE payments SET updated_at = now() WHERE id = (SELECT id FROM payments WHERE "
+     "provider = $1 AND status IN ('requires_action', 'processing') AND provider_ref NOT LIKE "
+     "'pending:%' AND updated_at <= now() - $2::bigint * interval '1 second' ORDER BY updated_at "
+     "LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, provider_ref, amount_minor, currency"},
     {"payment_sandbox_enqueue",
      "WITH ins AS (INSERT INTO sandbox_webhooks (id, event_id, payment_id, body) "
      "VALUES ($1::uuid, $2, $3::uuid, $4) RETURNING id) "
@@ -246,6 +251,28 @@ enum db_status payment_repo_refund_claim(struct db_conn *c, struct payment_refun
         out->amount_minor = db_col_ll(res, 0, RC_AMOUNT);
         db_col_copy(res, 0, RC_CURRENCY, out->currency, sizeof out->currency);
         out->attempts = (int)db_col_ll(res, 0, RC_ATTEMPTS);
+    }
+    PQclear(res);
+    return st;
+}
+
+enum { RK_ID, RK_PROVIDER_REF, RK_AMOUNT, RK_CURRENCY };
+
+enum db_status payment_repo_reconcile_claim(struct db_conn *c, const char *provider,
+                                            int64_t after_s, struct payment_reconcile_claim *out)
+{
+    PGresult *res = NULL;
+    char after[24];
+    snprintf(after, sizeof after, "%" PRId64, after_s);
+    const char *p[] = {provider, after};
+    enum db_status st = db_exec(c, "payment_reconcile_claim", DB_PARAMS(p), &res);
+    if (st == DB_OK && PQntuples(res) == 0)
+        st = DB_NOT_FOUND;
+    if (st == DB_OK) {
+        db_col_copy(res, 0, RK_ID, out->id, sizeof out->id);
+        db_col_copy(res, 0, RK_PROVIDER_REF, out->provider_ref, sizeof out->provider_ref);
+        out->amount_minor = db_col_ll(res, 0, RK_AMOUNT);
+        db_col_copy(res, 0, RK_CURRENCY, out->currency, sizeof out->currency);
     }
     PQclear(res);
     return st;

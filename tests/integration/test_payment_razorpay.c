@@ -2,8 +2,9 @@
  * Razorpay's API (infra/dev/razorpay_fake.py, HAAT_PAYMENT_PROVIDER=razorpay): an order paid
  * (Razorpay order + payment link, signed payment.captured webhook -> payment succeeded, order
  * paid, a replay changes nothing); forged and unsigned webhooks; an amount mismatch; a failure
- * followed by a capture; a checkout the provider refuses (503, payment failed); a paid order
- * cancelled (refund through the fake with its idempotency header). Every test ends with the
+ * followed by a capture; a checkout the provider refuses (503, payment failed); a lost webhook
+ * recovered by the reconciliation job; a paid order cancelled (refund through the fake with its
+ * idempotency header). Every test ends with the
  * ledger invariant (tests/integration/ledger_fixtures.h). */
 #include <unistd.h>
 
@@ -24,12 +25,12 @@ static int rzp_start(void **state)
     h_sink_start_at(&rzp, "infra/dev/razorpay_fake.py", "http", __FILE__, __LINE__);
     char base[128];
     snprintf(base, sizeof base, "HAAT_RAZORPAY_BASE_URL=%s", rzp.url);
-    const char *env[] = {"HAAT_PAYMENT_PROVIDER=razorpay",
-                         base,
+    const char *env[] = {"HAAT_PAYMENT_PROVIDER=razorpay", base,
                          "HAAT_RAZORPAY_KEY_ID=rzp_test_key",
                          "HAAT_RAZORPAY_KEY_SECRET=rzp_test_secret",
                          "HAAT_RAZORPAY_WEBHOOK_SECRET=" RZP_WEBHOOK_SECRET,
-                         NULL};
+                         /* a test backdates the payment it wants reconciled */
+                         "HAAT_PAYMENT_RECONCILE_AFTER_S=3600", NULL};
     snprintf(cat_srv.db_url, sizeof cat_srv.db_url, "%s", cat_db_url);
     h_server_start(&cat_srv, env);
     return 0;
@@ -344,6 +345,37 @@ static void test_rzp_checkout_refused(void **state)
     lf_assert_ledger_balanced(cat_db_url);
 }
 
+/* No webhook comes: the reconciliation job asks the fake, finds the capture and applies it
+ * once; the webhook arriving afterwards changes nothing. */
+static void test_rzp_lost_webhook_reconciled(void **state)
+{
+    (void)state;
+    struct scene x;
+    struct h_resp r = {0};
+    char pay_id[64], evt[80], path[120];
+    scene_new(&x, 71000);
+    fake_pay(x.ref, "captured", pay_id);
+    fx_sql("UPDATE payments SET updated_at = now() - interval '2 hours' WHERE id = '%s'",
+           x.payment_id);
+    wait_payment(x.payment_id, "succeeded");
+    assert_string_equal(order_status(x.order_id), "paid");
+    snprintf(path, sizeof path, "/v1/orders/%s/payments", x.ref);
+    json_t *asked = recorded("GET", path);
+    assert_true(json_array_size(asked) >= 1);
+    json_decref(asked);
+    assert_int_equal(
+        fx_count("SELECT count(*) FROM ledger_transfers WHERE id = 'capture:%s'", x.payment_id), 1);
+    long long transfers = fx_count("SELECT count(*) FROM ledger_transfers");
+    snprintf(evt, sizeof evt, "evt_late_%s", x.payment_id);
+    webhook("payment.captured", evt, pay_id, -1, RZP_WEBHOOK_SECRET, NULL, &r);
+    h_assert_status(&r, 200);
+    assert_string_equal(fx_str(r.json, "outcome"), "ignored");
+    assert_int_equal(fx_count("SELECT count(*) FROM ledger_transfers"), transfers);
+    h_resp_cleanup(&r);
+    scene_free(&x);
+    lf_assert_ledger_balanced(cat_db_url);
+}
+
 static void test_rzp_cancel_refunds(void **state)
 {
     (void)state;
@@ -394,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_rzp_amount_mismatch),
         cmocka_unit_test(test_rzp_failed_then_captured),
         cmocka_unit_test(test_rzp_checkout_refused),
+        cmocka_unit_test(test_rzp_lost_webhook_reconciled),
         cmocka_unit_test(test_rzp_cancel_refunds),
     };
     return HAAT_RUN_GROUP("payment_razorpay", tests, rzp_start, rzp_stop);
