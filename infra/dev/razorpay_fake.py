@@ -10,7 +10,10 @@ Every API request needs HTTP Basic auth (any key id and secret; 401 otherwise).
 API (answers shaped like Razorpay's):
   POST /v1/orders                    {amount, currency, receipt, notes} -> order
   POST /v1/payment_links             {amount, currency, reference_id, ...} -> link
-                                     with short_url
+                                     with short_url and an order of its own
+                                     (order_id), as Razorpay does
+  GET  /v1/payment_links/{id}        the link with its payments
+                                     [{payment_id, amount, status, ...}]
   GET  /v1/orders/{id}/payments      the order's payments (collection)
   GET  /v1/payments/{id}             one payment
   POST /v1/payments/{id}/refund      a refund; the same X-Refund-Idempotency
@@ -19,8 +22,9 @@ API (answers shaped like Razorpay's):
 Control (never recorded), POST /__control with a JSON object:
   {"fail_next": N, "status": 503}    the next N API requests get that status
   {"refund_status": "pending"}       status of new refunds (default processed)
-  {"pay": {"order_id": ID, "status": "captured"|"failed"}}
-                                     a payment on the order; answers it
+  {"pay": {"link_id": ID, "status": "captured"|"failed"}}
+                                     a payment through the link (on its order,
+                                     with its notes); answers it
   {"webhook": {"url": URL, "secret": S, "event": "payment.captured",
                "event_id": E, "payment_id": P, "amount": A (optional),
                "signature": SIG (optional, sent instead of the real one)}}
@@ -109,15 +113,20 @@ def _send_webhook(spec):
 
 
 def _pay(spec):
-    order = STATE["orders"].get(spec.get("order_id"))
-    if order is None:
-        return 404, {"error": {"code": "BAD_REQUEST_ERROR", "description": "no such order"}}
-    pay = {"id": _id("pay"), "entity": "payment", "amount": order["amount"],
-           "currency": order["currency"], "status": spec.get("status", "captured"),
-           "order_id": order["id"], "notes": order.get("notes", {}),
+    link = STATE["links"].get(spec.get("link_id"))
+    if link is None:
+        return 404, {"error": {"code": "BAD_REQUEST_ERROR", "description": "no such link"}}
+    order = STATE["orders"][link["order_id"]]
+    pay = {"id": _id("pay"), "entity": "payment", "amount": link["amount"],
+           "currency": link["currency"], "status": spec.get("status", "captured"),
+           "order_id": order["id"], "notes": link.get("notes", {}),
            "created_at": int(time.time())}
     STATE["payments"][pay["id"]] = pay
-    order["status"] = "paid" if pay["status"] == "captured" else order["status"]
+    link["payments"].append({"payment_id": pay["id"], "plink_id": link["id"],
+                             "amount": pay["amount"], "status": pay["status"],
+                             "created_at": pay["created_at"]})
+    if pay["status"] == "captured":
+        order["status"] = link["status"] = "paid"
     return 200, pay
 
 
@@ -214,10 +223,19 @@ class Handler(BaseHTTPRequestHandler):
             STATE["orders"][order["id"]] = order
             return 200, order
         if self.command == "POST" and parts == ["v1", "payment_links"]:
-            link = dict(doc, id=_id("plink"), entity="payment_link", status="created")
+            link = dict(doc, id=_id("plink"), entity="payment_link", status="created",
+                        payments=[])
             link["short_url"] = "https://rzp.io/i/" + link["id"][6:]
+            order = {"id": _id("order"), "entity": "order", "amount": doc.get("amount"),
+                     "currency": doc.get("currency"), "receipt": None,
+                     "notes": doc.get("notes", {}), "status": "created"}
+            STATE["orders"][order["id"]] = order
+            link["order_id"] = order["id"]
             STATE["links"][link["id"]] = link
             return 200, link
+        if self.command == "GET" and len(parts) == 3 and parts[:2] == ["v1", "payment_links"]:
+            link = STATE["links"].get(parts[2])
+            return (200, link) if link else (404, {"error": {"code": "BAD_REQUEST_ERROR"}})
         if self.command == "GET" and len(parts) == 4 and parts[:2] == ["v1", "orders"] \
                 and parts[3] == "payments":
             items = [p for p in STATE["payments"].values() if p["order_id"] == parts[2]]
@@ -232,7 +250,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _refund(self, pay_id, doc):
         pay = STATE["payments"].get(pay_id)
-        if pay is None or pay["status"] not in ("captured", "refunded"):
+        if pay is None or pay["status"] != "captured" and \
+                self.headers.get("X-Refund-Idempotency") not in STATE["refunds"]:
             return 400, {"error": {"code": "BAD_REQUEST_ERROR",
                                    "description": "payment not captured"}}
         key = self.headers.get("X-Refund-Idempotency") or _id("idem")

@@ -3,13 +3,14 @@
  *
  * Checkout: POST /v1/orders (amount in paise, receipt = our payment id, notes naming our order
  * and payment), then POST /v1/payment_links (reference_id = our payment id) whose short_url is
- * the buyer's next_action. provider_ref is the Razorpay order id.
+ * the buyer's next_action. provider_ref is the payment link's id: Razorpay makes the link an
+ * order of its own, and the link knows its payments (GET /v1/payment_links/{id}).
  * Webhooks: X-Razorpay-Signature is the hex HMAC-SHA256 of the raw body keyed with
  * HAAT_RAZORPAY_WEBHOOK_SECRET; X-Razorpay-Event-Id names the event (replays are deduplicated
  * by it: Razorpay signs no timestamp). payment.captured and order.paid succeed a payment,
  * payment.failed fails it.
  * Refunds: POST /v1/payments/{razorpay payment id}/refund with X-Refund-Idempotency: our
- * refund id, the Razorpay payment being the captured one of the order. */
+ * refund id, the Razorpay payment being the link's captured one. */
 #include <curl/curl.h>
 #include <inttypes.h>
 #include <sodium.h>
@@ -142,9 +143,9 @@ static int create_order(const struct payment_checkout_in *in, char *ref, size_t 
     return rc;
 }
 
-/* POST /v1/payment_links: its short_url into url. */
-static int create_link(const struct payment_checkout_in *in, const char *order_ref, char *url,
-                       size_t n)
+/* POST /v1/payment_links: its id and short_url into out. */
+static int create_link(const struct payment_checkout_in *in, const char *order_ref,
+                       struct payment_checkout *out)
 {
     struct rzp_answer a;
     const char *back =
@@ -156,20 +157,23 @@ static int create_link(const struct payment_checkout_in *in, const char *order_r
                              in->payment_id, "description", "haat order payment", "callback_url",
                              back, "callback_method", "get", "notes", notes);
     rzp_call("/v1/payment_links", true, body, NULL, &a);
-    int rc = answer_ok(&a) && str_member(a.json, "short_url", url, n) ? 0 : -1;
-    if (rc != 0)
+    bool ok = answer_ok(&a) &&
+              str_member(a.json, "id", out->provider_ref, sizeof out->provider_ref) &&
+              str_member(a.json, "short_url", out->url, sizeof out->url);
+    if (!ok)
         log_warn("payment_razorpay", "payment link for payment %s not created: %s", in->payment_id,
-                 a.err[0] ? a.err : "no short_url in the answer");
+                 a.err[0] ? a.err : "no id or short_url in the answer");
     json_decref(body);
     json_decref(a.json);
-    return rc;
+    return ok ? 0 : -1;
 }
 
 static int rzp_create_checkout(const struct payment_checkout_in *in, struct payment_checkout *out)
 {
-    if (create_order(in, out->provider_ref, sizeof out->provider_ref) != 0)
+    char order_ref[PAYMENT_REF_LEN];
+    if (create_order(in, order_ref, sizeof order_ref) != 0)
         return -1;
-    return create_link(in, out->provider_ref, out->url, sizeof out->url);
+    return create_link(in, order_ref, out);
 }
 
 static bool signature_ok(const char *header, const char *body, size_t len)
@@ -193,7 +197,7 @@ static json_t *entity_of(const json_t *payload, const char *name)
 }
 
 /* Our payment id: the notes of the payment or the order, the order's receipt, or the payment
- * link's reference_id. The Razorpay order id is kept only when none names ours. */
+ * link's reference_id. The link's id is kept only when none names ours. */
 static void map_payment(const json_t *payload, struct payment_event *out)
 {
     const json_t *pay = entity_of(payload, "payment"), *order = entity_of(payload, "order"),
@@ -206,9 +210,8 @@ static void map_payment(const json_t *payload, struct payment_event *out)
         str_member(link, "reference_id", out->payment_id, sizeof out->payment_id);
     if (!ids_is_uuid(out->payment_id))
         out->payment_id[0] = '\0';
-    if (!out->payment_id[0] &&
-        !str_member(pay, "order_id", out->provider_ref, sizeof out->provider_ref))
-        str_member(order, "id", out->provider_ref, sizeof out->provider_ref);
+    if (!out->payment_id[0])
+        str_member(link, "id", out->provider_ref, sizeof out->provider_ref);
 }
 
 static bool parse_event(const char *body, size_t len, struct payment_event *out)
@@ -250,17 +253,17 @@ static enum payment_verdict rzp_parse_webhook(payment_header_fn header, void *ct
     return parse_event(body, len, out) ? PAYMENT_WEBHOOK_OK : PAYMENT_WEBHOOK_MALFORMED;
 }
 
-/* GET /v1/orders/{ref}/payments: the captured payment (id into pay_id, "" when none; its
- * amount and currency into st) and st->status. -1 when the call failed (err says why). */
-static int order_payments(const char *ref, char *pay_id, size_t n, struct payment_state *st,
-                          char *err, size_t errlen)
+/* GET /v1/payment_links/{ref}: its captured payment (id into pay_id, "" when none; its amount
+ * and the link's currency into st) and st->status. -1 when the call failed (err says why). */
+static int link_payments(const char *ref, char *pay_id, size_t n, struct payment_state *st,
+                         char *err, size_t errlen)
 {
     struct rzp_answer a;
     char path[PAYMENT_REF_LEN + 32];
-    snprintf(path, sizeof path, "/v1/orders/%s/payments", ref);
+    snprintf(path, sizeof path, "/v1/payment_links/%s", ref);
     rzp_call(path, false, NULL, NULL, &a);
     int rc = answer_ok(&a) ? 0 : -1;
-    json_t *items = json_object_get(a.json, "items"), *it;
+    json_t *items = json_object_get(a.json, "payments"), *it;
     size_t i;
     bool failed = rc == 0 && json_array_size(items) > 0;
     pay_id[0] = '\0';
@@ -269,8 +272,8 @@ static int order_payments(const char *ref, char *pay_id, size_t n, struct paymen
     {
         const char *status = json_string_value(json_object_get(it, "status"));
         bool captured = status && strcmp(status, "captured") == 0;
-        if (captured && !pay_id[0] && str_member(it, "id", pay_id, n) &&
-            str_member(it, "currency", st->currency, sizeof st->currency))
+        if (captured && !pay_id[0] && str_member(it, "payment_id", pay_id, n) &&
+            str_member(a.json, "currency", st->currency, sizeof st->currency))
             st->amount_minor = json_integer_value(json_object_get(it, "amount"));
         failed = failed && status && strcmp(status, "failed") == 0;
     }
@@ -288,9 +291,9 @@ static int rzp_fetch_state(struct db_conn *c, const char *provider_ref, struct p
 {
     (void)c;
     char pay_id[PAYMENT_REF_LEN], err[200];
-    int rc = order_payments(provider_ref, pay_id, sizeof pay_id, out, err, sizeof err);
+    int rc = link_payments(provider_ref, pay_id, sizeof pay_id, out, err, sizeof err);
     if (rc != 0)
-        log_warn("payment_razorpay", "state of order %s unknown: %s", provider_ref, err);
+        log_warn("payment_razorpay", "state of payment link %s unknown: %s", provider_ref, err);
     return rc;
 }
 
@@ -320,10 +323,11 @@ static enum payment_refund_result rzp_refund(const struct payment_refund_in *in,
 {
     char pay_id[PAYMENT_REF_LEN], path[PAYMENT_REF_LEN + 32], idem[IDS_UUID_LEN + 32];
     struct payment_state st;
-    if (order_payments(in->provider_ref, pay_id, sizeof pay_id, &st, err, errlen) != 0)
+    if (link_payments(in->provider_ref, pay_id, sizeof pay_id, &st, err, errlen) != 0)
         return PAYMENT_REFUND_RETRY;
     if (!pay_id[0]) {
-        snprintf(err, errlen, "razorpay: order %s has no captured payment", in->provider_ref);
+        snprintf(err, errlen, "razorpay: payment link %s has no captured payment",
+                 in->provider_ref);
         return PAYMENT_REFUND_RETRY;
     }
     struct rzp_answer a;

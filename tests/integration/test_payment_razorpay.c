@@ -88,12 +88,12 @@ static long control(const char *text, struct h_resp *r)
     return h_request_url("POST", url, text, strlen(text), NULL, r);
 }
 
-/* A payment of status (captured | failed) on the Razorpay order ref; its id into out. */
+/* A payment of status (captured | failed) through the payment link ref; its id into out. */
 static void fake_pay(const char *ref, const char *status, char out[64])
 {
     struct h_resp r = {0};
     char body[200];
-    snprintf(body, sizeof body, "{\"pay\":{\"order_id\":\"%s\",\"status\":\"%s\"}}", ref, status);
+    snprintf(body, sizeof body, "{\"pay\":{\"link_id\":\"%s\",\"status\":\"%s\"}}", ref, status);
     assert_int_equal(control(body, &r), 200);
     snprintf(out, 64, "%s", fx_str(r.json, "id"));
     h_resp_cleanup(&r);
@@ -184,10 +184,11 @@ static void scene_free(struct scene *x)
 }
 
 /* The checkout made a Razorpay order (receipt = our payment id, Basic auth) and a payment
- * link (reference_id = our payment id) whose short_url is next_action.url. */
+ * link (reference_id = our payment id) whose id is provider_ref and short_url
+ * next_action.url. */
 static void assert_checkout(const struct scene *x)
 {
-    assert_true(strncmp(x->ref, "order_", 6) == 0);
+    assert_true(strncmp(x->ref, "plink_", 6) == 0);
     const char *url = fx_str(json_object_get(x->payment, "next_action"), "url");
     assert_true(strncmp(url, "https://rzp.io/i/", 17) == 0);
     json_t *orders = recorded("POST", "/v1/orders"), *it;
@@ -359,7 +360,7 @@ static void test_rzp_lost_webhook_reconciled(void **state)
            x.payment_id);
     wait_payment(x.payment_id, "succeeded");
     assert_string_equal(order_status(x.order_id), "paid");
-    snprintf(path, sizeof path, "/v1/orders/%s/payments", x.ref);
+    snprintf(path, sizeof path, "/v1/payment_links/%s", x.ref);
     json_t *asked = recorded("GET", path);
     assert_true(json_array_size(asked) >= 1);
     json_decref(asked);
