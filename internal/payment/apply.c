@@ -55,15 +55,27 @@ static bool matches(const struct payment_row *p, const struct payment_event *ev)
     return false;
 }
 
+/* The event's payment, locked: by our payment id (then a provider_ref the event names must be
+ * the payment's), else by the provider's reference alone. */
+static enum db_status find_payment(struct db_conn *c, const struct payment_event *ev,
+                                   struct payment_row *p)
+{
+    const struct payment_provider *pv = payment_provider();
+    if (!ev->payment_id[0])
+        return ev->provider_ref[0] && pv ? payment_repo_get_by_ref(c, pv->name, ev->provider_ref, p)
+                                         : DB_NOT_FOUND;
+    enum db_status st = payment_repo_get(c, ev->payment_id, true, p);
+    if (st == DB_OK && ev->provider_ref[0] && strcmp(p->provider_ref, ev->provider_ref) != 0)
+        st = DB_NOT_FOUND;
+    return st;
+}
+
 enum db_status payment_apply_event(struct db_conn *c, const struct payment_event *ev,
                                    const char **outcome)
 {
     struct payment_row p;
     *outcome = "unknown_payment";
-    enum db_status st =
-        ev->payment_id[0] ? payment_repo_get(c, ev->payment_id, true, &p) : DB_NOT_FOUND;
-    if (st == DB_OK && strcmp(p.provider_ref, ev->provider_ref) != 0)
-        st = DB_NOT_FOUND;
+    enum db_status st = find_payment(c, ev, &p);
     if (st == DB_NOT_FOUND)
         return DB_OK;
     if (st != DB_OK)
@@ -81,4 +93,20 @@ enum db_status payment_apply_event(struct db_conn *c, const struct payment_event
         return st == DB_OK ? payment_emit_failed(c, &p) : st;
     }
     return DB_OK;
+}
+
+enum db_status payment_record_event(struct db_conn *c, const char *provider,
+                                    const struct payment_event *ev, const char *body, size_t len,
+                                    const char **outcome, bool *fresh)
+{
+    *fresh = false;
+    *outcome = "pending";
+    enum db_status st = payment_repo_event_insert(c, provider, ev, body, len, *outcome, fresh);
+    if (st == DB_OK && *fresh)
+        st = payment_apply_event(c, ev, outcome);
+    if (st == DB_OK && *fresh)
+        st = payment_repo_event_outcome(c, provider, ev->id, *outcome);
+    if (st == DB_OK && !*fresh)
+        *outcome = "duplicate";
+    return st;
 }

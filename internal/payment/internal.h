@@ -21,6 +21,9 @@
 #define PAYMENT_CHANNEL     "haat_payments"
 #define PAYMENT_JOB_REFUNDS "payment.refunds"
 #define PAYMENT_JOB_SANDBOX "payment.sandbox_webhooks"
+/* Asks the provider about payments left waiting (a lost webhook); razorpay only. */
+#define PAYMENT_JOB_RECONCILE     "payment.reconcile"
+#define PAYMENT_RECONCILE_IDLE_MS 1000
 
 #define PAYMENT_REF_LEN      101 /* provider references, up to 100 bytes */
 #define PAYMENT_URL_LEN      1024
@@ -41,9 +44,14 @@
 
 /* What payment_init kept of the configuration (strings owned by the module). */
 struct payment_settings {
-    char *public_url;     /* HAAT_PUBLIC_URL, no trailing slash */
-    char *sandbox_secret; /* HAAT_SANDBOX_WEBHOOK_SECRET */
-    bool sandbox;         /* HAAT_PAYMENT_PROVIDER is sandbox */
+    char *public_url;          /* HAAT_PUBLIC_URL, no trailing slash */
+    char *sandbox_secret;      /* HAAT_SANDBOX_WEBHOOK_SECRET */
+    bool sandbox;              /* HAAT_PAYMENT_PROVIDER is sandbox (else razorpay) */
+    char *rzp_base_url;        /* HAAT_RAZORPAY_BASE_URL, no trailing slash */
+    char *rzp_key_id;          /* HAAT_RAZORPAY_KEY_ID */
+    char *rzp_key_secret;      /* HAAT_RAZORPAY_KEY_SECRET */
+    char *rzp_webhook_secret;  /* HAAT_RAZORPAY_WEBHOOK_SECRET */
+    int64_t reconcile_after_s; /* HAAT_PAYMENT_RECONCILE_AFTER_S */
 };
 const struct payment_settings *payment_settings(void);
 /* Counts a webhook whose amount or currency differ from its payment's. */
@@ -132,7 +140,9 @@ enum db_status payment_repo_legs_insert(struct db_conn *c, const char *transfer_
 /* What a checkout needs. */
 struct payment_checkout_in {
     const char *payment_id;
-    const char *method; /* card | netbanking | upi */
+    const char *order_id;
+    const char *return_url; /* where the buyer comes back to; NULL: HAAT_PUBLIC_URL */
+    const char *method;     /* card | netbanking | upi */
     int64_t amount_minor;
     const char *currency;
 };
@@ -171,9 +181,18 @@ struct payment_refund_in {
     const char *currency;
 };
 
-/* A payment provider: the sandbox today, razorpay later. Functions that talk to the provider
- * over the network are called outside any transaction, except create_checkout, which must
- * not block (the sandbox's is local; a network provider will create its order first). */
+/* What a provider says of a payment: status "succeeded", "failed" or "pending"; the amount
+ * and currency it took (amount_minor -1 when it does not say). */
+struct payment_state {
+    char status[16];
+    int64_t amount_minor;
+    char currency[4];
+};
+
+/* A payment provider: the sandbox or razorpay. Functions that talk to the provider over the
+ * network (create_checkout, refund, a network provider's fetch_state) are called outside any
+ * transaction: the payment row is committed before create_checkout and its outcome recorded
+ * in a second transaction. */
 struct payment_provider {
     const char *name; /* "sandbox": the {provider} of its webhook route */
     int (*create_checkout)(const struct payment_checkout_in *in, struct payment_checkout *out);
@@ -181,10 +200,10 @@ struct payment_provider {
      * at unix time now and parses it into out. */
     enum payment_verdict (*parse_webhook)(payment_header_fn header, void *ctx, const char *body,
                                           size_t len, int64_t now, struct payment_event *out);
-    /* The provider's view of a payment ("succeeded", "failed", "pending") into status; 0, or
-     * -1 when it cannot tell. c serves providers whose state lives in haat's own database
-     * (the sandbox); a network provider ignores it. */
-    int (*fetch_state)(struct db_conn *c, const char *provider_ref, char *status, size_t n);
+    /* The provider's view of a payment into out; 0, or -1 when it cannot tell. c serves
+     * providers whose state lives in haat's own database (the sandbox); a network provider
+     * ignores it (NULL is fine). */
+    int (*fetch_state)(struct db_conn *c, const char *provider_ref, struct payment_state *out);
     /* Refunds in full; ref gets the provider's refund reference on DONE, err why otherwise. */
     enum payment_refund_result (*refund)(const struct payment_refund_in *in, char *ref,
                                          size_t reflen, char *err, size_t errlen);
@@ -193,6 +212,7 @@ struct payment_provider {
 const struct payment_provider *payment_provider(void);
 const struct payment_provider *payment_provider_named(const char *name);
 extern const struct payment_provider payment_sandbox_provider;
+extern const struct payment_provider payment_razorpay_provider;
 
 /* The sandbox's signature header value for body at unix time t: "t=<t>,v1=<hex HMAC-SHA256
  * of "<t>.<body>" keyed with the secret's bytes>" into out (at least 96 bytes). */
@@ -222,6 +242,12 @@ void payment_parse_create(const json_t *body, const char *public_url,
 
 void payment_repo_register(void);
 enum db_status payment_repo_insert(struct db_conn *c, const struct payment_row *p);
+/* Records the provider's reference and checkout URL of a payment made before its checkout. */
+enum db_status payment_repo_set_checkout(struct db_conn *c, const char *id,
+                                         const char *provider_ref, const char *url);
+/* The payment of provider with provider_ref, locked. DB_NOT_FOUND when none. */
+enum db_status payment_repo_get_by_ref(struct db_conn *c, const char *provider,
+                                       const char *provider_ref, struct payment_row *out);
 /* The payment id; lock: FOR UPDATE (inside a transaction). DB_NOT_FOUND when none. */
 enum db_status payment_repo_get(struct db_conn *c, const char *id, bool lock,
                                 struct payment_row *out);
@@ -262,6 +288,18 @@ enum db_status payment_repo_refund_processed(struct db_conn *c, const char *id, 
 enum db_status payment_repo_refund_retry(struct db_conn *c, const char *id, int delay_s, bool final,
                                          const char *error);
 
+/* A payment of provider still requires_action or processing, created and last touched more
+ * than after_s seconds ago: leased for after_s seconds (updated_at pushed to now), FOR UPDATE
+ * SKIP LOCKED (autocommit). DB_NOT_FOUND when none is due. */
+struct payment_reconcile_claim {
+    char id[IDS_UUID_LEN];
+    char provider_ref[PAYMENT_REF_LEN];
+    int64_t amount_minor;
+    char currency[4];
+};
+enum db_status payment_repo_reconcile_claim(struct db_conn *c, const char *provider,
+                                            int64_t after_s, struct payment_reconcile_claim *out);
+
 /* The sandbox's outgoing webhooks. */
 enum db_status payment_repo_sandbox_enqueue(struct db_conn *c, const char *id, const char *event_id,
                                             const char *payment_id, const char *body);
@@ -285,6 +323,12 @@ enum db_status payment_repo_sandbox_latest(struct db_conn *c, const char *provid
  * automatic refund. *outcome gets what it did (webhook_events.outcome, static). */
 enum db_status payment_apply_event(struct db_conn *c, const struct payment_event *ev,
                                    const char **outcome);
+/* The one path of a provider event, webhook or reconciliation, inside c's transaction: records
+ * it under (provider, ev->id) with its raw body and, when fresh (*fresh), applies it
+ * (payment_apply_event) and records its outcome. *outcome "duplicate" when not fresh. */
+enum db_status payment_record_event(struct db_conn *c, const char *provider,
+                                    const struct payment_event *ev, const char *body, size_t len,
+                                    const char **outcome, bool *fresh);
 /* Refunds the succeeded payment p in full (p->status becomes refunded) inside c's
  * transaction: refund row, payment status, ledger, payment.refunded. */
 enum db_status payment_refund(struct db_conn *c, struct payment_row *p, const char *reason);
@@ -292,6 +336,8 @@ enum db_status payment_refund(struct db_conn *c, struct payment_row *p, const ch
 int payment_refunds_run(void *arg);
 /* The sandbox webhook sender's batch, same convention. */
 int payment_sandbox_send_run(void *arg);
+/* The reconciliation job's batch (reconcile.c), same convention. */
+int payment_reconcile_run(void *arg);
 /* Seconds before retry number attempts + 1. */
 int payment_retry_delay(int attempts);
 

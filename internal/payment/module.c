@@ -45,27 +45,46 @@ static void register_metrics(void)
                                    "Provider webhooks accepted, by what they did", 2, two);
 }
 
+/* A copy of url without its trailing slashes. */
+static char *without_slash(const char *url)
+{
+    size_t n = strlen(url);
+    while (n > 0 && url[n - 1] == '/')
+        n--;
+    return xstrndup(url, n);
+}
+
+/* Wipes and frees *s. */
+static void drop_secret(char **s)
+{
+    if (*s)
+        sodium_memzero(*s, strlen(*s));
+    free(*s);
+    *s = NULL;
+}
+
 int payment_init(const struct cfg *c)
 {
-    if (strcmp(c->payment_provider, "sandbox") != 0) {
-        log_error("payment_provider",
-                  "HAAT_PAYMENT_PROVIDER: %s is not available yet (use sandbox)",
+    if (!payment_provider_named(c->payment_provider)) {
+        log_error("payment_provider", "HAAT_PAYMENT_PROVIDER: %s is not a payment provider",
                   c->payment_provider);
         return -1;
     }
-    if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    payment_cleanup(); /* a second init starts afresh */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_error("payment_init", "libcurl failed to initialise");
         return -1;
     }
     curl_ready = true;
-    payment_cleanup();
-    curl_ready = true;
-    size_t n = strlen(c->public_url);
-    while (n > 0 && c->public_url[n - 1] == '/')
-        n--;
-    settings.public_url = xstrndup(c->public_url, n);
+    settings.public_url = without_slash(c->public_url);
     settings.sandbox_secret = xstrdup(c->sandbox_webhook_secret);
-    settings.sandbox = true;
+    settings.sandbox = strcmp(c->payment_provider, "sandbox") == 0;
+    settings.reconcile_after_s = c->payment_reconcile_after_s;
+    settings.rzp_base_url = without_slash(c->razorpay_base_url ? c->razorpay_base_url : "");
+    settings.rzp_key_id = xstrdup(c->razorpay_key_id ? c->razorpay_key_id : "");
+    settings.rzp_key_secret = xstrdup(c->razorpay_key_secret ? c->razorpay_key_secret : "");
+    settings.rzp_webhook_secret =
+        xstrdup(c->razorpay_webhook_secret ? c->razorpay_webhook_secret : "");
     if (!registered) { /* the statement registry takes a table once */
         payment_repo_register();
         payment_repo_ledger_register();
@@ -77,12 +96,14 @@ int payment_init(const struct cfg *c)
 
 void payment_cleanup(void)
 {
-    if (settings.sandbox_secret)
-        sodium_memzero(settings.sandbox_secret, strlen(settings.sandbox_secret));
-    free(settings.sandbox_secret);
+    drop_secret(&settings.sandbox_secret);
+    drop_secret(&settings.rzp_key_id);
+    drop_secret(&settings.rzp_key_secret);
+    drop_secret(&settings.rzp_webhook_secret);
     free(settings.public_url);
-    settings.sandbox_secret = NULL;
+    free(settings.rzp_base_url);
     settings.public_url = NULL;
+    settings.rzp_base_url = NULL;
     if (curl_ready)
         curl_global_cleanup();
     curl_ready = false;
@@ -102,7 +123,9 @@ int payment_register_jobs(void)
         PAYMENT_JOB_REFUNDS, payment_refunds_run, NULL, 1000, PAYMENT_CHANNEL, 1};
     const struct jobs_spec sandbox = {
         PAYMENT_JOB_SANDBOX, payment_sandbox_send_run, NULL, 500, PAYMENT_CHANNEL, 2};
+    const struct jobs_spec reconcile = {
+        PAYMENT_JOB_RECONCILE, payment_reconcile_run, NULL, PAYMENT_RECONCILE_IDLE_MS, NULL, 1};
     if (jobs_register(&refunds) != 0)
         return -1;
-    return settings.sandbox ? jobs_register(&sandbox) : 0;
+    return jobs_register(settings.sandbox ? &sandbox : &reconcile);
 }

@@ -19,8 +19,8 @@
 #include "pkg/http/router.h"
 
 /* Registers the module's statements and metrics and chooses the provider
- * (HAAT_PAYMENT_PROVIDER). Returns 0, or -1 (logged) when the provider cannot be used:
- * razorpay is refused until it is implemented. Call at start-up, before the first db_conn(). */
+ * (HAAT_PAYMENT_PROVIDER: sandbox or razorpay). Returns 0, or -1 (logged) when the provider
+ * cannot be used. Call at start-up, before the first db_conn(). */
 int payment_init(const struct cfg *c);
 /* Frees what payment_init kept (secrets are wiped). */
 void payment_cleanup(void);
@@ -30,7 +30,8 @@ void payment_cleanup(void);
 void payment_routes(struct router *r);
 
 /* Registers the background jobs: refunds to the provider and, with the sandbox, the delivery
- * of its signed webhooks. Returns 0, or -1 (logged). */
+ * of its signed webhooks, with razorpay the reconciliation of payments left waiting. Returns 0, or
+ * -1 (logged). */
 int payment_register_jobs(void);
 
 /* Inside the caller's transaction on c (an order's cancel): refunds in full the order's

@@ -3,7 +3,8 @@
 
 #include "internal/payment/internal.h"
 
-static const struct payment_provider *const providers[] = {&payment_sandbox_provider};
+static const struct payment_provider *const providers[] = {&payment_sandbox_provider,
+                                                           &payment_razorpay_provider};
 
 const struct payment_provider *payment_provider_named(const char *name)
 {
@@ -15,5 +16,5 @@ const struct payment_provider *payment_provider_named(const char *name)
 
 const struct payment_provider *payment_provider(void)
 {
-    return payment_settings()->sandbox ? &payment_sandbox_provider : NULL;
+    return payment_settings()->sandbox ? &payment_sandbox_provider : &payment_razorpay_provider;
 }

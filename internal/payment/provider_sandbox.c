@@ -133,7 +133,8 @@ static int sandbox_create_checkout(const struct payment_checkout_in *in,
 }
 
 /* The sandbox's state is the outcome of the latest webhook it queued for the payment. */
-static int sandbox_fetch_state(struct db_conn *c, const char *provider_ref, char *status, size_t n)
+static int sandbox_fetch_state(struct db_conn *c, const char *provider_ref,
+                               struct payment_state *out)
 {
     char type[48];
     if (payment_repo_sandbox_latest(c, provider_ref, type, sizeof type) != DB_OK)
@@ -141,7 +142,9 @@ static int sandbox_fetch_state(struct db_conn *c, const char *provider_ref, char
     const char *s = strcmp(type, "payment.succeeded") == 0 ? "succeeded"
                     : strcmp(type, "payment.failed") == 0  ? "failed"
                                                            : "pending";
-    snprintf(status, n, "%s", s);
+    snprintf(out->status, sizeof out->status, "%s", s);
+    out->amount_minor = -1;
+    out->currency[0] = '\0';
     return 0;
 }
 

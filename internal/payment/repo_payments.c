@@ -21,7 +21,12 @@ static const struct db_stmt stmts[] = {
      "INSERT INTO payments (id, order_id, buyer_id, seller_id, method, amount_minor, currency, "
      "commission_minor, provider, provider_ref, checkout_url, return_url) VALUES ($1::uuid, "
      "$2::uuid, $3::uuid, $4::uuid, $5, $6::bigint, $7, $8::bigint, $9, $10, $11, $12)"},
+    {"payment_set_checkout",
+     "UPDATE payments SET provider_ref = $2, checkout_url = $3, updated_at = now() "
+     "WHERE id = $1::uuid"},
     {"payment_get", "SELECT " PAYMENT_COLS " FROM payments WHERE id = $1::uuid"},
+    {"payment_get_by_ref",
+     "SELECT " PAYMENT_COLS " FROM payments WHERE provider = $1 AND provider_ref = $2 FOR UPDATE"},
     {"payment_get_locked", "SELECT " PAYMENT_COLS " FROM payments WHERE id = $1::uuid FOR UPDATE"},
     {"payment_succeeded_of_order",
      "SELECT " PAYMENT_COLS " FROM payments WHERE order_id = $1::uuid AND status = 'succeeded' "
@@ -53,6 +58,11 @@ static const struct db_stmt stmts[] = {
                              "status = CASE WHEN $3::bool THEN 'failed' ELSE status END, "
                              "next_attempt_at = now() + make_interval(secs => $2::int) "
                              "WHERE id = $1::uuid AND status = 'pending'"},
+    {"payment_reconcile_claim",
+     "UPDATE payments SET updated_at = now() WHERE id = (SELECT id FROM payments WHERE "
+     "provider = $1 AND status IN ('requires_action', 'processing') AND provider_ref NOT LIKE "
+     "'pending:%' AND updated_at <= now() - $2::bigint * interval '1 second' ORDER BY updated_at "
+     "LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, provider_ref, amount_minor, currency"},
     {"payment_sandbox_enqueue",
      "WITH ins AS (INSERT INTO sandbox_webhooks (id, event_id, payment_id, body) "
      "VALUES ($1::uuid, $2, $3::uuid, $4) RETURNING id) "
@@ -156,6 +166,27 @@ enum db_status payment_repo_insert(struct db_conn *c, const struct payment_row *
     return db_exec(c, "payment_insert", DB_PARAMS(v), NULL);
 }
 
+enum db_status payment_repo_set_checkout(struct db_conn *c, const char *id,
+                                         const char *provider_ref, const char *url)
+{
+    const char *v[] = {id, provider_ref, url};
+    return db_exec(c, "payment_set_checkout", DB_PARAMS(v), NULL);
+}
+
+enum db_status payment_repo_get_by_ref(struct db_conn *c, const char *provider,
+                                       const char *provider_ref, struct payment_row *out)
+{
+    PGresult *res = NULL;
+    const char *v[] = {provider, provider_ref};
+    enum db_status st = db_exec(c, "payment_get_by_ref", DB_PARAMS(v), &res);
+    if (st == DB_OK && PQntuples(res) == 0)
+        st = DB_NOT_FOUND;
+    if (st == DB_OK)
+        read_payment(res, out);
+    PQclear(res);
+    return st;
+}
+
 enum db_status payment_repo_get(struct db_conn *c, const char *id, bool lock,
                                 struct payment_row *out)
 {
@@ -220,6 +251,28 @@ enum db_status payment_repo_refund_claim(struct db_conn *c, struct payment_refun
         out->amount_minor = db_col_ll(res, 0, RC_AMOUNT);
         db_col_copy(res, 0, RC_CURRENCY, out->currency, sizeof out->currency);
         out->attempts = (int)db_col_ll(res, 0, RC_ATTEMPTS);
+    }
+    PQclear(res);
+    return st;
+}
+
+enum { RK_ID, RK_PROVIDER_REF, RK_AMOUNT, RK_CURRENCY };
+
+enum db_status payment_repo_reconcile_claim(struct db_conn *c, const char *provider,
+                                            int64_t after_s, struct payment_reconcile_claim *out)
+{
+    PGresult *res = NULL;
+    char after[24];
+    snprintf(after, sizeof after, "%" PRId64, after_s);
+    const char *p[] = {provider, after};
+    enum db_status st = db_exec(c, "payment_reconcile_claim", DB_PARAMS(p), &res);
+    if (st == DB_OK && PQntuples(res) == 0)
+        st = DB_NOT_FOUND;
+    if (st == DB_OK) {
+        db_col_copy(res, 0, RK_ID, out->id, sizeof out->id);
+        db_col_copy(res, 0, RK_PROVIDER_REF, out->provider_ref, sizeof out->provider_ref);
+        out->amount_minor = db_col_ll(res, 0, RK_AMOUNT);
+        db_col_copy(res, 0, RK_CURRENCY, out->currency, sizeof out->currency);
     }
     PQclear(res);
     return st;

@@ -62,6 +62,8 @@ static const struct setting settings[] = {
     {NUM("HAAT_HOLD_PERIOD_S", K_I64, hold_period_s, "604800", 0, MAX_SECONDS)},
     {NUM("HAAT_PAYMENT_TIMEOUT_S", K_I64, payment_timeout_s, "900", 1, MAX_SECONDS)},
     {NUM("HAAT_AUTO_CONFIRM_S", K_I64, auto_confirm_s, "1209600", 1, MAX_SECONDS)},
+    {NUM("HAAT_PAYMENT_RECONCILE_AFTER_S", K_I64, payment_reconcile_after_s, "300", 1,
+         MAX_SECONDS)},
     {ENUM("HAAT_ENV", env, "development", "development|production")},
     {ENUM("HAAT_PAYMENT_PROVIDER", payment_provider, "sandbox", "sandbox|razorpay")},
     {STR("HAAT_RAZORPAY_BASE_URL", razorpay_base_url, 0, "https://api.razorpay.com")},

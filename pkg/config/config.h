@@ -13,21 +13,22 @@
 struct cfg {
     /* All strings are owned by the struct (freed by cfg_cleanup); never NULL after a successful
      * cfg_load (empty string when unset and optional). */
-    char *database_url;            /* DATABASE_URL (required) */
-    char *database_read_url;       /* DATABASE_READ_URL (default: database_url) */
-    char *http_addr;               /* HAAT_HTTP_ADDR "host:port" (default 127.0.0.1:8080) */
-    char *http_host;               /* parsed from http_addr */
-    int http_port;                 /* parsed from http_addr, 0..65535 (0 = any free port) */
-    int http_threads;              /* HAAT_HTTP_THREADS, 1..256 (default from the core count) */
-    bool workers;                  /* HAAT_WORKERS on|off (default on) */
-    char *jwt_secret;              /* HAAT_JWT_SECRET, >= 32 bytes (env only; required) */
-    int commission_bps;            /* HAAT_COMMISSION_BPS 0..10000 (default 500) */
-    int64_t hold_period_s;         /* HAAT_HOLD_PERIOD_S >= 0 (default 604800) */
-    int64_t payment_timeout_s;     /* HAAT_PAYMENT_TIMEOUT_S > 0 (default 900) */
-    int64_t auto_confirm_s;        /* HAAT_AUTO_CONFIRM_S >= 1 (default 1209600) */
-    char *env;                     /* HAAT_ENV development|production (default development) */
-    char *payment_provider;        /* HAAT_PAYMENT_PROVIDER sandbox|razorpay (default sandbox;
-                                      production refuses sandbox) */
+    char *database_url;                /* DATABASE_URL (required) */
+    char *database_read_url;           /* DATABASE_READ_URL (default: database_url) */
+    char *http_addr;                   /* HAAT_HTTP_ADDR "host:port" (default 127.0.0.1:8080) */
+    char *http_host;                   /* parsed from http_addr */
+    int http_port;                     /* parsed from http_addr, 0..65535 (0 = any free port) */
+    int http_threads;                  /* HAAT_HTTP_THREADS, 1..256 (default from the core count) */
+    bool workers;                      /* HAAT_WORKERS on|off (default on) */
+    char *jwt_secret;                  /* HAAT_JWT_SECRET, >= 32 bytes (env only; required) */
+    int commission_bps;                /* HAAT_COMMISSION_BPS 0..10000 (default 500) */
+    int64_t hold_period_s;             /* HAAT_HOLD_PERIOD_S >= 0 (default 604800) */
+    int64_t payment_timeout_s;         /* HAAT_PAYMENT_TIMEOUT_S > 0 (default 900) */
+    int64_t auto_confirm_s;            /* HAAT_AUTO_CONFIRM_S >= 1 (default 1209600) */
+    int64_t payment_reconcile_after_s; /* HAAT_PAYMENT_RECONCILE_AFTER_S >= 1 (default 300) */
+    char *env;                         /* HAAT_ENV development|production (default development) */
+    char *payment_provider;            /* HAAT_PAYMENT_PROVIDER sandbox|razorpay (default sandbox;
+                                          production refuses sandbox) */
     char *razorpay_base_url;       /* HAAT_RAZORPAY_BASE_URL (default https://api.razorpay.com) */
     char *razorpay_key_id;         /* HAAT_RAZORPAY_KEY_ID (env only) */
     char *razorpay_key_secret;     /* HAAT_RAZORPAY_KEY_SECRET (env only) */

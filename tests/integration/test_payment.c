@@ -442,8 +442,7 @@ static void test_checkout_page_renders(void **state)
     lf_assert_ledger_balanced(cat_db_url);
 }
 
-/* HAAT_PAYMENT_PROVIDER=razorpay stops start-up with a clear line (not implemented yet), and a
- * production configuration refuses the sandbox (exit 2, the variable named). */
+/* A production configuration refuses the sandbox (exit 2, the variable named). */
 static void test_provider_settings_refused(void **state)
 {
     (void)state;
@@ -451,17 +450,6 @@ static void test_provider_settings_refused(void **state)
     int code = 0;
     snprintf(db, sizeof db, "DATABASE_URL=%s", cat_db_url);
     const char *args[] = {"--config", H_TEST_CONFIG, "worker", NULL};
-    const char *razorpay[] = {db,
-                              "HAAT_PAYMENT_PROVIDER=razorpay",
-                              "HAAT_RAZORPAY_KEY_ID=k",
-                              "HAAT_RAZORPAY_KEY_SECRET=s",
-                              "HAAT_RAZORPAY_WEBHOOK_SECRET=w",
-                              NULL};
-    assert_int_equal(h_run(args, razorpay, &code, &out), 0);
-    assert_int_not_equal(code, 0);
-    assert_non_null(strstr(out, "HAAT_PAYMENT_PROVIDER: razorpay is not available yet"));
-    free(out);
-    out = NULL;
     const char *production[] = {db, "HAAT_ENV=production", NULL};
     assert_int_equal(h_run(args, production, &code, &out), 0);
     assert_int_equal(code, 2);

@@ -34,22 +34,17 @@ static void reply(struct webhook_ctx *x, bool duplicate)
                            "the amount or currency differ from the payment's");
         return;
     }
-    http_reply_json(x->r, 200,
-                    json_pack("{s:b,s:b,s:s}", "received", 1, "duplicate", duplicate, "outcome",
-                              duplicate ? "duplicate" : x->outcome));
+    http_reply_json(
+        x->r, 200,
+        json_pack("{s:b,s:b,s:s}", "received", 1, "duplicate", duplicate, "outcome", x->outcome));
 }
 
 static enum db_status webhook_txn(struct db_conn *c, void *arg)
 {
     struct webhook_ctx *x = arg;
     bool fresh = false;
-    x->outcome = "pending";
     enum db_status st =
-        payment_repo_event_insert(c, x->provider, x->ev, x->body, x->len, x->outcome, &fresh);
-    if (st == DB_OK && fresh)
-        st = payment_apply_event(c, x->ev, &x->outcome);
-    if (st == DB_OK && fresh)
-        st = payment_repo_event_outcome(c, x->provider, x->ev->id, x->outcome);
+        payment_record_event(c, x->provider, x->ev, x->body, x->len, &x->outcome, &fresh);
     if (st == DB_OK)
         reply(x, !fresh);
     return st;
@@ -83,6 +78,6 @@ void payment_receive_webhook(struct http_req *r)
         http_reply_db(r, st);
     else if (strcmp(x.outcome, "mismatch") == 0)
         payment_count_mismatch(pv->name);
-    else if (strcmp(x.outcome, "pending") != 0)
+    else if (strcmp(x.outcome, "duplicate") != 0)
         payment_count_webhook(pv->name, x.outcome);
 }
