@@ -58,6 +58,25 @@ static inline void order_fx_mark_paid(const char *order_id)
     fx_sql("UPDATE orders SET status = 'paid', paid_at = now() WHERE id = '%s'", order_id);
 }
 
+/* The rest of a paid order's journey: the seller ships it, the buyer confirms delivery. */
+static inline void order_fx_ship_and_deliver(const struct actor *seller, const struct actor *buyer,
+                                             const char *order_id)
+{
+    struct h_resp r = {0};
+    char path[120];
+    snprintf(path, sizeof path, "/v1/orders/%s/ship", order_id);
+    fx_call(seller, "POST", path, "{\"carrier\":\"India Post\",\"tracking_number\":\"EE1234IN\"}",
+            NULL, &r);
+    h_assert_status(&r, 200);
+    assert_string_equal(fx_str(r.json, "status"), "shipped");
+    snprintf(path, sizeof path, "/v1/orders/%s/confirm-delivery", order_id);
+    fx_call(buyer, "POST", path, NULL, NULL, &r);
+    h_assert_status(&r, 200);
+    assert_string_equal(fx_str(r.json, "status"), "delivered");
+    assert_non_null(fx_str(r.json, "delivered_at"));
+    h_resp_cleanup(&r);
+}
+
 static inline long long order_fx_stock(const json_t *p)
 {
     return fx_count("SELECT stock FROM products WHERE id = '%s'", fx_str(p, "id"));

@@ -180,6 +180,9 @@ static void test_pay_each_method(void **state)
         snprintf(path, sizeof path, "/v1/sandbox/payments/%s/complete", id);
         fx_call(NULL, "POST", path, "{\"outcome\":\"failed\"}", NULL, &r);
         h_assert_problem(&r, 409, "invalid_state");
+        /* the journey goes on: shipped, delivered; the money stays held for the seller */
+        order_fx_ship_and_deliver(&x.s, &x.b, x.order_id);
+        assert_int_equal(seller_pending(x.s.id), -129900);
         h_resp_cleanup(&r);
         json_decref(p);
         scene_free(&x);
