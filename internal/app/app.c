@@ -271,6 +271,8 @@ int app_admin(const struct cfg *c, int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[0], "grant") == 0)
         return user_grant_admin(c, argv[1]);
-    fprintf(stderr, "usage: haat admin grant EMAIL\n");
+    if (argc == 1 && strcmp(argv[0], "failed-refunds") == 0)
+        return payment_list_failed_refunds(c);
+    fprintf(stderr, "usage: haat admin grant EMAIL | haat admin failed-refunds\n");
     return 2;
 }

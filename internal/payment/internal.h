@@ -282,6 +282,10 @@ struct payment_refund_claim {
 };
 /* Leases one due pending refund (autocommit). DB_NOT_FOUND when none is due. */
 enum db_status payment_repo_refund_claim(struct db_conn *c, struct payment_refund_claim *out);
+/* The refunds that failed for good, newest first (at most 1000), as a JSON array of {id,
+ * payment_id, order_id, amount_minor, currency, attempts, last_error, reason, created_at}
+ * (new reference in *out). */
+enum db_status payment_repo_failed_refunds(struct db_conn *c, json_t **out);
 enum db_status payment_repo_refund_processed(struct db_conn *c, const char *id, const char *ref,
                                              bool *changed);
 /* A failed attempt: retried after delay_s, or failed for good when final. */

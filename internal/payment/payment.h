@@ -22,6 +22,10 @@
  * (HAAT_PAYMENT_PROVIDER: sandbox or razorpay). Returns 0, or -1 (logged) when the provider
  * cannot be used. Call at start-up, before the first db_conn(). */
 int payment_init(const struct cfg *c);
+/* `haat admin failed-refunds`: prints the refunds the provider kept refusing (after every
+ * retry), newest first, one JSON object a line, for an operator to settle by hand. 0, or 1
+ * when the database failed (a line on stderr). */
+int payment_list_failed_refunds(const struct cfg *c);
 /* Frees what payment_init kept (secrets are wiped). */
 void payment_cleanup(void);
 

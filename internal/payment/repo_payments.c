@@ -40,6 +40,10 @@ static const struct db_stmt stmts[] = {
      "VALUES ($1, $2, $3, $4::uuid, $5::bytea, $6) ON CONFLICT DO NOTHING"},
     {"payment_event_outcome",
      "UPDATE webhook_events SET outcome = $3 WHERE provider = $1 AND event_id = $2"},
+    {"payment_refunds_failed",
+     "SELECT id, payment_id, order_id, amount_minor, currency, attempts, last_error, reason, "
+     "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+     "FROM payment_refunds WHERE status = 'failed' ORDER BY created_at DESC, id DESC LIMIT 1000"},
     {"payment_refund_insert",
      "WITH ins AS (INSERT INTO payment_refunds (id, payment_id, order_id, amount_minor, "
      "currency, reason) VALUES ($1::uuid, $2::uuid, $3::uuid, $4::bigint, $5, $6) RETURNING id) "
@@ -101,6 +105,19 @@ enum payment_col {
     COL_RETURN_URL,
     COL_CREATED_AT,
 };
+/* Result columns of payment_refunds_failed. */
+enum failed_refund_col {
+    FR_ID,
+    FR_PAYMENT_ID,
+    FR_ORDER_ID,
+    FR_AMOUNT,
+    FR_CURRENCY,
+    FR_ATTEMPTS,
+    FR_LAST_ERROR,
+    FR_REASON,
+    FR_CREATED_AT,
+};
+
 /* Result columns of payment_refund_claim. */
 enum refund_claim_col {
     RC_ID,
@@ -350,4 +367,29 @@ enum db_status payment_repo_sandbox_latest(struct db_conn *c, const char *provid
         db_col_copy(res, 0, SL_TYPE, type, n);
     PQclear(res);
     return st;
+}
+
+enum db_status payment_repo_failed_refunds(struct db_conn *c, json_t **out)
+{
+    PGresult *res = NULL;
+    *out = NULL;
+    enum db_status st = db_exec(c, "payment_refunds_failed", 0, NULL, &res);
+    if (st != DB_OK)
+        return st;
+    json_t *list = json_array();
+    for (int i = 0; i < PQntuples(res); i++)
+        json_array_append_new(list,
+                              json_pack("{s:s,s:s,s:s,s:I,s:s,s:I,s:o,s:s,s:s}", "id",
+                                        db_col_str(res, i, FR_ID), "payment_id",
+                                        db_col_str(res, i, FR_PAYMENT_ID), "order_id",
+                                        db_col_str(res, i, FR_ORDER_ID), "amount_minor",
+                                        (json_int_t)db_col_ll(res, i, FR_AMOUNT), "currency",
+                                        db_col_str(res, i, FR_CURRENCY), "attempts",
+                                        (json_int_t)db_col_ll(res, i, FR_ATTEMPTS), "last_error",
+                                        jsonh_string_or_null(db_col_str(res, i, FR_LAST_ERROR)),
+                                        "reason", db_col_str(res, i, FR_REASON), "created_at",
+                                        db_col_str(res, i, FR_CREATED_AT)));
+    PQclear(res);
+    *out = list;
+    return DB_OK;
 }

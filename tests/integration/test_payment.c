@@ -390,6 +390,64 @@ static void test_cancel_paid_order_refunds(void **state)
     lf_assert_ledger_balanced(cat_db_url);
 }
 
+/* Runs `haat admin failed-refunds` on the test database; its output (caller frees). */
+static char *failed_refunds(void)
+{
+    char dburl[300];
+    snprintf(dburl, sizeof dburl, "DATABASE_URL=%s", cat_db_url);
+    const char *args[] = {"--config", H_TEST_CONFIG, "admin", "failed-refunds", NULL};
+    const char *env[] = {dburl, NULL};
+    int code = -1;
+    char *out = NULL;
+    assert_int_equal(h_run(args, env, &code, &out), 0);
+    if (code != 0)
+        fail_msg("admin failed-refunds exited %d: %s", code, out ? out : "");
+    return out;
+}
+
+/* A refund the provider kept refusing is listed for operators by `haat admin failed-refunds`
+ * (the job's giving up is simulated on the refund row: the sandbox never refuses). */
+static void test_failed_refunds_listed(void **state)
+{
+    (void)state;
+    struct scene x;
+    struct h_resp r = {0};
+    char path[160];
+    scene_new(&x, 51000);
+    json_t *p = pay(&x.b, x.order_id, "card");
+    const char *id = fx_str(p, "id");
+    complete(id, "succeeded");
+    wait_payment(id, "succeeded");
+    snprintf(path, sizeof path, "/v1/orders/%s/cancel", x.order_id);
+    fx_call(&x.b, "POST", path, "{\"reason\":\"wrong size\"}", NULL, &r);
+    h_assert_status(&r, 200);
+    char sql[240];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM payment_refunds WHERE payment_id = '%s' AND status = "
+             "'processed'",
+             id);
+    wait_count(1, sql);
+    char *out = failed_refunds();
+    assert_null(strstr(out, id)); /* processed: not listed */
+    free(out);
+    fx_sql("UPDATE payment_refunds SET status = 'failed', processed_at = NULL, attempts = 5, "
+           "last_error = 'provider said: BAD_REQUEST_ERROR' WHERE payment_id = '%s'",
+           id);
+    out = failed_refunds();
+    assert_non_null(strstr(out, id));
+    assert_non_null(strstr(out, "\"amount_minor\":51000"));
+    assert_non_null(strstr(out, "BAD_REQUEST_ERROR"));
+    json_t *line = json_loads(strstr(out, "{"), JSON_DISABLE_EOF_CHECK, NULL);
+    assert_non_null(line);
+    assert_string_equal(fx_str(line, "order_id"), x.order_id);
+    json_decref(line);
+    free(out);
+    h_resp_cleanup(&r);
+    json_decref(p);
+    scene_free(&x);
+    lf_assert_ledger_balanced(cat_db_url);
+}
+
 static void test_success_after_expiry_is_refunded(void **state)
 {
     (void)state;
@@ -471,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_webhook_signatures),
         cmocka_unit_test(test_amount_mismatch),
         cmocka_unit_test(test_cancel_paid_order_refunds),
+        cmocka_unit_test(test_failed_refunds_listed),
         cmocka_unit_test(test_success_after_expiry_is_refunded),
         cmocka_unit_test(test_checkout_page_renders),
         cmocka_unit_test(test_provider_settings_refused),

@@ -410,8 +410,9 @@ static void test_help_lists_commands(void **state)
         if (strncmp(out, readme, strlen(readme)) != 0 || out[strlen(readme)] != '\n')
             fail_msg("README.md \"The binary\" differs from haat %s:\n%s\n---\n%s", flags[i],
                      readme, out);
-        for (const char *const *w = (const char *const[]){"serve", "worker", "migrate",
-                                                          "admin grant EMAIL", "version", NULL};
+        for (const char *const *w =
+                 (const char *const[]){"serve", "worker", "migrate", "admin grant EMAIL",
+                                       "admin failed-refunds", "version", NULL};
              *w; w++) {
             if (!strstr(out, *w))
                 print_error("--help does not mention %s:\n%s\n", *w, out);

@@ -72,7 +72,7 @@ int user_grant_admin(const struct cfg *c, const char *email)
         fprintf(stderr, "haat: admin grant: database error (%s)\n", db_last_sqlstate());
         return 1;
     }
-    log_info("user_grant_admined", "admin role granted to %s", norm);
+    log_info("user_admin_granted", "admin role granted to %s", norm);
     printf("haat: %s %s an admin\n", norm, x.was_admin ? "was already" : "is now");
     return 0;
 }
