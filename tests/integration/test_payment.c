@@ -7,64 +7,8 @@
  * Every test ends with the ledger invariant (tests/integration/ledger_fixtures.h). */
 #include <unistd.h>
 
-#include "tests/integration/ledger_fixtures.h"
-#include "tests/integration/order_fixtures.h"
+#include "tests/integration/payment_fixtures.h"
 #include "tests/test_main.h"
-
-#define WAIT_MS 15000
-
-/* A SQL scalar as a new string (NULL when none); printf-style over test-made values. */
-static char *pay_scalar(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *pay_scalar(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = h_db_vscalar(cat_db_url, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
-/* Waits until the payment's status is want; fails the test after WAIT_MS. */
-static void wait_payment(const char *payment_id, const char *want)
-{
-    long long until = h_now_ms() + WAIT_MS;
-    for (;;) {
-        char *s = pay_scalar("SELECT status FROM payments WHERE id = '%s'", payment_id);
-        bool done = s && strcmp(s, want) == 0;
-        if (!done && h_now_ms() > until)
-            fail_msg("payment %s is %s, want %s", payment_id, s ? s : "(none)", want);
-        free(s);
-        if (done)
-            return;
-        h_sleep_ms(50);
-    }
-}
-
-/* Waits until sql (a count) reaches want. */
-static void wait_count(long long want, const char *sql)
-{
-    long long until = h_now_ms() + WAIT_MS, n = -1;
-    while ((n = fx_count("%s", sql)) != want && h_now_ms() < until)
-        h_sleep_ms(50);
-    if (n != want)
-        fail_msg("%s: %lld, want %lld", sql, n, want);
-}
-
-static const char *order_status(const char *order_id)
-{
-    static char buf[32];
-    char *s = pay_scalar("SELECT status FROM orders WHERE id = '%s'", order_id);
-    snprintf(buf, sizeof buf, "%s", s ? s : "");
-    free(s);
-    return buf;
-}
-
-static long long seller_pending(const char *seller_id)
-{
-    return fx_count("SELECT coalesce((SELECT balance_minor FROM ledger_accounts WHERE id = "
-                    "'seller:%s:pending'), 0)",
-                    seller_id);
-}
 
 /* POST /v1/orders/{id}/payments as b with a fresh key. */
 static long pay_call(const struct actor *b, const char *order_id, const char *body,

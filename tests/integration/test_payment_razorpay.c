@@ -8,11 +8,9 @@
  * ledger invariant (tests/integration/ledger_fixtures.h). */
 #include <unistd.h>
 
-#include "tests/integration/ledger_fixtures.h"
-#include "tests/integration/order_fixtures.h"
+#include "tests/integration/payment_fixtures.h"
 #include "tests/test_main.h"
 
-#define WAIT_MS            15000
 #define RZP_WEBHOOK_SECRET "razorpay-webhook-test-secret"
 
 static struct h_sink rzp;
@@ -43,40 +41,6 @@ static int rzp_stop(void **state)
     h_sink_stop(&rzp);
     h_db_drop(cat_db_name);
     return 0;
-}
-
-static char *pay_scalar(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *pay_scalar(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = h_db_vscalar(cat_db_url, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
-static void wait_payment(const char *payment_id, const char *want)
-{
-    long long until = h_now_ms() + WAIT_MS;
-    for (;;) {
-        char *s = pay_scalar("SELECT status FROM payments WHERE id = '%s'", payment_id);
-        bool done = s && strcmp(s, want) == 0;
-        if (!done && h_now_ms() > until)
-            fail_msg("payment %s is %s, want %s", payment_id, s ? s : "(none)", want);
-        free(s);
-        if (done)
-            return;
-        h_sleep_ms(50);
-    }
-}
-
-static const char *order_status(const char *order_id)
-{
-    static char buf[32];
-    char *s = pay_scalar("SELECT status FROM orders WHERE id = '%s'", order_id);
-    snprintf(buf, sizeof buf, "%s", s ? s : "");
-    free(s);
-    return buf;
 }
 
 /* POST text to the fake's control endpoint; r gets the answer (haat's, for a webhook). */
@@ -394,7 +358,7 @@ static void test_rzp_cancel_refunds(void **state)
     fx_call(&x.b, "POST", path, "{\"reason\":\"changed my mind\"}", NULL, &r);
     h_assert_status(&r, 200);
     wait_payment(x.payment_id, "refunded");
-    long long until = h_now_ms() + WAIT_MS;
+    long long until = h_now_ms() + PAY_WAIT_MS;
     while (fx_count("SELECT count(*) FROM payment_refunds WHERE payment_id = '%s' AND status = "
                     "'processed'",
                     x.payment_id) != 1) {
