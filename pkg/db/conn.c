@@ -258,3 +258,32 @@ int db_listen(PGconn *pg, const char *channel)
     PQclear(res);
     return ok ? 0 : -1;
 }
+
+bool db_connect_dedicated(const char *url, const char *app, int timeout_ms, db_wait_fn wait,
+                          void *arg, PGconn **out)
+{
+    /* Before dbname, so settings in the URL win. */
+    static const char *const keys[] = {"application_name",
+                                       "keepalives",
+                                       "keepalives_idle",
+                                       "keepalives_interval",
+                                       "keepalives_count",
+                                       "dbname",
+                                       NULL};
+    const char *const vals[] = {app, "1", "10", "5", "3", url, NULL};
+    PGconn *c = PQconnectStartParams(keys, vals, 1);
+    *out = c;
+    if (!c)
+        return false;
+    db_route_notices(c);
+    uint64_t end = clock_mono_ns() + (uint64_t)timeout_ms * 1000000u;
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    while (PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+        int64_t left_ms = ((int64_t)end - (int64_t)clock_mono_ns()) / 1000000;
+        short ev = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+        if (left_ms <= 0 || wait(arg, PQsocket(c), ev, (int)left_ms) <= 0)
+            return false;
+        st = PQconnectPoll(c);
+    }
+    return st == PGRES_POLLING_OK;
+}

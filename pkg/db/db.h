@@ -66,6 +66,17 @@ PGconn *db_pg(struct db_conn *c); /* the raw connection (LISTEN, special cases) 
 /* LISTEN channel on a raw connection (the name is quoted as an identifier). 0, or -1 when it
  * failed (the caller reconnects). For the listener threads that own their connection. */
 int db_listen(PGconn *pg, const char *channel);
+/* Waits for fd to be ready for events (POLLIN/POLLOUT) for at most timeout_ms: 1 ready, 0
+ * timed out, -1 the caller is stopping. */
+typedef int (*db_wait_fn)(void *arg, int fd, short events, int timeout_ms);
+/* Opens a dedicated connection for a listener thread to url (application_name app; TCP
+ * keepalives, so a server that vanished is noticed while the connection sits idle) without
+ * blocking: every wait on the socket goes through wait(arg, ...), so the caller's stop signal
+ * interrupts it, and the whole attempt takes at most timeout_ms. Notices go to the log.
+ * Returns true when connected. *out is the connection either way (NULL only when out of
+ * memory): the caller reads PQerrorMessage of a failed one and PQfinish()es it. */
+bool db_connect_dedicated(const char *url, const char *app, int timeout_ms, db_wait_fn wait,
+                          void *arg, PGconn **out);
 int db_open_connections(void); /* for the db_pool_connections gauge */
 
 /* Runs a registered statement. values may hold NULLs (SQL NULL). On DB_OK *out is a result the

@@ -314,14 +314,6 @@ static void one_line(const char *in, char *out, size_t n)
         out[--len] = '\0';
 }
 
-/* Server notices (e.g. "terminating connection") go to the log, not to stderr. */
-static void on_notice(void *arg, const char *message)
-{
-    char line[512];
-    one_line(message, line, sizeof line);
-    log_info("jobs_listener_notice", "jobs listener: %s", line);
-}
-
 static void log_pq(const char *event, const char *what, PGconn *c)
 {
     char line[512];
@@ -330,31 +322,17 @@ static void log_pq(const char *event, const char *what, PGconn *c)
 }
 
 /* One connection attempt, bounded by CONNECT_TIMEOUT_MS and interruptible by stop. */
+static int wait_runner(void *arg, int fd, short events, int timeout_ms)
+{
+    return wait_fd(arg, fd, events, timeout_ms);
+}
+
 static PGconn *listen_connect(struct runner *r)
 {
-    /* Before dbname, so settings in the URL win. */
-    static const char *const keys[] = {"application_name",
-                                       "keepalives",
-                                       "keepalives_idle",
-                                       "keepalives_interval",
-                                       "keepalives_count",
-                                       "dbname",
-                                       NULL};
-    const char *const vals[] = {"haat-jobs-listener", "1", "30", "10", "3", r->db_url, NULL};
-    PGconn *c = PQconnectStartParams(keys, vals, 1);
-    if (c)
-        PQsetNoticeProcessor(c, on_notice, NULL);
-    uint64_t end = clock_mono_ns() + (uint64_t)CONNECT_TIMEOUT_MS * 1000000u;
-    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
-    while (c && PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
-           st != PGRES_POLLING_FAILED) {
-        int64_t left_ms = ((int64_t)end - (int64_t)clock_mono_ns()) / 1000000;
-        short ev = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
-        if (left_ms <= 0 || wait_fd(r, PQsocket(c), ev, (int)left_ms) <= 0)
-            break;
-        st = PQconnectPoll(c);
-    }
-    if (c && st == PGRES_POLLING_OK && listen_all(r, c) == 0)
+    PGconn *c = NULL;
+    bool ok = db_connect_dedicated(r->db_url, "haat-jobs-listener", CONNECT_TIMEOUT_MS, wait_runner,
+                                   r, &c);
+    if (ok && listen_all(r, c) == 0)
         return c;
     if (!stopping(r))
         log_pq("jobs_listener_connect_failed", "cannot connect", c);

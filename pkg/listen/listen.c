@@ -130,13 +130,6 @@ static void one_line(const char *in, char *out, size_t n)
             *p = ' ';
 }
 
-static void on_notice(void *arg, const char *message)
-{
-    char line[512];
-    one_line(message, line, sizeof line);
-    log_info("listen_notice", "listener: %s", line);
-}
-
 /* LISTEN on every channel (names checked at subscription, quoted as identifiers). */
 static int listen_all(PGconn *c)
 {
@@ -147,32 +140,19 @@ static int listen_all(PGconn *c)
 }
 
 /* One connection attempt, bounded by CONNECT_TIMEOUT_MS and interruptible by stop. */
+static int wait_stop(void *arg, int fd, short events, int timeout_ms)
+{
+    (void)arg;
+    return wait_fd(fd, events, timeout_ms);
+}
+
 static PGconn *connect_once(void)
 {
-    static const char *const keys[] = {"application_name",
-                                       "keepalives",
-                                       "keepalives_idle",
-                                       "keepalives_interval",
-                                       "keepalives_count",
-                                       "dbname",
-                                       NULL};
     char app[40];
     snprintf(app, sizeof app, "haat-listen:%d", (int)getpid());
-    const char *const vals[] = {app, "1", "10", "5", "3", L.db_url, NULL};
-    PGconn *c = PQconnectStartParams(keys, vals, 1);
-    if (c)
-        PQsetNoticeProcessor(c, on_notice, NULL);
-    uint64_t end = clock_mono_ns() + (uint64_t)CONNECT_TIMEOUT_MS * 1000000u;
-    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
-    while (c && PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
-           st != PGRES_POLLING_FAILED) {
-        int64_t left_ms = ((int64_t)end - (int64_t)clock_mono_ns()) / 1000000;
-        short ev = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
-        if (left_ms <= 0 || wait_fd(PQsocket(c), ev, (int)left_ms) <= 0)
-            break;
-        st = PQconnectPoll(c);
-    }
-    if (c && st == PGRES_POLLING_OK && listen_all(c) == 0)
+    PGconn *c = NULL;
+    bool ok = db_connect_dedicated(L.db_url, app, CONNECT_TIMEOUT_MS, wait_stop, NULL, &c);
+    if (ok && listen_all(c) == 0)
         return c;
     if (!stopping()) {
         char line[512];
