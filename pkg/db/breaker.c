@@ -16,6 +16,7 @@ struct breaker {
     atomic_bool open;
     atomic_uint_fast64_t retry_ns; /* no trial before this clock_mono_ns() */
     atomic_bool trial;             /* a caller is trying a connection now */
+    atomic_uint gen;               /* bumped each time the breaker opens */
 };
 
 static struct breaker breakers[2];
@@ -75,11 +76,18 @@ void db_breaker_report(enum db_target t, bool up)
             log_info("db_breaker_closed", "%s: the database answers again", db_target_names[t]);
     } else {
         atomic_store(&b->retry_ns, clock_mono_ns() + DB_TRIAL_SPACING_NS);
-        if (!atomic_exchange(&b->open, true))
+        if (!atomic_exchange(&b->open, true)) {
+            atomic_fetch_add(&b->gen, 1);
             log_warn("db_breaker_open", "%s: the database is unreachable; answering 503 at once",
                      db_target_names[t]);
+        }
     }
     atomic_store(&b->trial, false);
+}
+
+unsigned db_breaker_gen(enum db_target t)
+{
+    return atomic_load(&breakers[t].gen);
 }
 
 bool db_known_down(enum db_target t)

@@ -213,6 +213,7 @@ static bool open_conn(struct db_conn *c, enum db_target t)
     db_route_notices(pg);
     c->pg = pg;
     c->target = t;
+    c->gen = db_breaker_gen(t);
     c->prepared = xcalloc(db_registry_count() / 8 + 1, 1);
     atomic_fetch_add(&open_count, 1);
     pthread_setspecific(exit_key, tl_conns);
@@ -259,7 +260,8 @@ struct db_conn *db_conn_get(enum db_target t, bool probe)
     /* A connection used within the last second is busy, not dead: skip the probe (a poll()
      * per query) on the hot path. A restart under load is then seen by the next statement,
      * which fails as DB_UNAVAILABLE and closes the connection. */
-    if (c->pg && (now - c->last_used_ns < IDLE_PROBE_NS || still_alive(c))) {
+    if (c->pg && c->gen == db_breaker_gen(t) &&
+        (now - c->last_used_ns < IDLE_PROBE_NS || still_alive(c))) {
         c->last_used_ns = now;
         if (trial)
             db_breaker_report(t, true);

@@ -18,6 +18,7 @@ struct db_conn {
     enum db_target target;
     unsigned char *prepared; /* bitmap over the frozen registry, owned; NULL while closed */
     uint64_t last_used_ns;   /* clock_mono_ns() when db_conn() last handed it out */
+    unsigned gen;            /* db_breaker_gen() when opened */
 };
 
 /* registry.c. Freezing is idempotent; after it db_register() aborts. */
@@ -37,6 +38,9 @@ int db_deadline_ms(void);
 bool db_breaker_allows(enum db_target t, bool *trial);
 /* What a connect, a probe or a statement found: up closes the breaker, down opens it. */
 void db_breaker_report(enum db_target t, bool up);
+/* How many times t's breaker has opened: a connection opened before the last outage is not
+ * trusted after it (it would fail its next statement), and is reopened. */
+unsigned db_breaker_gen(enum db_target t);
 /* While the prober runs, callers never try a connection to an open breaker themselves. */
 void db_breaker_prober(bool running);
 

@@ -1,7 +1,9 @@
-/* The health prober (db.h, db_health_start): one thread, its own connections, a short
- * deadline per probe, findings published in atomics so that readiness never waits. */
+/* The health prober (db.h, db_health_start): one thread per database (so a frozen primary
+ * does not delay what is found about the read side), each with its own connection and a
+ * short deadline per probe, findings published in atomics so that readiness never waits. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,12 +20,12 @@
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    pthread_t tid;
+    pthread_t tid[2];
     bool running, stop;
-    int rounds; /* completed rounds, guarded by mu */
+    int rounds[2]; /* completed rounds per database, guarded by mu */
     int interval_ms;
     char *dir;
-    atomic_int state[2];  /* enum db_state */
+    atomic_int state[2];   /* enum db_state */
     atomic_int migrations; /* enum db_migrations */
 } H = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
@@ -46,11 +48,13 @@ static bool probe(enum db_target t)
     return false;
 }
 
-static void check_migrations(bool primary_up, bool read_up)
+/* Until the migrations are known current, on t's connection (either side will do: the read
+ * side is a copy of the primary). */
+static void check_migrations(enum db_target t)
 {
-    if (atomic_load(&H.migrations) == DB_MIGRATIONS_CURRENT || (!primary_up && !read_up))
+    if (atomic_load(&H.migrations) == DB_MIGRATIONS_CURRENT)
         return;
-    struct db_conn *c = db_conn_get(primary_up ? DB_PRIMARY : DB_READ, true);
+    struct db_conn *c = db_conn_get(t, true);
     bool unreadable = false;
     const char *pending = db_ready_pending(c, H.dir, &unreadable);
     if (unreadable) {
@@ -61,27 +65,25 @@ static void check_migrations(bool primary_up, bool read_up)
     }
 }
 
-static void round_once(void)
+static void round_once(enum db_target t)
 {
-    bool up[2];
-    for (int t = DB_PRIMARY; t <= DB_READ; t++) {
-        up[t] = probe((enum db_target)t);
-        db_breaker_report((enum db_target)t, up[t]);
-        atomic_store(&H.state[t], up[t] ? DB_STATE_UP : DB_STATE_DOWN);
-    }
-    check_migrations(up[DB_PRIMARY], up[DB_READ]);
+    bool up = probe(t);
+    db_breaker_report(t, up);
+    atomic_store(&H.state[t], up ? DB_STATE_UP : DB_STATE_DOWN);
+    if (up)
+        check_migrations(t);
 }
 
-static void *prober(void *unused)
+static void *prober(void *arg)
 {
-    (void)unused;
+    enum db_target t = (enum db_target)(intptr_t)arg;
     db_thread_deadline_ms(PROBE_DEADLINE_MS);
     pthread_mutex_lock(&H.mu);
     while (!H.stop) {
         pthread_mutex_unlock(&H.mu);
-        round_once();
+        round_once(t);
         pthread_mutex_lock(&H.mu);
-        H.rounds++;
+        H.rounds[t]++;
         pthread_cond_broadcast(&H.cv);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
@@ -107,15 +109,23 @@ int db_health_start(const char *dir, int interval_ms)
     H.dir = xstrdup(dir);
     H.interval_ms = interval_ms > 0 ? interval_ms : 250;
     H.stop = false;
-    H.rounds = 0;
-    if (pthread_create(&H.tid, NULL, prober, NULL) != 0) {
+    H.rounds[0] = H.rounds[1] = 0;
+    int started = 0;
+    for (; started < 2; started++)
+        if (pthread_create(&H.tid[started], NULL, prober, (void *)(intptr_t)started) != 0)
+            break;
+    if (started < 2) {
+        H.stop = true;
+        pthread_cond_broadcast(&H.cv);
         pthread_mutex_unlock(&H.mu);
+        for (int i = 0; i < started; i++)
+            pthread_join(H.tid[i], NULL);
         log_error("db_health", "cannot start the health prober");
         return -1;
     }
     H.running = true;
     db_breaker_prober(true);
-    while (H.rounds == 0) /* bounded: each probe has its deadline */
+    while (H.rounds[0] == 0 || H.rounds[1] == 0) /* bounded: each probe has its deadline */
         pthread_cond_wait(&H.cv, &H.mu);
     pthread_mutex_unlock(&H.mu);
     return 0;
@@ -131,7 +141,8 @@ void db_health_stop(void)
     H.stop = true;
     pthread_cond_broadcast(&H.cv);
     pthread_mutex_unlock(&H.mu);
-    pthread_join(H.tid, NULL);
+    pthread_join(H.tid[0], NULL);
+    pthread_join(H.tid[1], NULL);
     pthread_mutex_lock(&H.mu);
     H.running = false;
     free(H.dir);

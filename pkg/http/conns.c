@@ -24,8 +24,8 @@ static void init_metrics(void)
 {
     static const char *const labels[] = {"reason"};
     m_refused = metrics_counter_new("http_connections_refused_total",
-                                    "Connections closed at accept: per-address or global limit.",
-                                    1, labels);
+                                    "Connections closed at accept: per-address or global limit.", 1,
+                                    labels);
 }
 
 void conns_init(struct http_server *s)
