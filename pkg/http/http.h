@@ -114,7 +114,8 @@ struct http_server_opts {
     unsigned conns_per_ip;
     unsigned timeout_s; /* idle connection timeout */
     /* A request's body must be complete within this many seconds of its headers, however
-     * it trickles in (408 and close). 0: only the idle timeout. */
+     * it trickles in (else the connection is closed; logged as 408). 0: only the idle
+     * timeout. */
     unsigned body_timeout_s;
     size_t connection_memory; /* per-connection memory pool in bytes */
     /* Comma-separated origins whose pages may read the answers ("https://shop.example"), and

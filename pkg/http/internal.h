@@ -91,6 +91,7 @@ struct http_req {
 
     struct strbuf body;
     unsigned long long drained; /* body bytes read and dropped after the answer was decided */
+    int closed_status;          /* closed without an answer: the status logged (408) */
     json_t *json;               /* owned */
 
     struct http_principal who;

@@ -33,8 +33,6 @@ const char *http_status_title(int status)
         return "Not Found";
     case 405:
         return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
     case 409:
         return "Conflict";
     case 412:

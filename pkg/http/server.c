@@ -392,17 +392,16 @@ static bool take_upload(struct http_req *r, const char *data, size_t n)
 }
 
 /* The absolute deadline on receiving a body: each byte resets libmicrohttpd's idle timeout,
- * so a client trickling its body would otherwise hold the connection for ever. True when it
- * has passed (the 408 is then set: the caller queues it at once, which closes). */
+ * so a client trickling its body would otherwise hold the connection for ever. Past it the
+ * connection is closed: libmicrohttpd 0.9.75 cannot queue an answer while a body is still
+ * arriving (decision 0006), so there is none; the access log says 408. */
 static bool body_late(struct http_req *r)
 {
     unsigned limit_s = r->srv->opts.body_timeout_s;
     if (!limit_s || clock_mono_ns() - r->start_ns <= (uint64_t)limit_s * 1000000000u)
         return false;
-    if (!r->response) {
-        http_set_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-        http_reply_problem(r, 408, "request_timeout", "the body took too long to arrive");
-    }
+    log_warn("http_body_timeout", "the body did not arrive within %u s; closing", limit_s);
+    r->closed_status = 408;
     return true;
 }
 
@@ -427,7 +426,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     if (r->state == REQ_DONE)
         return MHD_YES;
     if (*upload_size > 0) {
-        bool now = take_upload(r, upload, *upload_size) || body_late(r);
+        if (body_late(r))
+            return MHD_NO; /* closes the connection */
+        bool now = take_upload(r, upload, *upload_size);
         *upload_size = 0;
         return now ? queue(r) : MHD_YES;
     }
@@ -459,7 +460,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     double seconds = (double)(clock_mono_ns() - r->start_ns) / 1e9;
     /* A request whose client went away before the reply counts as 499, as nginx does. */
-    int status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->status : 499;
+    int status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->status
+                 : r->closed_status                         ? r->closed_status
+                                                            : 499;
     char code[8];
     snprintf(code, sizeof code, "%d", status);
     const char *labels[] = {method_label(r->method), http_req_route(r), code};

@@ -350,8 +350,7 @@ int main(void)
 {
     const struct CMUnitTest sides[] = {
         cmocka_unit_test_setup_teardown(test_read_side_gone, new_server, cleanup_server),
-        cmocka_unit_test_setup_teardown(test_primary_gone_reads_go_on, new_server,
-                                        cleanup_server),
+        cmocka_unit_test_setup_teardown(test_primary_gone_reads_go_on, new_server, cleanup_server),
     };
     const struct CMUnitTest frozen[] = {
         cmocka_unit_test(test_frozen_database),

@@ -202,8 +202,7 @@ static void need(const struct http_route *route, json_t *responses, const char *
 }
 
 /* Every status the server itself can answer for a route is documented: 400 (invalid JSON, a
- * bad Idempotency-Key), 408, 413 and 415 on every operation with a JSON body, 408 and 413 on
- * a raw one,
+ * bad Idempotency-Key), 413 and 415 on every operation with a JSON body, 413 on a raw one,
  * 401 where a token is needed, 403 where a role or a verified phone is, 429 where limited,
  * 503 on every /v1/ route but the front door (they use the database), and 304 on every GET
  * (pkg/http answers If-None-Match for every read). */
@@ -220,10 +219,8 @@ static void check_statuses(const struct http_route *route, enum http_route_set s
     bool idem = strcmp(route->method, "POST") == 0 && !(route->flags & HTTP_NO_IDEMPOTENCY);
     if (json_body || idem)
         need(route, rs, "400", json_body ? "invalid JSON" : "a bad Idempotency-Key", &c->missing);
-    if (json_body || (route->flags & HTTP_RAW_BODY)) {
+    if (json_body || (route->flags & HTTP_RAW_BODY))
         need(route, rs, "413", "a body over the route's limit", &c->missing);
-        need(route, rs, "408", "a body that arrives too slowly", &c->missing);
-    }
     if (json_body)
         need(route, rs, "415", "not application/json", &c->missing);
     if (route->auth != HTTP_AUTH_NONE)
