@@ -1,8 +1,8 @@
 /* Slow clients cannot take every connection: connections per client address are limited
  * (HAAT_LIMIT_CONNS_PER_IP, counted at accept, closed at once beyond it) while another
  * address is still served and a trusted proxy is exempt; a body must arrive within
- * HAAT_HTTP_BODY_TIMEOUT_S however slowly it trickles (closed, logged as 408). configs/test.json opens
- * the per-address limit for every other test; these set it explicitly. */
+ * HAAT_HTTP_BODY_TIMEOUT_S however slowly it trickles (closed, logged as 408). configs/test.json
+ * opens the per-address limit for every other test; these set it explicitly. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -67,7 +67,8 @@ static char *healthz_from(const char *from, int port, long long *ms)
 {
     long long t0 = h_now_ms();
     int fd = connect_from(from, port);
-    static const char req[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    static const char req[] =
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     (void)h_tcp_send(fd, req, sizeof req - 1); /* may fail: the server may have closed it */
     char *got = h_tcp_recv_all(fd, 5000);
     close(fd);
@@ -135,8 +136,7 @@ static void test_per_address_limit(void **state)
             h_sleep_ms(20);
     }
     assert_true(served);
-    double refused =
-        h_metric_value(s, "http_connections_refused_total{reason=\"per_ip\"}");
+    double refused = h_metric_value(s, "http_connections_refused_total{reason=\"per_ip\"}");
     assert_true(refused >= 1);
     assert_int_equal(h_server_stop(s), 0);
 }
