@@ -1,5 +1,5 @@
-/* admin — the operators' HTTP door (the /v1/admin routes): the route table and thin handlers. It owns
- * no table: every effect lives in the module that owns the data, behind a public function that
+/* admin — the operators' HTTP door (the /v1/admin routes): the route table and thin handlers. It
+ * owns no table: every effect lives in the module that owns the data, behind a public function that
  * takes the handler's connection (order.h for disputes, payment.h for revenue), so the change
  * and its audit row commit together in that module's rules. HTTP routes are listed in
  * docs/openapi.yaml (tag "admin"); every route needs the admin role. */

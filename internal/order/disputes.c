@@ -11,8 +11,8 @@ static enum db_status audit(struct db_conn *c, const char *order_id, const char 
                             const char *note, const struct order_applied *a)
 {
     json_t *before = json_pack("{s:s}", "status", order_status_name(a->from));
-    json_t *after = json_pack("{s:s,s:b}", "status", order_status_name(a->to), "refunded",
-                              a->refunded);
+    json_t *after =
+        json_pack("{s:s,s:b}", "status", order_status_name(a->to), "refunded", a->refunded);
     struct audit_entry e = {.actor_id = actor_id,
                             .action = "order.resolve_dispute",
                             .target_kind = "order",
@@ -30,10 +30,10 @@ enum db_status order_resolve_dispute(struct db_conn *c, const char *order_id,
                                      enum order_resolve_decision decision, const char *note,
                                      const char *actor_id, enum order_resolve_outcome *out)
 {
-    struct order_change ch = {
-        .action = decision == ORDER_DECIDE_REFUND ? ORDER_RESOLVE_REFUND : ORDER_RESOLVE_COMPLETE,
-        .actor = ORDER_ADMIN,
-        .reason = note};
+    struct order_change ch = {.action = decision == ORDER_DECIDE_REFUND ? ORDER_RESOLVE_REFUND
+                                                                        : ORDER_RESOLVE_COMPLETE,
+                              .actor = ORDER_ADMIN,
+                              .reason = note};
     struct order_applied a;
     *out = ORDER_RESOLVE_NOT_FOUND;
     enum db_status st = order_apply(c, order_id, &ch, &a);

@@ -71,9 +71,8 @@ struct order_payment_port {
      * for the seller): posts the release of the money held for the seller, commission_minor
      * to the platform and total_minor - commission_minor to the seller's available balance.
      * Posting twice is a no-op. A non-OK status rolls the completion back. */
-    enum db_status (*release_order)(struct db_conn *c, const char *order_id,
-                                    const char *seller_id, int64_t total_minor,
-                                    int64_t commission_minor);
+    enum db_status (*release_order)(struct db_conn *c, const char *order_id, const char *seller_id,
+                                    int64_t total_minor, int64_t commission_minor);
 };
 /* p is borrowed (static data); NULL removes it. Call at start-up, before serving. Without a
  * port, cancelling a paid order answers 503: the money is never silently kept. */
@@ -84,9 +83,9 @@ void order_set_payment_port(const struct order_payment_port *p);
 enum order_resolve_decision { ORDER_DECIDE_REFUND, ORDER_DECIDE_RELEASE };
 enum order_resolve_outcome {
     ORDER_RESOLVED,
-    ORDER_RESOLVE_NOT_FOUND,   /* no such order (a malformed id included) */
+    ORDER_RESOLVE_NOT_FOUND,    /* no such order (a malformed id included) */
     ORDER_RESOLVE_NOT_DISPUTED, /* the order has no open dispute (409 invalid_state) */
-    ORDER_RESOLVE_NO_PAYMENTS, /* no payment port wired (503) */
+    ORDER_RESOLVE_NO_PAYMENTS,  /* no payment port wired (503) */
 };
 /* Inside the caller's transaction on c: decides the open dispute of order_id. refund: the
  * buyer is refunded in full through the payment port (a refund the refund job sends to the

@@ -135,12 +135,11 @@ static const struct db_stmt stmts[] = {
     {"order_admin_json", "SELECT " ORDER_JSON("true") " FROM orders o WHERE o.id = $1::uuid"},
     /* Open disputes, oldest first: $1/$2 the keyset position (exclusive), $3 the row count.
      * Columns: enum page_col. */
-    {"order_disputes",
-     "SELECT " ORDER_JSON("true") ", " ORDER_SQL_EPOCH_US(
-         "o.disputed_at") ", o.id FROM orders o WHERE o.status = 'disputed' "
-                          "AND (o.disputed_at, o.id) > (" ORDER_SQL_FROM_US(
-                              "$1") ", $2::uuid) "
-                                    "ORDER BY o.disputed_at, o.id LIMIT $3::int"},
+    {"order_disputes", "SELECT " ORDER_JSON("true") ", " ORDER_SQL_EPOCH_US(
+                           "o.disputed_at") ", o.id FROM orders o WHERE o.status = 'disputed' "
+                                            "AND (o.disputed_at, o.id) > (" ORDER_SQL_FROM_US(
+                                                "$1") ", $2::uuid) "
+                                                      "ORDER BY o.disputed_at, o.id LIMIT $3::int"},
 };
 
 /* clang-format on */

@@ -142,8 +142,8 @@ enum db_status payment_repo_balance(struct db_conn *c, const char *seller_id,
 /* A page of the seller's transactions, newest first: items appended to out as a JSON array's
  * members (comma-separated objects), *more and *next for the next page. */
 enum db_status payment_repo_transactions(struct db_conn *c, const char *seller_id,
-                                         const struct page_req *pg, struct strbuf *out,
-                                         bool *more, struct page_key *next);
+                                         const struct page_req *pg, struct strbuf *out, bool *more,
+                                         struct page_key *next);
 
 /* repo_ledger.c */
 void payment_repo_ledger_register(void);

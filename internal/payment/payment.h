@@ -54,9 +54,8 @@ enum db_status payment_refund_order(struct db_conn *c, const char *order_id, con
  * commission_minor to the seller's available balance (transfers commission:<order id> and
  * release:<order id>; posting again is a no-op). A non-OK status must roll the caller's
  * transaction back. */
-enum db_status payment_release_order(struct db_conn *c, const char *order_id,
-                                     const char *seller_id, int64_t total_minor,
-                                     int64_t commission_minor);
+enum db_status payment_release_order(struct db_conn *c, const char *order_id, const char *seller_id,
+                                     int64_t total_minor, int64_t commission_minor);
 
 /* GET /v1/admin/revenue: the ?from and ?to dates (YYYY-MM-DD, UTC days, from <= to, at most
  * PAYMENT_REVENUE_MAX_DAYS days) checked; errors go to e (fields "from", "to"). */

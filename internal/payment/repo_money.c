@@ -13,8 +13,8 @@
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24\":\"MI\":\"SS\"Z\"')"
 
 /* The seller's four accounts, $1 the seller: (id, k). */
-#define SELLER_ACCOUNTS                                                                  \
-    "acc(id, k) AS (SELECT 'seller:' || $1::uuid || ':' || k, k FROM "     \
+#define SELLER_ACCOUNTS                                                \
+    "acc(id, k) AS (SELECT 'seller:' || $1::uuid || ':' || k, k FROM " \
     "unnest(ARRAY['pending', 'available', 'in_transit', 'paid_out']) k)"
 
 static const struct db_stmt stmts[] = {
@@ -46,9 +46,10 @@ static const struct db_stmt stmts[] = {
      "'order_id', r.order_id, "
      "'payout_id', CASE WHEN r.kind LIKE 'payout%' THEN split_part(r.id, ':', 2) END, "
      "'amount_minor', -(CASE WHEN r.avail <> 0 THEN r.avail ELSE r.pend END), "
-     "'available_after_minor', r.after, 'created_at', " TS("r.created_at") ")::text, r.seq "
-     "FROM r WHERE r.kind <> 'payout_paid' AND r.seq < $2::bigint "
-     "ORDER BY r.seq DESC LIMIT $3::int"},
+     "'available_after_minor', r.after, 'created_at', " TS(
+         "r.created_at") ")::text, r.seq "
+                         "FROM r WHERE r.kind <> 'payout_paid' AND r.seq < $2::bigint "
+                         "ORDER BY r.seq DESC LIMIT $3::int"},
     /* $1..$2: the UTC days. orders_completed and gmv from the releases (commission and
      * release of one order: its total left the seller's pending), commission from revenue,
      * refunds from refunds payable (a refund decided that day), payouts from what reached the
@@ -108,8 +109,8 @@ enum db_status payment_repo_balance(struct db_conn *c, const char *seller_id,
 }
 
 enum db_status payment_repo_transactions(struct db_conn *c, const char *seller_id,
-                                         const struct page_req *pg, struct strbuf *out,
-                                         bool *more, struct page_key *next)
+                                         const struct page_req *pg, struct strbuf *out, bool *more,
+                                         struct page_key *next)
 {
     char key[24], lim[16];
     PGresult *res = NULL;

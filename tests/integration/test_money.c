@@ -213,8 +213,7 @@ static void test_revenue_report(void **state)
     end_checks();
 }
 
-static long resolve(const struct actor *admin, const char *id, const char *body,
-                    struct h_resp *r)
+static long resolve(const struct actor *admin, const char *id, const char *body, struct h_resp *r)
 {
     char path[200];
     snprintf(path, sizeof path, RESOLVE_PATH, id);
@@ -315,8 +314,7 @@ static void test_dispute_and_resolution(void **state)
     resolve(&admin, a, "{\"decision\":\"release\",\"note\":\"again\"}", &r);
     h_assert_problem(&r, 409, "invalid_state");
     /* release: as after the hold period */
-    resolve(&admin, d, "{\"decision\":\"release\",\"note\":\"Seller shipped as described\"}",
-            &r);
+    resolve(&admin, d, "{\"decision\":\"release\",\"note\":\"Seller shipped as described\"}", &r);
     h_assert_status(&r, 200);
     assert_string_equal(fx_str(r.json, "status"), "completed");
     assert_int_equal(fx_int(r.json, "seller_amount_minor"), 237500);
