@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "internal/admin/admin.h"
 #include "internal/app/housekeeping.h"
 #include "internal/app/idempotency.h"
 #include "internal/app/ops.h"
@@ -51,6 +52,7 @@ static struct router *router_with(bool metrics)
     order_routes(r);
     chat_routes(r);
     payment_routes(r);
+    admin_routes(r);
     return r;
 }
 
@@ -65,9 +67,11 @@ static const struct user_seller_stats_provider seller_stats = {
     .rating = order_seller_rating,
 };
 
-/* How the order module asks for money back (a paid order cancelled before shipping). */
+/* How the order module moves money: back to the buyer (a paid order cancelled before
+ * shipping, a dispute decided for the buyer) or on to the seller (an order completed). */
 static const struct order_payment_port payment_port = {
     .refund_order = payment_refund_order,
+    .release_order = payment_release_order,
 };
 
 /* Blocks SIGINT/SIGTERM in every thread created after this call; the main thread waits for
@@ -102,7 +106,7 @@ static int start_common(const struct cfg *c)
     audit_init();
     user_init(c);
     if (catalog_init(c) != 0 || notify_init(c) != 0 || order_init(c) != 0 || payment_init(c) != 0 ||
-        chat_init(c) != 0)
+        chat_init(c) != 0 || admin_init(c) != 0)
         return -1;
     user_set_seller_stats_provider(&seller_stats);
     ops_init(app_version(), c->public_url);

@@ -20,6 +20,12 @@ static json_t *payload(const char *event, const struct order_row *row,
         json_object_set_new(p, "tracking_number", json_string(ch->tracking_number));
     } else if (strcmp(event, "dispute.opened") == 0) {
         json_object_set_new(p, "reason", json_string(ch->reason));
+    } else if (strcmp(event, "order.completed") == 0) {
+        json_object_set_new(p, "total_minor", json_integer((json_int_t)row->total_minor));
+        json_object_set_new(p, "commission_minor", json_integer((json_int_t)row->commission_minor));
+        json_object_set_new(p, "seller_amount_minor",
+                            json_integer((json_int_t)row->seller_amount_minor));
+        json_object_set_new(p, "currency", json_string(row->currency));
     } else if (strcmp(event, "dispute.resolved") == 0) {
         json_object_set_new(
             p, "outcome",

@@ -230,6 +230,14 @@ enum db_status order_repo_claim_expired(struct db_conn *c, int batch, char (*ids
 enum db_status order_repo_claim_shipped(struct db_conn *c, int64_t after_s, int batch,
                                         char (*ids)[IDS_UUID_LEN], int *n);
 
+/* Claims up to batch delivered orders whose hold period (hold_s) passed, oldest delivery
+ * first (FOR UPDATE SKIP LOCKED) in the caller's transaction. */
+enum db_status order_repo_claim_due(struct db_conn *c, int64_t hold_s, int batch,
+                                    char (*ids)[IDS_UUID_LEN], int *n);
+/* A page of open disputes, oldest first (order objects with the commission figures). */
+enum db_status order_repo_disputes(struct db_conn *c, const struct page_req *pg,
+                                   struct order_page *out);
+
 void order_repo_register_reviews(void);
 /* Inserts the review of the order (buyer and seller from the order); DB_CONFLICT when the
  * order has one. *json: the review object (heap string). */
@@ -283,5 +291,8 @@ void order_list_side(struct http_req *r, bool seller, const char *listing);
 /* One batch of each job (jobs_spec.run): the number of orders changed, or -1. */
 int order_run_expiry(void *arg);
 int order_run_auto_confirm(void *arg);
+/* The release job's batch: up to a batch of due orders, each completed in a transaction of
+ * its own; the number completed, or -1. */
+int order_run_release(void *arg);
 
 #endif

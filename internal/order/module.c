@@ -39,11 +39,12 @@ int order_init(const struct cfg *c)
     return 0;
 }
 
-/* The jobs poll (every 2 s and 5 s); each batch claims its rows with SKIP LOCKED, so any number of
- * instances (and two threads here) share the work without doing an order twice. */
+/* The jobs poll (every 2 s, 5 s and 1 s); each batch claims its rows with SKIP LOCKED, so any
+ * number of instances (and two threads here) share the work without doing an order twice. */
 static const struct jobs_spec jobs[] = {
     {"order.expire", order_run_expiry, NULL, 2000, NULL, 2},
     {"order.auto_confirm", order_run_auto_confirm, NULL, 5000, NULL, 1},
+    {"order.release", order_run_release, NULL, 1000, NULL, 1},
 };
 
 int order_register_jobs(void)

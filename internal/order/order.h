@@ -18,6 +18,8 @@
 #include "pkg/db/db.h"
 #include "pkg/http/router.h"
 #include "pkg/ids/ids.h"
+#include "pkg/page/page.h"
+#include "pkg/util/strbuf.h"
 
 /* Registers the module's statements and keeps the settings it needs (commission rate,
  * payment timeout, hold period, auto-confirm delay; copied). Call at start-up, before the
@@ -27,8 +29,8 @@ int order_init(const struct cfg *c);
 /* Adds the order module's command and query routes. */
 void order_routes(struct router *r);
 
-/* Registers the jobs: expiry of unpaid orders and auto-confirmation of shipped ones. Returns
- * 0, or -1 (logged). */
+/* Registers the jobs: expiry of unpaid orders, auto-confirmation of shipped ones and the
+ * release of delivered ones whose hold period passed. Returns 0, or -1 (logged). */
 int order_register_jobs(void);
 
 /* The seller stats provider's rating (user.h): the average and number of the seller's
@@ -65,9 +67,45 @@ struct order_payment_port {
      * back. */
     enum db_status (*refund_order)(struct db_conn *c, const char *order_id, const char *reason,
                                    bool *refunded);
+    /* Inside an order's completing transaction on c (the release job, or a dispute resolved
+     * for the seller): posts the release of the money held for the seller, commission_minor
+     * to the platform and total_minor - commission_minor to the seller's available balance.
+     * Posting twice is a no-op. A non-OK status rolls the completion back. */
+    enum db_status (*release_order)(struct db_conn *c, const char *order_id, const char *seller_id,
+                                    int64_t total_minor, int64_t commission_minor);
 };
 /* p is borrowed (static data); NULL removes it. Call at start-up, before serving. Without a
  * port, cancelling a paid order answers 503: the money is never silently kept. */
 void order_set_payment_port(const struct order_payment_port *p);
+
+/* ---- disputes, for the admin module ------------------------------------------------------- */
+
+enum order_resolve_decision { ORDER_DECIDE_REFUND, ORDER_DECIDE_RELEASE };
+enum order_resolve_outcome {
+    ORDER_RESOLVED,
+    ORDER_RESOLVE_NOT_FOUND,    /* no such order (a malformed id included) */
+    ORDER_RESOLVE_NOT_DISPUTED, /* the order has no open dispute (409 invalid_state) */
+    ORDER_RESOLVE_NO_PAYMENTS,  /* no payment port wired (503) */
+};
+/* Inside the caller's transaction on c: decides the open dispute of order_id. refund: the
+ * buyer is refunded in full through the payment port (a refund the refund job sends to the
+ * provider) and the order ends refunded; release: the money is released as the release job
+ * does and the order ends completed. Both record dispute.resolved (and release
+ * order.completed), and the decision is audited (audit_record: actor actor_id, action
+ * order.resolve_dispute, target order, reason note, before/after status) in the same
+ * transaction. *out says whether it happened; nothing is written unless ORDER_RESOLVED. */
+enum db_status order_resolve_dispute(struct db_conn *c, const char *order_id,
+                                     enum order_resolve_decision decision, const char *note,
+                                     const char *actor_id, enum order_resolve_outcome *out);
+/* The order as an admin sees it (the seller's view: commission figures included), as JSON
+ * text into *json (heap; caller frees). DB_NOT_FOUND when none. */
+enum db_status order_admin_json(struct db_conn *c, const char *order_id, char **json);
+/* Listing name of the disputes queue's cursors (pkg/page). */
+#define ORDER_LISTING_DISPUTES "order.disputes"
+/* A page of open disputes, oldest first (disputed_at, id), as the order objects of
+ * order_admin_json: appends {"items":[...],"next_cursor":...} to out, cursors of
+ * ORDER_LISTING_DISPUTES bound to owner. */
+enum db_status order_disputes_page(struct db_conn *c, const struct page_req *pg, const char *owner,
+                                   struct strbuf *out);
 
 #endif

@@ -128,6 +128,18 @@ static const struct db_stmt stmts[] = {
     {"order_claim_shipped", "SELECT id FROM orders WHERE status = 'shipped' "
                             "AND shipped_at <= now() - $1::bigint * interval '1 second' "
                             "ORDER BY shipped_at LIMIT $2::int FOR UPDATE SKIP LOCKED"},
+    /* Delivered more than the hold period ($1 s) ago; a disputed order is not delivered. */
+    {"order_claim_due", "SELECT id FROM orders WHERE status = 'delivered' "
+                        "AND delivered_at <= now() - $1::bigint * interval '1 second' "
+                        "ORDER BY delivered_at LIMIT $2::int FOR UPDATE SKIP LOCKED"},
+    {"order_admin_json", "SELECT " ORDER_JSON("true") " FROM orders o WHERE o.id = $1::uuid"},
+    /* Open disputes, oldest first: $1/$2 the keyset position (exclusive), $3 the row count.
+     * Columns: enum page_col. */
+    {"order_disputes", "SELECT " ORDER_JSON("true") ", " ORDER_SQL_EPOCH_US(
+                           "o.disputed_at") ", o.id FROM orders o WHERE o.status = 'disputed' "
+                                            "AND (o.disputed_at, o.id) > (" ORDER_SQL_FROM_US(
+                                                "$1") ", $2::uuid) "
+                                                      "ORDER BY o.disputed_at, o.id LIMIT $3::int"},
 };
 
 /* clang-format on */
@@ -342,4 +354,56 @@ enum db_status order_repo_claim_shipped(struct db_conn *c, int64_t after_s, int 
     snprintf(after, sizeof after, "%" PRId64, after_s);
     const char *p[] = {after, lim};
     return claim(c, "order_claim_shipped", p, DB_NPARAMS(p), ids, batch, n);
+}
+
+enum db_status order_repo_claim_due(struct db_conn *c, int64_t hold_s, int batch,
+                                    char (*ids)[IDS_UUID_LEN], int *n)
+{
+    char lim[16], hold[24];
+    snprintf(lim, sizeof lim, "%d", batch);
+    snprintf(hold, sizeof hold, "%" PRId64, hold_s);
+    const char *p[] = {hold, lim};
+    return claim(c, "order_claim_due", p, DB_NPARAMS(p), ids, batch, n);
+}
+
+enum db_status order_admin_json(struct db_conn *c, const char *order_id, char **json)
+{
+    PGresult *res = NULL;
+    const char *p[] = {order_id};
+    *json = NULL;
+    if (!order_id || !ids_is_uuid(order_id))
+        return DB_NOT_FOUND;
+    enum db_status st = db_exec(c, "order_admin_json", DB_PARAMS(p), &res);
+    if (st == DB_OK && PQntuples(res) == 0)
+        st = DB_NOT_FOUND;
+    else if (st == DB_OK)
+        *json = db_col_strdup(res, 0, 0);
+    PQclear(res);
+    return st;
+}
+
+enum db_status order_repo_disputes(struct db_conn *c, const struct page_req *pg,
+                                   struct order_page *out)
+{
+    char key[24], lim[16];
+    PGresult *res = NULL;
+    memset(out, 0, sizeof *out);
+    snprintf(key, sizeof key, "%" PRId64, pg->has_cursor ? pg->after.key : INT64_C(-1));
+    snprintf(lim, sizeof lim, "%d", pg->limit + 1);
+    const char *p[] = {key, pg->has_cursor ? pg->after.id : ORDER_SQL_MIN_UUID, lim};
+    enum db_status st = db_exec(c, "order_disputes", DB_PARAMS(p), &res);
+    if (st != DB_OK)
+        return st;
+    int rows = PQntuples(res);
+    out->n = (size_t)(rows > pg->limit ? pg->limit : rows);
+    out->more = rows > pg->limit;
+    out->items = xcalloc(out->n + 1, sizeof *out->items);
+    for (size_t i = 0; i < out->n; i++)
+        out->items[i] = db_col_strdup(res, (int)i, PAGE_JSON);
+    if (out->more) {
+        out->next.key = db_col_ll(res, (int)out->n - 1, PAGE_KEY);
+        db_col_copy(res, (int)out->n - 1, PAGE_ID, out->next.id, sizeof out->next.id);
+    }
+    PQclear(res);
+    return DB_OK;
 }

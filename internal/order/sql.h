@@ -13,5 +13,6 @@
     "(timestamptz 'epoch' + " param "::bigint * interval '1 microsecond')"
 
 #define ORDER_SQL_MAX_UUID "ffffffff-ffff-ffff-ffff-ffffffffffff"
+#define ORDER_SQL_MIN_UUID "00000000-0000-0000-0000-000000000000"
 
 #endif

@@ -22,9 +22,13 @@ static const struct order_transition table[] = {
      ORDER_SYSTEM,
      ORDER_DELIVERED,
      {"order.delivered", "order.auto_confirmed"}},
-    {ORDER_DELIVERED, ORDER_COMPLETE, ORDER_SYSTEM, ORDER_COMPLETED, NO_EVENT},
+    {ORDER_DELIVERED, ORDER_COMPLETE, ORDER_SYSTEM, ORDER_COMPLETED, {"order.completed"}},
     {ORDER_DELIVERED, ORDER_DISPUTE, ORDER_BUYER, ORDER_DISPUTED, {"dispute.opened"}},
-    {ORDER_DISPUTED, ORDER_RESOLVE_COMPLETE, ORDER_ADMIN, ORDER_COMPLETED, {"dispute.resolved"}},
+    {ORDER_DISPUTED,
+     ORDER_RESOLVE_COMPLETE,
+     ORDER_ADMIN,
+     ORDER_COMPLETED,
+     {"dispute.resolved", "order.completed"}},
     {ORDER_DISPUTED, ORDER_RESOLVE_REFUND, ORDER_ADMIN, ORDER_REFUNDED, {"dispute.resolved"}},
 };
 

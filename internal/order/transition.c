@@ -54,6 +54,28 @@ static enum db_status cancel_effects(struct db_conn *c, const struct order_row *
     return return_stock(c, row->id);
 }
 
+/* A completion (the hold period passed, or a dispute decided for the seller): the money held
+ * for the seller is released. A dispute decided for the buyer: the money goes back. */
+static enum db_status money_effects(struct db_conn *c, const struct order_row *row,
+                                    const struct order_change *ch, enum order_status to,
+                                    struct order_applied *out)
+{
+    const struct order_payment_port *port = order_payment_port();
+    if (to == ORDER_COMPLETED) {
+        if (!port || !port->release_order) {
+            out->outcome = ORDER_NO_PAYMENTS;
+            return DB_OK;
+        }
+        return port->release_order(c, row->id, row->seller_id, row->total_minor,
+                                   row->commission_minor);
+    }
+    if (!port || !port->refund_order) {
+        out->outcome = ORDER_NO_PAYMENTS;
+        return DB_OK;
+    }
+    return port->refund_order(c, row->id, ch->reason, &out->refunded);
+}
+
 /* The decision for ch on row, in out->outcome (ORDER_DONE: allowed, *t its table row). */
 static void decide(const struct order_row *row, const struct order_change *ch,
                    enum order_actor *actor, const struct order_transition **t,
@@ -118,6 +140,8 @@ enum db_status order_apply(struct db_conn *c, const char *order_id, const struct
     out->to = t->to;
     if (t->to == ORDER_CANCELLED)
         st = cancel_effects(c, &row, ch, out);
+    else if (t->to == ORDER_COMPLETED || t->to == ORDER_REFUNDED)
+        st = money_effects(c, &row, ch, t->to, out);
     if (st != DB_OK || out->outcome != ORDER_DONE)
         return st;
     return write_change(c, &row, ch, actor, t, out);

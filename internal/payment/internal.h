@@ -16,6 +16,7 @@
 #include "pkg/db/db.h"
 #include "pkg/http/http.h"
 #include "pkg/ids/ids.h"
+#include "pkg/page/page.h"
 
 /* The NOTIFY channel that wakes the payment jobs (refunds, sandbox webhooks). */
 #define PAYMENT_CHANNEL     "haat_payments"
@@ -83,7 +84,7 @@ json_t *payment_json(const struct payment_row *p);
 
 /* ---- the ledger (ledger.c, repo_ledger.c) ------------------------------------------------- */
 
-/* Platform accounts; a seller's are "seller:<id>:pending|available|paid_out". */
+/* Platform accounts; a seller's are "seller:<id>:pending|available|in_transit|paid_out". */
 #define PAYMENT_ACC_CLEARING "platform:gateway_clearing"
 #define PAYMENT_ACC_ESCROW   "platform:escrow_held"
 #define PAYMENT_ACC_REVENUE  "platform:revenue"
@@ -122,6 +123,27 @@ enum db_status payment_post_refund(struct db_conn *c, const struct payment_row *
 enum db_status payment_post_refund_paid(struct db_conn *c, const char *refund_id,
                                         const char *order_id, const char *payment_id,
                                         int64_t amount_minor);
+
+/* payment_release_order (payment.h) posts commission:<order id> (pending -> revenue) and
+ * release:<order id> (pending -> available). */
+
+/* The seller's money as GET /v1/seller/balance shows it (repo_money.c): each figure is what
+ * the platform owes the seller in that state (the credit balance of the account, 0 when the
+ * account does not exist yet). */
+struct payment_balance {
+    char currency[4];
+    int64_t pending_minor, available_minor, in_transit_minor, paid_out_minor;
+};
+void payment_repo_money_register(void);
+enum db_status payment_repo_balance(struct db_conn *c, const char *seller_id,
+                                    struct payment_balance *out);
+/* Listing name of the seller's transactions (pkg/page; key: the transfer's seq). */
+#define PAYMENT_LISTING_TRANSACTIONS "payment.transactions"
+/* A page of the seller's transactions, newest first: items appended to out as a JSON array's
+ * members (comma-separated objects), *more and *next for the next page. */
+enum db_status payment_repo_transactions(struct db_conn *c, const char *seller_id,
+                                         const struct page_req *pg, struct strbuf *out, bool *more,
+                                         struct page_key *next);
 
 /* repo_ledger.c */
 void payment_repo_ledger_register(void);
@@ -361,5 +383,7 @@ void payment_receive_webhook(struct http_req *r);
 void payment_complete_sandbox_payment(struct http_req *r);
 void payment_get_payment(struct http_req *r);
 void payment_get_sandbox_checkout(struct http_req *r);
+void payment_get_balance(struct http_req *r);
+void payment_list_transactions(struct http_req *r);
 
 #endif

@@ -122,3 +122,37 @@ enum db_status payment_post_refund_paid(struct db_conn *c, const char *refund_id
     snprintf(id, sizeof id, "refund_paid:%s", refund_id);
     return payment_ledger_post(c, id, "refund_paid", order_id, payment_id, legs, 4, NULL);
 }
+
+/* The hold period passed (or a dispute was decided for the seller): of the total held for the
+ * seller (pending), the commission goes to the platform's revenue and the rest to the seller's
+ * available balance. Two transfers, so the seller's transactions show each; a zero amount
+ * (commission 0 bps, or 10000) posts nothing. */
+enum db_status payment_release_order(struct db_conn *c, const char *order_id, const char *seller_id,
+                                     int64_t total_minor, int64_t commission_minor)
+{
+    struct payment_leg legs[2];
+    char pending[PAYMENT_ACC_ID_LEN], available[PAYMENT_ACC_ID_LEN], id[80];
+    int64_t rest = total_minor - commission_minor;
+    enum db_status st = DB_OK;
+    if (commission_minor < 0 || rest < 0) {
+        log_error("payment_ledger_invalid",
+                  "release of order %s: total %" PRId64 ", commission %" PRId64, order_id,
+                  total_minor, commission_minor);
+        return DB_ERROR;
+    }
+    payment_seller_account(pending, seller_id, "pending");
+    payment_seller_account(available, seller_id, "available");
+    if (commission_minor > 0) {
+        leg(&legs[0], pending, commission_minor);
+        leg(&legs[1], PAYMENT_ACC_REVENUE, -commission_minor);
+        snprintf(id, sizeof id, "commission:%s", order_id);
+        st = payment_ledger_post(c, id, "commission", order_id, NULL, legs, 2, NULL);
+    }
+    if (st == DB_OK && rest > 0) {
+        leg(&legs[0], pending, rest);
+        leg(&legs[1], available, -rest);
+        snprintf(id, sizeof id, "release:%s", order_id);
+        st = payment_ledger_post(c, id, "release", order_id, NULL, legs, 2, NULL);
+    }
+    return st;
+}

@@ -88,6 +88,7 @@ int payment_init(const struct cfg *c)
     if (!registered) { /* the statement registry takes a table once */
         payment_repo_register();
         payment_repo_ledger_register();
+        payment_repo_money_register();
         registered = true;
     }
     register_metrics();

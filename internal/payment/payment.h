@@ -13,10 +13,13 @@
 #define HAAT_INTERNAL_PAYMENT_PAYMENT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "pkg/config/config.h"
 #include "pkg/db/db.h"
 #include "pkg/http/router.h"
+#include "pkg/json/jsonh.h"
+#include "pkg/util/strbuf.h"
 
 /* Registers the module's statements and metrics and chooses the provider
  * (HAAT_PAYMENT_PROVIDER: sandbox or razorpay). Returns 0, or -1 (logged) when the provider
@@ -45,5 +48,24 @@ int payment_register_jobs(void);
  * payment.refunded is emitted. A non-OK status must roll the caller's transaction back. */
 enum db_status payment_refund_order(struct db_conn *c, const char *order_id, const char *reason,
                                     bool *refunded);
+
+/* Inside the caller's transaction on c (an order completing): releases the money held for the
+ * seller of order_id, commission_minor to the platform's revenue and total_minor -
+ * commission_minor to the seller's available balance (transfers commission:<order id> and
+ * release:<order id>; posting again is a no-op). A non-OK status must roll the caller's
+ * transaction back. */
+enum db_status payment_release_order(struct db_conn *c, const char *order_id, const char *seller_id,
+                                     int64_t total_minor, int64_t commission_minor);
+
+/* GET /v1/admin/revenue: the ?from and ?to dates (YYYY-MM-DD, UTC days, from <= to, at most
+ * PAYMENT_REVENUE_MAX_DAYS days) checked; errors go to e (fields "from", "to"). */
+#define PAYMENT_REVENUE_MAX_DAYS 366
+void payment_check_revenue_range(const char *from, const char *to, struct jsonh_errors *e);
+/* The platform's revenue per UTC day from from to to (inclusive, checked dates), from the
+ * ledger: {"days":[{date, orders_completed, gmv_minor, commission_minor, refunds_minor,
+ * payouts_minor}]} oldest first, days with nothing omitted, appended to out as JSON text.
+ * Read on c (one statement). */
+enum db_status payment_revenue_days(struct db_conn *c, const char *from, const char *to,
+                                    struct strbuf *out);
 
 #endif

@@ -11,6 +11,9 @@ static const struct http_route commands[] = {
 
 static const struct http_route queries[] = {
     {"GET", "/v1/payments/{id}", payment_get_payment, HTTP_AUTH_USER, 0, HTTP_BODY_DEFAULT},
+    {"GET", "/v1/seller/balance", payment_get_balance, HTTP_AUTH_SELLER, 0, HTTP_BODY_DEFAULT},
+    {"GET", "/v1/seller/transactions", payment_list_transactions, HTTP_AUTH_SELLER, 0,
+     HTTP_BODY_DEFAULT},
 };
 
 static const struct http_route sandbox_commands[] = {

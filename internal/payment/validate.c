@@ -55,3 +55,44 @@ void payment_parse_create(const json_t *body, const char *public_url,
     in->method = b.method;
     in->return_url = b.return_url;
 }
+
+/* Days since 1970-01-01 of a valid YYYY-MM-DD date; false when s is not one. */
+static bool civil_days(const char *s, int64_t *days)
+{
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return false;
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap))
+        return false;
+    /* days_from_civil (H. Hinnant) */
+    int64_t yy = m <= 2 ? y - 1 : y;
+    int64_t era = yy / 400, yoe = yy - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    *days = era * 146097 + doe - 719468;
+    return true;
+}
+
+void payment_check_revenue_range(const char *from, const char *to, struct jsonh_errors *e)
+{
+    int64_t a = 0, b = 0;
+    bool fa = civil_days(from, &a), fb = civil_days(to, &b);
+    if (!from)
+        jsonh_errors_add(e, "from", "required: a date YYYY-MM-DD");
+    else if (!fa)
+        jsonh_errors_add(e, "from", "must be a date YYYY-MM-DD");
+    if (!to)
+        jsonh_errors_add(e, "to", "required: a date YYYY-MM-DD");
+    else if (!fb)
+        jsonh_errors_add(e, "to", "must be a date YYYY-MM-DD");
+    if (fa && fb && b < a)
+        jsonh_errors_add(e, "to", "must not be before from");
+    else if (fa && fb && b - a + 1 > PAYMENT_REVENUE_MAX_DAYS)
+        jsonh_errors_add(e, "to", "at most 366 days from from");
+}
