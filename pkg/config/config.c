@@ -66,6 +66,8 @@ static const struct setting settings[] = {
          MAX_SECONDS)},
     {ENUM("HAAT_ENV", env, "development", "development|production")},
     {ENUM("HAAT_PAYMENT_PROVIDER", payment_provider, "sandbox", "sandbox|razorpay")},
+    {ENUM("HAAT_PAYOUT_PROVIDER", payout_provider, "sandbox", "sandbox")},
+    {NUM("HAAT_PAYOUT_RECONCILE_AFTER_S", K_I64, payout_reconcile_after_s, "60", 1, MAX_SECONDS)},
     {STR("HAAT_RAZORPAY_BASE_URL", razorpay_base_url, 0, "https://api.razorpay.com")},
     {STR("HAAT_RAZORPAY_KEY_ID", razorpay_key_id, F_SECRET, NULL)},
     {STR("HAAT_RAZORPAY_KEY_SECRET", razorpay_key_secret, F_SECRET, NULL)},
@@ -444,6 +446,9 @@ static int check_providers(const struct cfg *c, char *err)
     const char *pp = "HAAT_PAYMENT_PROVIDER", *sp = "HAAT_SMS_PROVIDER";
     if (strcmp(c->env, "production") == 0 && strcmp(c->payment_provider, "sandbox") == 0)
         return fail(err, pp, "sandbox is not allowed when HAAT_ENV is production");
+    if (strcmp(c->env, "production") == 0 && strcmp(c->payout_provider, "sandbox") == 0)
+        return fail(err, "HAAT_PAYOUT_PROVIDER",
+                    "sandbox is not allowed when HAAT_ENV is production");
     if (strcmp(c->payment_provider, "razorpay") == 0 &&
         (need(c->razorpay_key_id, "HAAT_RAZORPAY_KEY_ID", pp, "razorpay", err) < 0 ||
          need(c->razorpay_key_secret, "HAAT_RAZORPAY_KEY_SECRET", pp, "razorpay", err) < 0 ||

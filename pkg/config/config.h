@@ -29,6 +29,9 @@ struct cfg {
     char *env;                         /* HAAT_ENV development|production (default development) */
     char *payment_provider;            /* HAAT_PAYMENT_PROVIDER sandbox|razorpay (default sandbox;
                                           production refuses sandbox) */
+    char *payout_provider;             /* HAAT_PAYOUT_PROVIDER sandbox (default sandbox; refused
+                                          when HAAT_ENV is production) */
+    int64_t payout_reconcile_after_s;  /* HAAT_PAYOUT_RECONCILE_AFTER_S >= 1 (default 60) */
     char *razorpay_base_url;       /* HAAT_RAZORPAY_BASE_URL (default https://api.razorpay.com) */
     char *razorpay_key_id;         /* HAAT_RAZORPAY_KEY_ID (env only) */
     char *razorpay_key_secret;     /* HAAT_RAZORPAY_KEY_SECRET (env only) */
