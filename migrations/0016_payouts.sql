@@ -59,3 +59,19 @@ CREATE INDEX payouts_unsent_idx ON payouts (next_attempt_at)
 -- The reconciliation job's queue: processing payouts the provider has.
 CREATE INDEX payouts_sent_idx ON payouts (updated_at)
     WHERE status = 'processing' AND provider_ref IS NOT NULL;
+
+-- ---- the payout provider's records of a seller's destination (razorpayx) -------------------
+
+-- A Contact and a Fund Account are made once per seller destination and reused by every later
+-- payout to it. fingerprint is a keyed BLAKE2b hash of the destination (method, VPA or IFSC and
+-- account number), so a changed destination gets a new fund account, and the account number
+-- itself is not stored here.
+CREATE TABLE payout_fund_accounts (
+    seller_id       uuid NOT NULL,
+    provider        text NOT NULL CHECK (provider IN ('razorpayx')),
+    fingerprint     text NOT NULL CHECK (fingerprint ~ '^[0-9a-f]{64}$'),
+    contact_id      text NOT NULL CHECK (length(contact_id) BETWEEN 1 AND 100),
+    fund_account_id text NOT NULL CHECK (length(fund_account_id) BETWEEN 1 AND 100),
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (seller_id, provider, fingerprint)
+);

@@ -364,6 +364,30 @@ void payment_complete_sandbox_payment(struct http_req *r);
 void payment_get_payment(struct http_req *r);
 void payment_get_sandbox_checkout(struct http_req *r);
 
+/* ---- Razorpay's HTTP API (rzp_http.c): razorpay payments and razorpayx payouts ------------ */
+
+struct rzp_creds {
+    const char *base_url; /* no trailing slash */
+    const char *key_id, *key_secret;
+    const char *who; /* "razorpay" | "razorpayx": names errors */
+};
+/* One call's answer: HTTP status (0 when the transport failed) and parsed JSON (or NULL). */
+struct rzp_answer {
+    long status;
+    json_t *json;
+    char err[200];
+};
+/* GET path (post false) or POST the JSON body to path, with the optional extra header line.
+ * a gets the status and the answer's JSON (the caller decrefs a->json). */
+void rzp_http_call(const struct rzp_creds *cr, const char *path, bool post, const json_t *body,
+                   const char *extra, struct rzp_answer *a);
+/* A 2xx answer with a JSON object. */
+bool rzp_answer_ok(const struct rzp_answer *a);
+/* Copies the string member k of o into buf; false when absent, empty or too long. */
+bool rzp_str_member(const json_t *o, const char *k, char *buf, size_t n);
+/* True when header is the hex HMAC-SHA256 of body keyed with secret (never with no secret). */
+bool rzp_signature_ok(const char *secret, const char *header, const char *body, size_t len);
+
 /* ---- payouts (payout_*.c, provider_payout*.c, repo_payouts.c) ----------------------------- */
 
 /* A seller's payouts out of their available balance (migration 0016). */
@@ -424,9 +448,18 @@ enum db_status payout_apply(struct db_conn *c, const char *id, enum payout_event
 struct user_payout;
 struct payout_send_in {
     const char *payout_id;
+    const char *seller_id;
     int64_t amount_minor;
     const char *currency;
     const struct user_payout *dest; /* opened only for this call */
+    const char *fund_account_id;    /* the provider's for this destination, "" when none yet */
+};
+struct payout_send_out {
+    char ref[PAYMENT_REF_LEN]; /* the provider's id of the payout (DONE) */
+    /* Made by this call (to be kept for the next payouts to the destination), "" otherwise. */
+    char contact_id[PAYMENT_REF_LEN];
+    char fund_account_id[PAYMENT_REF_LEN];
+    char err[256]; /* why not (RETRY, REFUSED); never holds the account number */
 };
 enum payout_send_result { PAYOUT_SEND_DONE, PAYOUT_SEND_RETRY, PAYOUT_SEND_REFUSED };
 /* What the provider says of a payout: status "processed", "failed", "reversed" or "pending";
@@ -436,16 +469,33 @@ struct payout_state {
     char reason[PAYOUT_REASON_LEN];
 };
 struct payout_provider {
-    const char *name; /* payouts.provider */
-    /* Hands the payout to the provider: DONE with its reference in ref, or why not in err. */
-    enum payout_send_result (*send)(const struct payout_send_in *in, char *ref, size_t reflen,
-                                    char *err, size_t errlen);
+    const char *name; /* payouts.provider, the {provider} of its webhook route */
+    /* Hands the payout to the provider (our payout id its idempotency key): DONE, or RETRY /
+     * REFUSED with out->err. */
+    enum payout_send_result (*send)(const struct payout_send_in *in, struct payout_send_out *out);
     /* The provider's view of the payout it knows as provider_ref; 0, or -1 when it cannot
      * tell. */
     int (*fetch_state)(const char *provider_ref, int64_t amount_minor, struct payout_state *out);
 };
 const struct payout_provider *payout_provider(void);
 extern const struct payout_provider payout_sandbox_provider;
+extern const struct payout_provider payout_razorpayx_provider;
+/* What payout_init kept for razorpayx (strings owned by the module). */
+struct payout_settings {
+    struct rzp_creds api; /* HAAT_RAZORPAYX_BASE_URL, _KEY_ID, _KEY_SECRET */
+    char *account_number; /* HAAT_RAZORPAYX_ACCOUNT_NUMBER */
+    char *webhook_secret; /* HAAT_RAZORPAYX_WEBHOOK_SECRET */
+};
+const struct payout_settings *payout_settings(void);
+/* Frees what payout_init kept (secrets wiped); called by payment_cleanup. */
+void payout_cleanup(void);
+/* IMPS up to this amount (₹5 lakh), NEFT above it: razorpayx bank payouts. */
+#define PAYOUT_IMPS_MAX_MINOR INT64_C(50000000)
+/* The mode of a razorpayx payout: UPI for a VPA, IMPS / NEFT by amount for a bank account. */
+const char *payout_mode(const char *method, int64_t amount_minor);
+/* The reason a RazorpayX payout entity gives (status_details.description, else
+ * failure_reason) into out, "" when none. */
+void payout_reason_of(const json_t *payout, char *out, size_t n);
 /* Amounts whose paise end in this fail at the sandbox (README, docs/openapi.yaml). */
 #define PAYOUT_SANDBOX_FAIL_PAISE 13
 
@@ -501,11 +551,24 @@ struct payout_check_claim {
     char provider_ref[PAYMENT_REF_LEN];
     int64_t amount_minor;
 };
+/* The provider's fund account for the seller's destination fingerprint (hex), "" when none. */
+enum db_status payout_repo_fund_account(struct db_conn *c, const char *seller_id,
+                                        const char *provider, const char *fingerprint,
+                                        char out[PAYMENT_REF_LEN]);
+enum db_status payout_repo_fund_account_keep(struct db_conn *c, const char *seller_id,
+                                             const char *provider, const char *fingerprint,
+                                             const char *contact_id, const char *fund_account_id);
+/* The payout id of provider's payout provider_ref into id. DB_NOT_FOUND when none. */
+enum db_status payout_repo_by_ref(struct db_conn *c, const char *provider, const char *provider_ref,
+                                  char id[IDS_UUID_LEN]);
 enum db_status payout_repo_check_claim(struct db_conn *c, const char *provider, int64_t after_s,
                                        struct payout_check_claim *out);
 
 /* The jobs' batches (payout_jobs.c): 1 when one payout was handled, 0 idle, -1 on error. */
 int payout_send_run(void *arg);
+/* POST /v1/payments/webhooks/razorpayx while the payout provider is razorpayx (dispatched by
+ * payment_receive_webhook). */
+void payment_receive_payout_webhook(struct http_req *r);
 int payout_reconcile_run(void *arg);
 
 void payment_create_payout(struct http_req *r);

@@ -96,6 +96,7 @@ int payment_init(const struct cfg *c)
 
 void payment_cleanup(void)
 {
+    payout_cleanup();
     drop_secret(&settings.sandbox_secret);
     drop_secret(&settings.rzp_key_id);
     drop_secret(&settings.rzp_key_secret);

@@ -8,12 +8,10 @@
 
 #include "internal/payment/internal.h"
 
-static enum payout_send_result sandbox_send(const struct payout_send_in *in, char *ref,
-                                            size_t reflen, char *err, size_t errlen)
+static enum payout_send_result sandbox_send(const struct payout_send_in *in,
+                                            struct payout_send_out *out)
 {
-    (void)err;
-    (void)errlen;
-    snprintf(ref, reflen, "sandbox_payout_%s", in->payout_id);
+    snprintf(out->ref, sizeof out->ref, "sandbox_payout_%s", in->payout_id);
     return PAYOUT_SEND_DONE;
 }
 

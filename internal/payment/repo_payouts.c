@@ -64,6 +64,13 @@ static const struct db_stmt stmts[] = {
      "WHERE status = 'processing' AND provider_ref IS NOT NULL AND provider = $1 "
      "AND updated_at <= now() - $2::bigint * interval '1 second' ORDER BY updated_at LIMIT 1 "
      "FOR UPDATE SKIP LOCKED) RETURNING id, provider_ref, amount_minor"},
+    {"payout_fund_account",
+     "SELECT fund_account_id FROM payout_fund_accounts WHERE seller_id = $1::uuid "
+     "AND provider = $2 AND fingerprint = $3"},
+    {"payout_fund_account_keep",
+     "INSERT INTO payout_fund_accounts (seller_id, provider, fingerprint, contact_id, "
+     "fund_account_id) VALUES ($1::uuid, $2, $3, $4, $5) ON CONFLICT DO NOTHING"},
+    {"payout_by_ref", "SELECT id FROM payouts WHERE provider = $1 AND provider_ref = $2"},
 };
 
 enum payout_col {
@@ -234,4 +241,43 @@ enum db_status payout_repo_check_claim(struct db_conn *c, const char *provider, 
     }
     PQclear(res);
     return st;
+}
+
+/* The first column of stmt's only row into out (n bytes); DB_NOT_FOUND when no row. */
+static enum db_status one_text(struct db_conn *c, const char *stmt, int np, const char *const *p,
+                               char *out, size_t n)
+{
+    PGresult *res = NULL;
+    enum db_status st = db_exec(c, stmt, np, p, &res);
+    if (st == DB_OK && PQntuples(res) == 0)
+        st = DB_NOT_FOUND;
+    if (st == DB_OK)
+        db_col_copy(res, 0, 0, out, n);
+    PQclear(res);
+    return st;
+}
+
+enum db_status payout_repo_fund_account(struct db_conn *c, const char *seller_id,
+                                        const char *provider, const char *fingerprint,
+                                        char out[PAYMENT_REF_LEN])
+{
+    const char *p[] = {seller_id, provider, fingerprint};
+    out[0] = '\0';
+    enum db_status st = one_text(c, "payout_fund_account", DB_PARAMS(p), out, PAYMENT_REF_LEN);
+    return st == DB_NOT_FOUND ? DB_OK : st;
+}
+
+enum db_status payout_repo_fund_account_keep(struct db_conn *c, const char *seller_id,
+                                             const char *provider, const char *fingerprint,
+                                             const char *contact_id, const char *fund_account_id)
+{
+    const char *p[] = {seller_id, provider, fingerprint, contact_id, fund_account_id};
+    return db_exec(c, "payout_fund_account_keep", DB_PARAMS(p), NULL);
+}
+
+enum db_status payout_repo_by_ref(struct db_conn *c, const char *provider, const char *provider_ref,
+                                  char id[IDS_UUID_LEN])
+{
+    const char *p[] = {provider, provider_ref};
+    return one_text(c, "payout_by_ref", DB_PARAMS(p), id, IDS_UUID_LEN);
 }

@@ -66,12 +66,17 @@ static const struct setting settings[] = {
          MAX_SECONDS)},
     {ENUM("HAAT_ENV", env, "development", "development|production")},
     {ENUM("HAAT_PAYMENT_PROVIDER", payment_provider, "sandbox", "sandbox|razorpay")},
-    {ENUM("HAAT_PAYOUT_PROVIDER", payout_provider, "sandbox", "sandbox")},
+    {ENUM("HAAT_PAYOUT_PROVIDER", payout_provider, "sandbox", "sandbox|razorpayx")},
     {NUM("HAAT_PAYOUT_RECONCILE_AFTER_S", K_I64, payout_reconcile_after_s, "60", 1, MAX_SECONDS)},
     {STR("HAAT_RAZORPAY_BASE_URL", razorpay_base_url, 0, "https://api.razorpay.com")},
     {STR("HAAT_RAZORPAY_KEY_ID", razorpay_key_id, F_SECRET, NULL)},
     {STR("HAAT_RAZORPAY_KEY_SECRET", razorpay_key_secret, F_SECRET, NULL)},
     {STR("HAAT_RAZORPAY_WEBHOOK_SECRET", razorpay_webhook_secret, F_SECRET, NULL)},
+    {STR("HAAT_RAZORPAYX_BASE_URL", razorpayx_base_url, 0, "https://api.razorpay.com")},
+    {STR("HAAT_RAZORPAYX_KEY_ID", razorpayx_key_id, F_SECRET, NULL)},
+    {STR("HAAT_RAZORPAYX_KEY_SECRET", razorpayx_key_secret, F_SECRET, NULL)},
+    {STR("HAAT_RAZORPAYX_ACCOUNT_NUMBER", razorpayx_account_number, 0, NULL)},
+    {STR("HAAT_RAZORPAYX_WEBHOOK_SECRET", razorpayx_webhook_secret, F_SECRET, NULL)},
     {STR("HAAT_SANDBOX_WEBHOOK_SECRET", sandbox_webhook_secret, F_SECRET, NULL)},
     {ENUM("HAAT_SMS_PROVIDER", sms_provider, "log", "log|twilio")},
     {STR("HAAT_TWILIO_BASE_URL", twilio_base_url, 0, "https://api.twilio.com")},
@@ -453,6 +458,15 @@ static int check_providers(const struct cfg *c, char *err)
         (need(c->razorpay_key_id, "HAAT_RAZORPAY_KEY_ID", pp, "razorpay", err) < 0 ||
          need(c->razorpay_key_secret, "HAAT_RAZORPAY_KEY_SECRET", pp, "razorpay", err) < 0 ||
          need(c->razorpay_webhook_secret, "HAAT_RAZORPAY_WEBHOOK_SECRET", pp, "razorpay", err) < 0))
+        return -1;
+    const char *xp = "HAAT_PAYOUT_PROVIDER";
+    if (strcmp(c->payout_provider, "razorpayx") == 0 &&
+        (need(c->razorpayx_key_id, "HAAT_RAZORPAYX_KEY_ID", xp, "razorpayx", err) < 0 ||
+         need(c->razorpayx_key_secret, "HAAT_RAZORPAYX_KEY_SECRET", xp, "razorpayx", err) < 0 ||
+         need(c->razorpayx_account_number, "HAAT_RAZORPAYX_ACCOUNT_NUMBER", xp, "razorpayx", err) <
+             0 ||
+         need(c->razorpayx_webhook_secret, "HAAT_RAZORPAYX_WEBHOOK_SECRET", xp, "razorpayx", err) <
+             0))
         return -1;
     if (strcmp(c->sms_provider, "twilio") == 0 &&
         (need(c->twilio_account_sid, "HAAT_TWILIO_ACCOUNT_SID", sp, "twilio", err) < 0 ||

@@ -4,17 +4,12 @@
  * refusals of POST /v1/seller/payouts, 20 concurrent payouts of ₹100 against ₹1,000 (exactly
  * 10 succeed), the listing's pages and its destination (never more than the last 4
  * characters), and production refusing the sandbox. Every test ends with the ledger
- * invariant (tests/integration/ledger_fixtures.h).
- *
- * Available balance: the release job that moves a completed order's money from pending to
- * available is not on this branch yet, so each test posts that money straight into the
- * ledger by SQL (seed_available: one balanced transfer, escrow -> pending -> available, as a
- * capture and its release would); once releases exist, these scenes are to be built through
- * real orders instead. The server itself has no test-only path. */
+ * invariant (tests/integration/ledger_fixtures.h). Available balance comes from
+ * seed_available (tests/integration/payout_fixtures.h says why). */
 #include <pthread.h>
 #include <unistd.h>
 
-#include "tests/integration/payment_fixtures.h"
+#include "tests/integration/payout_fixtures.h"
 #include "tests/test_main.h"
 
 static int payout_start(void **state)
@@ -29,63 +24,6 @@ static int payout_start(void **state)
     return 0;
 }
 
-/* Posts a into the seller's available balance (see the header comment). */
-static void seed_available(const char *seller_id, long long a)
-{
-    char t[37];
-    fx_uuid4(t);
-    fx_sql("INSERT INTO ledger_accounts (id, kind, seller_id) VALUES "
-           "('seller:%s:pending', 'seller_pending', '%s'), "
-           "('seller:%s:available', 'seller_available', '%s') ON CONFLICT (id) DO NOTHING",
-           seller_id, seller_id, seller_id, seller_id);
-    fx_sql("BEGIN; INSERT INTO ledger_transfers (id, kind) VALUES ('test_seed:%s', 'capture'); "
-           "INSERT INTO ledger_legs (transfer_id, n, account_id, amount_minor) VALUES "
-           "('test_seed:%s', 1, 'platform:escrow_held', %lld), "
-           "('test_seed:%s', 2, 'seller:%s:pending', %lld), "
-           "('test_seed:%s', 3, 'seller:%s:pending', %lld), "
-           "('test_seed:%s', 4, 'seller:%s:available', %lld); COMMIT",
-           t, t, a, t, seller_id, -a, t, seller_id, a, t, seller_id, -a);
-}
-
-/* What the ledger owes the seller in account kind (pending, available, in_transit, paid_out):
- * the negated balance of a credit-normal account, 0 before it exists. */
-static long long owed(const char *seller_id, const char *kind)
-{
-    return -fx_count("SELECT coalesce((SELECT balance_minor FROM ledger_accounts WHERE id = "
-                     "'seller:%s:%s'), 0)",
-                     seller_id, kind);
-}
-
-static long payout_call(const struct actor *s, const char *body, struct h_resp *r)
-{
-    char key[80];
-    order_fx_key(key);
-    return fx_call(s, "POST", "/v1/seller/payouts", body, key, r);
-}
-
-/* A payout of amount (201 asserted): its id into id. */
-static void payout(const struct actor *s, long long amount, char id[37])
-{
-    struct h_resp r = {0};
-    char body[64];
-    snprintf(body, sizeof body, "{\"amount_minor\":%lld}", amount);
-    payout_call(s, body, &r);
-    h_assert_status(&r, 201);
-    assert_string_equal(fx_str(r.json, "status"), "processing");
-    assert_int_equal(json_integer_value(json_object_get(r.json, "amount_minor")), amount);
-    snprintf(id, 37, "%s", fx_str(r.json, "id"));
-    h_resp_cleanup(&r);
-}
-
-/* Waits until the payout's status is want. */
-static void wait_payout(const char *id, const char *want)
-{
-    char sql[160];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM payouts WHERE id = '%s' AND status = '%s'", id,
-             want);
-    wait_count(1, sql);
-}
-
 /* The seller's latest payout as listed (new reference). */
 static json_t *listed_first(const struct actor *s)
 {
@@ -95,14 +33,6 @@ static json_t *listed_first(const struct actor *s)
     json_t *p = json_incref(json_array_get(json_object_get(r.json, "items"), 0));
     h_resp_cleanup(&r);
     return p;
-}
-
-static long long outbox(const char *type, const char *payout_id)
-{
-    return fx_count(
-        "SELECT count(*) FROM outbox_events WHERE type = '%s' AND payload->>'payout_id' = "
-        "'%s' AND payload->>'seller_id' IS NOT NULL",
-        type, payout_id);
 }
 
 /* A payout is sent, then paid: available -> in transit -> paid out; the seller is told. */
@@ -320,19 +250,7 @@ static void test_list_pages(void **state)
     struct actor s;
     struct h_resp r = {0};
     char ids[3][37], path[400];
-    fx_actor(&s, false);
-    fx_sql("INSERT INTO sellers (user_id, display_name, payout_method, bank_account_name, "
-           "bank_account_number, bank_ifsc) VALUES ('%s', 'Bank Seller', 'bank', 'Asha Rao', "
-           "'987654321098', 'HDFC0001234')",
-           s.id);
-    fx_actor_free(&s); /* its token says buyer only: a seller's, as the user module issues */
-    long long now = (long long)time(NULL);
-    char claims[512];
-    snprintf(claims, sizeof claims,
-             "{\"sub\":\"%s\",\"roles\":[\"buyer\",\"seller\"],\"pv\":true,\"iat\":%lld,"
-             "\"exp\":%lld}",
-             s.id, now, now + 600);
-    s.token = h_jwt_sign("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", claims, h_jwt_secret());
+    bank_seller(&s, "987654321098");
     seed_available(s.id, 3000);
     for (int i = 0; i < 3; i++)
         payout(&s, 1000, ids[i]);
