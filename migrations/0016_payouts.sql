@@ -75,3 +75,22 @@ CREATE TABLE payout_fund_accounts (
     created_at      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (seller_id, provider, fingerprint)
 );
+
+-- ---- sealed bank account numbers (internal/user owns sellers) -------------------------------
+
+-- A seller's bank account number is kept sealed (libsodium secretbox, nonce || box, under
+-- HAAT_DATA_KEY) with its last 4 digits beside it; bank_account_number stays NULL for new
+-- rows and is emptied for existing ones by `haat admin seal-accounts`. Its digits-only check
+-- moved to the validation before sealing (user_account_number_valid).
+ALTER TABLE sellers ADD COLUMN bank_account_sealed bytea,
+                    ADD COLUMN bank_account_last4 text CHECK (bank_account_last4 ~ '^[0-9]{4}$');
+ALTER TABLE sellers DROP CONSTRAINT sellers_bank_account_number_check;
+ALTER TABLE sellers DROP CONSTRAINT sellers_payout_check;
+ALTER TABLE sellers ADD CONSTRAINT sellers_payout_check CHECK (
+    (payout_method = 'upi' AND upi_vpa IS NOT NULL AND bank_account_name IS NULL
+        AND bank_account_number IS NULL AND bank_account_sealed IS NULL AND bank_ifsc IS NULL)
+    OR (payout_method = 'bank' AND upi_vpa IS NULL AND bank_account_name IS NOT NULL
+        AND bank_ifsc IS NOT NULL
+        AND (bank_account_number IS NOT NULL OR bank_account_sealed IS NOT NULL)));
+ALTER TABLE sellers ADD CONSTRAINT sellers_sealed_has_last4
+    CHECK ((bank_account_sealed IS NULL) = (bank_account_last4 IS NULL));

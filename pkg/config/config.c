@@ -58,6 +58,7 @@ static const struct setting settings[] = {
     {NUM("HAAT_HTTP_THREADS", K_INT, http_threads, NULL, 1, 256)},
     {.name = "HAAT_WORKERS", .kind = K_ONOFF, .off = OFF(workers), .def = "on"},
     {STR("HAAT_JWT_SECRET", jwt_secret, F_SECRET | F_REQUIRED, NULL)},
+    {STR("HAAT_DATA_KEY", data_key, F_SECRET | F_REQUIRED, NULL)},
     {NUM("HAAT_COMMISSION_BPS", K_INT, commission_bps, "500", 0, 10000)},
     {NUM("HAAT_HOLD_PERIOD_S", K_I64, hold_period_s, "604800", 0, MAX_SECONDS)},
     {NUM("HAAT_PAYMENT_TIMEOUT_S", K_I64, payment_timeout_s, "900", 1, MAX_SECONDS)},
@@ -446,6 +447,8 @@ static bool address_ok(const char *a, size_t n)
 /* Cross-setting rules: secrets' length, providers' credentials, URL schemes. */
 static int check_providers(const struct cfg *c, char *err)
 {
+    if (strlen(c->data_key) != 64 || strspn(c->data_key, "0123456789abcdefABCDEF") != 64)
+        return fail(err, "HAAT_DATA_KEY", "must be 64 hex digits (32 bytes)");
     if (strlen(c->jwt_secret) < 32)
         return fail(err, "HAAT_JWT_SECRET", "must be at least 32 bytes");
     const char *pp = "HAAT_PAYMENT_PROVIDER", *sp = "HAAT_SMS_PROVIDER";

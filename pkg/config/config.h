@@ -20,6 +20,7 @@ struct cfg {
     int http_port;                     /* parsed from http_addr, 0..65535 (0 = any free port) */
     int http_threads;                  /* HAAT_HTTP_THREADS, 1..256 (default from the core count) */
     bool workers;                      /* HAAT_WORKERS on|off (default on) */
+    char *data_key;                    /* HAAT_DATA_KEY, 64 hex digits (env only; required) */
     char *jwt_secret;                  /* HAAT_JWT_SECRET, >= 32 bytes (env only; required) */
     int commission_bps;                /* HAAT_COMMISSION_BPS 0..10000 (default 500) */
     int64_t hold_period_s;             /* HAAT_HOLD_PERIOD_S >= 0 (default 604800) */

@@ -77,7 +77,22 @@ static inline long long outbox(const char *type, const char *payout_id)
         type, payout_id);
 }
 
-/* A seller paid by bank transfer (account number, IFSC HDFC0001234) with a seller's token. */
+/* Replaces a's token with one carrying the seller role, as the user module issues. */
+static inline void seller_token(struct actor *a)
+{
+    fx_actor_free(a);
+    long long now = (long long)time(NULL);
+    char claims[512];
+    snprintf(claims, sizeof claims,
+             "{\"sub\":\"%s\",\"roles\":[\"buyer\",\"seller\"],\"pv\":true,\"iat\":%lld,"
+             "\"exp\":%lld}",
+             a->id, now, now + 600);
+    a->token = h_jwt_sign("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", claims, h_jwt_secret());
+    assert_non_null(a->token);
+}
+
+/* A seller paid by bank transfer (IFSC HDFC0001234) whose row was made before account numbers
+ * were sealed: the number in the clear, as `haat admin seal-accounts` finds it. */
 static inline void bank_seller(struct actor *s, const char *account_number)
 {
     fx_actor(s, false);
@@ -85,15 +100,7 @@ static inline void bank_seller(struct actor *s, const char *account_number)
            "bank_account_number, bank_ifsc) VALUES ('%s', 'Bank Seller', 'bank', 'Asha Rao', "
            "'%s', 'HDFC0001234')",
            s->id, account_number);
-    fx_actor_free(s); /* its token says buyer only: a seller's, as the user module issues */
-    long long now = (long long)time(NULL);
-    char claims[512];
-    snprintf(claims, sizeof claims,
-             "{\"sub\":\"%s\",\"roles\":[\"buyer\",\"seller\"],\"pv\":true,\"iat\":%lld,"
-             "\"exp\":%lld}",
-             s->id, now, now + 600);
-    s->token = h_jwt_sign("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", claims, h_jwt_secret());
-    assert_non_null(s->token);
+    seller_token(s);
 }
 
 #endif

@@ -273,6 +273,77 @@ static void test_rzpx_retry_and_reconcile(void **state)
     lf_assert_ledger_balanced(cat_db_url);
 }
 
+/* The number a payout sends must be the seller's own, whether it was sealed when the seller
+ * signed up (POST /v1/me/seller) or later by `haat admin seal-accounts`; the database keeps
+ * only the sealed number and its last 4 digits. */
+static void test_rzpx_sealed_accounts(void **state)
+{
+    (void)state;
+    struct actor a, b;
+    struct h_resp r = {0};
+    char id[37];
+    fx_actor(&a, false);
+    fx_call(&a, "POST", "/v1/me/seller",
+            "{\"display_name\":\"Sealed Shop\",\"payout\":{\"method\":\"bank\","
+            "\"account_name\":\"Asha Rao\",\"account_number\":\"555566667777\","
+            "\"ifsc\":\"HDFC0001234\"}}",
+            NULL, &r);
+    h_assert_status(&r, 201);
+    seller_token(&a);
+    assert_int_equal(fx_count("SELECT count(*) FROM sellers WHERE user_id = '%s' AND "
+                              "bank_account_number IS NULL AND bank_account_last4 = '7777' AND "
+                              "position('555566667777' in encode(bank_account_sealed, 'escape')) "
+                              "= 0",
+                              a.id),
+                     1);
+    seed_available(a.id, 1000);
+    payout(&a, 1000, id);
+    wait_sent(id);
+    json_t *fa = last_request("/v1/fund_accounts");
+    assert_string_equal(
+        fx_str(json_object_get(json_object_get(fa, "json"), "bank_account"), "account_number"),
+        "555566667777");
+    json_decref(fa);
+
+    /* a row from before sealing: sealed once by the operator, audited, still paid right */
+    bank_seller(&b, "888899990000");
+    char db[300], *out = NULL;
+    int code = 0;
+    snprintf(db, sizeof db, "DATABASE_URL=%s", cat_db_url);
+    const char *args[] = {"--config", H_TEST_CONFIG, "admin", "seal-accounts", NULL};
+    const char *env[] = {db, NULL};
+    assert_int_equal(h_run(args, env, &code, &out), 0);
+    assert_int_equal(code, 0);
+    assert_non_null(strstr(out, "haat: sealed "));
+    free(out);
+    assert_int_equal(fx_count("SELECT count(*) FROM sellers WHERE bank_account_number IS NOT NULL"),
+                     0);
+    assert_int_equal(fx_count("SELECT count(*) FROM sellers WHERE user_id = '%s' AND "
+                              "bank_account_last4 = '0000' AND bank_account_sealed IS NOT NULL",
+                              b.id),
+                     1);
+    assert_int_equal(fx_count("SELECT count(*) FROM audit_log WHERE actor_id = 'cli' AND action = "
+                              "'seller.seal_account' AND target_id = '%s'",
+                              b.id),
+                     1);
+    assert_int_equal(h_run(args, env, &code, &out), 0); /* again: nothing more to seal */
+    assert_int_equal(code, 0);
+    assert_non_null(strstr(out, "haat: sealed 0 bank account number(s)"));
+    free(out);
+    seed_available(b.id, 1000);
+    payout(&b, 1000, id);
+    wait_sent(id);
+    fa = last_request("/v1/fund_accounts");
+    assert_string_equal(
+        fx_str(json_object_get(json_object_get(fa, "json"), "bank_account"), "account_number"),
+        "888899990000");
+    json_decref(fa);
+    h_resp_cleanup(&r);
+    fx_actor_free(&a);
+    fx_actor_free(&b);
+    lf_assert_ledger_balanced(cat_db_url);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +351,7 @@ int main(void)
         cmocka_unit_test(test_rzpx_bank_failed_and_reversed),
         cmocka_unit_test(test_rzpx_bad_signature),
         cmocka_unit_test(test_rzpx_retry_and_reconcile),
+        cmocka_unit_test(test_rzpx_sealed_accounts),
     };
     return HAAT_RUN_GROUP("payout_razorpayx", tests, rzpx_start, rzpx_stop);
 }

@@ -34,6 +34,7 @@ static int setup(void **state)
     }
     setenv("DATABASE_URL", "postgresql://haat@127.0.0.1:55432/haat", 1);
     setenv("HAAT_JWT_SECRET", SECRET, 1);
+    setenv("HAAT_DATA_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", 1);
     return 0;
 }
 
@@ -360,6 +361,7 @@ static void test_secret_in_file_refused(void **state)
 {
     static const char *const secrets[] = {
         "HAAT_JWT_SECRET",
+        "HAAT_DATA_KEY",
         "HAAT_RAZORPAY_KEY_SECRET",
         "HAAT_RAZORPAY_WEBHOOK_SECRET",
         "HAAT_RAZORPAYX_KEY_ID",
