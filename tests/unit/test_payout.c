@@ -146,9 +146,9 @@ int main(void)
     if (sodium_init() < 0)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_state_machine),  cmocka_unit_test(test_mode),
+        cmocka_unit_test(test_state_machine),    cmocka_unit_test(test_mode),
         cmocka_unit_test(test_sandbox_outcomes), cmocka_unit_test(test_reason_of),
-        cmocka_unit_test(test_signature),      cmocka_unit_test(test_seal),
+        cmocka_unit_test(test_signature),        cmocka_unit_test(test_seal),
     };
     return HAAT_RUN_GROUP("payout", tests, NULL, NULL);
 }
