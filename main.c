@@ -21,6 +21,7 @@ static const char usage[] =
     "  migrate               apply pending database migrations and exit\n"
     "  admin grant EMAIL     give the admin role to the account with that email\n"
     "  admin failed-refunds  list the refunds the provider kept refusing (JSON lines)\n"
+    "  admin seal-accounts   seal bank account numbers still stored in the clear (once)\n"
     "  version               print the version and exit\n"
     "\n"
     "options:\n"

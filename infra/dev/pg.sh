@@ -7,7 +7,7 @@
 #   restart        stop, then start (re-applies the settings below)
 #   status         print state; exit 0 when running, 3 when not
 #   env            print `export` lines: DATABASE_URL, HAAT_PG_ADMIN_URL,
-#                  HAAT_JWT_SECRET, HAAT_SANDBOX_WEBHOOK_SECRET
+#                  HAAT_JWT_SECRET, HAAT_SANDBOX_WEBHOOK_SECRET, HAAT_DATA_KEY
 #                  (use: eval "$(infra/dev/pg.sh env)")
 #   createdb NAME  create database NAME unless it exists
 #   dropdb NAME    drop database NAME if it exists (WITH (FORCE))
@@ -550,10 +550,11 @@ new_secret() {
 }
 
 do_env() {
-    local names=(jwt_secret sandbox_webhook_secret) n p jwt hook
+    local names=(jwt_secret sandbox_webhook_secret data_key) n p jwt hook data
     p=$(physical_dir)
     [[ -z "$p" ]] || set_paths "$p"
-    if [[ -z "$p" ]] || ! read_secret jwt_secret >/dev/null || ! read_secret sandbox_webhook_secret >/dev/null; then
+    if [[ -z "$p" ]] || ! read_secret jwt_secret >/dev/null || ! read_secret sandbox_webhook_secret >/dev/null ||
+        ! read_secret data_key >/dev/null; then
         with_lock
         ensure_layout
         (umask 077 && mkdir -p -- "$secrets")
@@ -564,10 +565,12 @@ do_env() {
     fi
     jwt=$(read_secret jwt_secret) || die "cannot read $secrets/jwt_secret"
     hook=$(read_secret sandbox_webhook_secret) || die "cannot read $secrets/sandbox_webhook_secret"
+    data=$(read_secret data_key) || die "cannot read $secrets/data_key"
     printf "export DATABASE_URL='postgresql://%s@127.0.0.1:%s/%s'\n" "$db_role" "$port" "$db_name"
     printf "export HAAT_PG_ADMIN_URL='postgresql://%s@127.0.0.1:%s/postgres'\n" "$db_role" "$port"
     printf "export HAAT_JWT_SECRET='%s'\n" "$jwt"
     printf "export HAAT_SANDBOX_WEBHOOK_SECRET='%s'\n" "$hook"
+    printf "export HAAT_DATA_KEY='%s'\n" "$data"
 }
 
 require_running() {

@@ -329,6 +329,10 @@ int app_admin(const struct cfg *c, int argc, char **argv)
         return user_grant_admin(c, argv[1]);
     if (argc == 1 && strcmp(argv[0], "failed-refunds") == 0)
         return payment_list_failed_refunds(c);
-    fprintf(stderr, "usage: haat admin grant EMAIL | haat admin failed-refunds\n");
+    if (argc == 1 && strcmp(argv[0], "seal-accounts") == 0)
+        return user_seal_accounts(c);
+    fprintf(
+        stderr,
+        "usage: haat admin grant EMAIL | haat admin failed-refunds | haat admin seal-accounts\n");
     return 2;
 }

@@ -127,6 +127,11 @@ static const struct nf_field f_payout_paid[] = {
     {"payout_id", NF_UUID, 0}, {"seller_id", NF_UUID, 0},  {"amount_minor", NF_MONEY, 0},
     {"currency", NF_STR, 0},   {"destination", NF_STR, 0}, {NULL, NF_STR, 0},
 };
+static const struct nf_field f_payout_failed[] = {
+    {"payout_id", NF_UUID, 0}, {"seller_id", NF_UUID, 0},  {"amount_minor", NF_MONEY, 0},
+    {"currency", NF_STR, 0},   {"destination", NF_STR, 0}, {"reason", NF_STR, 0},
+    {NULL, NF_STR, 0},
+};
 static const struct nf_field f_dispute_opened[] = {
     {"order_id", NF_UUID, 0}, {"buyer_id", NF_UUID, 0}, {"seller_id", NF_UUID, 0},
     {"reason", NF_STR, 0},    {NULL, NF_STR, 0},
@@ -188,6 +193,9 @@ const struct notify_route notify_route_table[] = {
     {"payment.refunded", "payments", false, false, false, ONE("buyer_id"), f_payment_refunded, NULL,
      0},
     {"payout.paid", "payments", false, false, false, ONE("seller_id"), f_payout_paid, NULL, 0},
+    {"payout.failed", "payments", false, false, false, ONE("seller_id"), f_payout_failed, NULL, 0},
+    {"payout.reversed", "payments", false, false, false, ONE("seller_id"), f_payout_failed, NULL,
+     0},
     {"dispute.opened", "orders", false, false, false, BOTH, f_dispute_opened, NULL, 0},
     {"dispute.resolved", "orders", false, false, false, BOTH, f_dispute_resolved, NULL, 0},
     {"order.auto_confirmed", "orders", false, false, false, ONE("buyer_id"), f_order_auto_confirmed,

@@ -17,6 +17,7 @@
 #include "pkg/http/http.h"
 #include "pkg/ids/ids.h"
 #include "pkg/page/page.h"
+#include "pkg/config/config.h"
 
 /* The NOTIFY channel that wakes the payment jobs (refunds, sandbox webhooks). */
 #define PAYMENT_CHANNEL     "haat_payments"
@@ -385,5 +386,216 @@ void payment_get_payment(struct http_req *r);
 void payment_get_sandbox_checkout(struct http_req *r);
 void payment_get_balance(struct http_req *r);
 void payment_list_transactions(struct http_req *r);
+
+/* ---- Razorpay's HTTP API (rzp_http.c): razorpay payments and razorpayx payouts ------------ */
+
+struct rzp_creds {
+    const char *base_url; /* no trailing slash */
+    const char *key_id, *key_secret;
+    const char *who; /* "razorpay" | "razorpayx": names errors */
+};
+/* One call's answer: HTTP status (0 when the transport failed) and parsed JSON (or NULL). */
+struct rzp_answer {
+    long status;
+    json_t *json;
+    char err[200];
+};
+/* GET path (post false) or POST the JSON body to path, with the optional extra header line.
+ * a gets the status and the answer's JSON (the caller decrefs a->json). */
+void rzp_http_call(const struct rzp_creds *cr, const char *path, bool post, const json_t *body,
+                   const char *extra, struct rzp_answer *a);
+/* A 2xx answer with a JSON object. */
+bool rzp_answer_ok(const struct rzp_answer *a);
+/* Copies the string member k of o into buf; false when absent, empty or too long. */
+bool rzp_str_member(const json_t *o, const char *k, char *buf, size_t n);
+/* True when header is the hex HMAC-SHA256 of body keyed with secret (never with no secret). */
+bool rzp_signature_ok(const char *secret, const char *header, const char *body, size_t len);
+
+/* ---- payouts (payout_*.c, provider_payout*.c, repo_payouts.c) ----------------------------- */
+
+/* A seller's payouts out of their available balance (migration 0016). */
+#define PAYOUT_JOB_SEND          "payment.payout_send"
+#define PAYOUT_JOB_RECONCILE     "payment.payout_reconcile"
+#define PAYOUT_MIN_MINOR         100                   /* ₹1 */
+#define PAYOUT_MAX_MINOR         INT64_C(100000000000) /* ₹100 crore: a bound, not a policy */
+#define PAYOUT_SEND_MAX_ATTEMPTS 8
+#define PAYOUT_REASON_LEN        501
+#define PAYMENT_ACC_PAYOUTS      "platform:payouts"
+#define PAYOUT_JSON_TYPE         "application/json; charset=utf-8"
+
+/* The payout life cycle, as data (payout_state.c): processing -> paid | failed,
+ * paid -> reversed. */
+enum payout_status { PAYOUT_PROCESSING, PAYOUT_PAID, PAYOUT_FAILED, PAYOUT_REVERSED };
+/* What the provider (its webhook, or the reconciliation job's question) says happened. */
+enum payout_event { PAYOUT_EV_PROCESSED, PAYOUT_EV_FAILED, PAYOUT_EV_REVERSED };
+
+struct payout_row {
+    char id[IDS_UUID_LEN];
+    char seller_id[IDS_UUID_LEN];
+    int64_t amount_minor;
+    char currency[4];
+    char status[PAYMENT_STATUS_LEN];
+    char method[8]; /* upi | bank */
+    char last4[8];
+    char provider[16];
+};
+
+/* The postings of a payout (payout_ledger.c); each one transfer named after its cause.
+ * kind: "payout" (available -> in_transit), "payout_paid" (in_transit -> paid_out; the money
+ * leaves escrow for the platform's payouts account), "payout_failed" (in_transit ->
+ * available), "payout_reversal" (paid_out -> available; back into escrow). */
+enum db_status payout_post(struct db_conn *c, const char *kind, const struct payout_row *p);
+
+/* One transition of the table: from, on event, to; the ledger posting and the event emitted. */
+struct payout_transition {
+    enum payout_status from;
+    enum payout_event event;
+    enum payout_status to;
+    const char *posting; /* transfer kind (payout_post) */
+    const char *emits;   /* outbox event type */
+};
+/* The transition from status on event, or NULL when the payout has moved past it. */
+const struct payout_transition *payout_decide(enum payout_status from, enum payout_event event);
+const char *payout_status_name(enum payout_status s);
+bool payout_status_parse(const char *s, enum payout_status *out);
+
+/* The one path of every provider outcome (webhook, reconciliation, the sandbox's reversal)
+ * inside c's transaction: locks payout id, moves it forward through payout_decide, posts its
+ * transfer and emits its event. reason (NULL: none) is kept as failure_reason when it fails.
+ * *outcome: the new status, "ignored" (moved past it) or "unknown_payout" (static). */
+enum db_status payout_apply(struct db_conn *c, const char *id, enum payout_event ev,
+                            const char *reason, const char **outcome);
+
+/* A payout provider: the sandbox (razorpayx to come). send and a network provider's
+ * fetch_state are called outside any transaction. */
+struct user_payout;
+struct payout_send_in {
+    const char *payout_id;
+    const char *seller_id;
+    int64_t amount_minor;
+    const char *currency;
+    const struct user_payout *dest; /* opened only for this call */
+    const char *fund_account_id;    /* the provider's for this destination, "" when none yet */
+};
+struct payout_send_out {
+    char ref[PAYMENT_REF_LEN]; /* the provider's id of the payout (DONE) */
+    /* Made by this call (to be kept for the next payouts to the destination), "" otherwise. */
+    char contact_id[PAYMENT_REF_LEN];
+    char fund_account_id[PAYMENT_REF_LEN];
+    char err[256]; /* why not (RETRY, REFUSED); never holds the account number */
+};
+enum payout_send_result { PAYOUT_SEND_DONE, PAYOUT_SEND_RETRY, PAYOUT_SEND_REFUSED };
+/* What the provider says of a payout: status "processed", "failed", "reversed" or "pending";
+ * reason for failed and reversed ("" when it gives none). */
+struct payout_state {
+    char status[16];
+    char reason[PAYOUT_REASON_LEN];
+};
+struct payout_provider {
+    const char *name; /* payouts.provider, the {provider} of its webhook route */
+    /* Hands the payout to the provider (our payout id its idempotency key): DONE, or RETRY /
+     * REFUSED with out->err. */
+    enum payout_send_result (*send)(const struct payout_send_in *in, struct payout_send_out *out);
+    /* The provider's view of the payout it knows as provider_ref; 0, or -1 when it cannot
+     * tell. */
+    int (*fetch_state)(const char *provider_ref, int64_t amount_minor, struct payout_state *out);
+};
+const struct payout_provider *payout_provider(void);
+extern const struct payout_provider payout_sandbox_provider;
+extern const struct payout_provider payout_razorpayx_provider;
+/* What payout_init kept for razorpayx (strings owned by the module). */
+struct payout_settings {
+    struct rzp_creds api; /* HAAT_RAZORPAYX_BASE_URL, _KEY_ID, _KEY_SECRET */
+    char *account_number; /* HAAT_RAZORPAYX_ACCOUNT_NUMBER */
+    char *webhook_secret; /* HAAT_RAZORPAYX_WEBHOOK_SECRET */
+};
+const struct payout_settings *payout_settings(void);
+/* Frees what payout_init kept (secrets wiped); called by payment_cleanup. */
+void payout_cleanup(void);
+/* IMPS up to this amount (₹5 lakh), NEFT above it: razorpayx bank payouts. */
+#define PAYOUT_IMPS_MAX_MINOR INT64_C(50000000)
+/* The mode of a razorpayx payout: UPI for a VPA, IMPS / NEFT by amount for a bank account. */
+const char *payout_mode(const char *method, int64_t amount_minor);
+/* The reason a RazorpayX payout entity gives (status_details.description, else
+ * failure_reason) into out, "" when none. */
+void payout_reason_of(const json_t *payout, char *out, size_t n);
+/* Amounts whose paise end in this fail at the sandbox (README, docs/openapi.yaml). */
+#define PAYOUT_SANDBOX_FAIL_PAISE 13
+
+/* Keeps the payout settings (HAAT_PAYOUT_PROVIDER, HAAT_PAYOUT_RECONCILE_AFTER_S) and
+ * registers the statements once; called by payment_init. 0, or -1 (logged). */
+int payout_init(const struct cfg *c);
+int payout_register_jobs(void);
+int64_t payout_reconcile_after_s(void);
+
+/* repo_payouts.c */
+void payout_repo_register(void);
+/* The seller's available balance (0 when the account does not exist yet), its account row
+ * locked FOR UPDATE so concurrent payouts of one seller take turns. */
+enum db_status payout_repo_lock_available(struct db_conn *c, const char *seller_id,
+                                          int64_t *available);
+/* Inserts the payout (processing) and wakes the send job at COMMIT. */
+enum db_status payout_repo_insert(struct db_conn *c, const struct payout_row *p);
+/* The payout, locked when lock. DB_NOT_FOUND when none. */
+enum db_status payout_repo_get(struct db_conn *c, const char *id, bool lock,
+                               struct payout_row *out);
+/* The payout as the client sees it ("Payout" in docs/openapi.yaml), a heap JSON text in *json;
+ * seller_id NULL: whoever's it is. DB_NOT_FOUND when none. */
+enum db_status payout_repo_json(struct db_conn *c, const char *id, const char *seller_id,
+                                char **json);
+enum db_status payout_repo_set_status(struct db_conn *c, const char *id, const char *status,
+                                      const char *reason);
+/* A page of the seller's payouts, newest first (JSON texts). */
+struct payout_page {
+    char **items;
+    size_t n;
+    bool more;
+    struct page_key next;
+};
+enum db_status payout_repo_page(struct db_conn *c, const char *seller_id, const struct page_req *pg,
+                                struct payout_page *out);
+void payout_page_cleanup(struct payout_page *pg);
+/* A processing payout not yet handed to the provider, leased (autocommit). */
+struct payout_send_claim {
+    char id[IDS_UUID_LEN];
+    char seller_id[IDS_UUID_LEN];
+    int64_t amount_minor;
+    char currency[4];
+    int attempts; /* including this one */
+};
+enum db_status payout_repo_send_claim(struct db_conn *c, struct payout_send_claim *out);
+enum db_status payout_repo_sent(struct db_conn *c, const char *id, const char *provider_ref);
+enum db_status payout_repo_send_retry(struct db_conn *c, const char *id, int delay_s,
+                                      const char *error);
+/* A processing payout of provider untouched for after_s seconds, leased as
+ * payment_repo_reconcile_claim does. */
+struct payout_check_claim {
+    char id[IDS_UUID_LEN];
+    char provider_ref[PAYMENT_REF_LEN];
+    int64_t amount_minor;
+};
+/* The provider's fund account for the seller's destination fingerprint (hex), "" when none. */
+enum db_status payout_repo_fund_account(struct db_conn *c, const char *seller_id,
+                                        const char *provider, const char *fingerprint,
+                                        char out[PAYMENT_REF_LEN]);
+enum db_status payout_repo_fund_account_keep(struct db_conn *c, const char *seller_id,
+                                             const char *provider, const char *fingerprint,
+                                             const char *contact_id, const char *fund_account_id);
+/* The payout id of provider's payout provider_ref into id. DB_NOT_FOUND when none. */
+enum db_status payout_repo_by_ref(struct db_conn *c, const char *provider, const char *provider_ref,
+                                  char id[IDS_UUID_LEN]);
+enum db_status payout_repo_check_claim(struct db_conn *c, const char *provider, int64_t after_s,
+                                       struct payout_check_claim *out);
+
+/* The jobs' batches (payout_jobs.c): 1 when one payout was handled, 0 idle, -1 on error. */
+int payout_send_run(void *arg);
+/* POST /v1/payments/webhooks/razorpayx while the payout provider is razorpayx (dispatched by
+ * payment_receive_webhook). */
+void payment_receive_payout_webhook(struct http_req *r);
+int payout_reconcile_run(void *arg);
+
+void payment_create_payout(struct http_req *r);
+void payment_list_payouts(struct http_req *r);
+void payment_reverse_sandbox_payout(struct http_req *r);
 
 #endif

@@ -92,11 +92,12 @@ int payment_init(const struct cfg *c)
         registered = true;
     }
     register_metrics();
-    return 0;
+    return payout_init(c);
 }
 
 void payment_cleanup(void)
 {
+    payout_cleanup();
     drop_secret(&settings.sandbox_secret);
     drop_secret(&settings.rzp_key_id);
     drop_secret(&settings.rzp_key_secret);
@@ -126,7 +127,7 @@ int payment_register_jobs(void)
         PAYMENT_JOB_SANDBOX, payment_sandbox_send_run, NULL, 500, PAYMENT_CHANNEL, 2};
     const struct jobs_spec reconcile = {
         PAYMENT_JOB_RECONCILE, payment_reconcile_run, NULL, PAYMENT_RECONCILE_IDLE_MS, NULL, 1};
-    if (jobs_register(&refunds) != 0)
+    if (jobs_register(&refunds) != 0 || payout_register_jobs() != 0)
         return -1;
     return jobs_register(settings.sandbox ? &sandbox : &reconcile);
 }

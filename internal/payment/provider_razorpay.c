@@ -23,101 +23,15 @@
 #include "pkg/util/strbuf.h"
 #include "pkg/util/xalloc.h"
 
-#define RZP_MAX_ANSWER   (64 * 1024)
-#define RZP_CONNECT_MS   3000L
-#define RZP_TOTAL_MS     10000L
 #define RZP_SIG_HEADER   "X-Razorpay-Signature"
 #define RZP_EVENT_HEADER "X-Razorpay-Event-Id"
-#define RZP_HEX_LEN      (crypto_auth_hmacsha256_BYTES * 2)
 
-/* One call's answer: HTTP status (0 when the transport failed) and parsed JSON (or NULL). */
-struct rzp_answer {
-    long status;
-    json_t *json;
-    char err[200];
-};
-
-static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
-{
-    struct strbuf *sb = arg;
-    size_t n = size * nmemb;
-    if (sb->len < RZP_MAX_ANSWER)
-        strbuf_append(sb, data, n < RZP_MAX_ANSWER - sb->len ? n : RZP_MAX_ANSWER - sb->len);
-    return n;
-}
-
-static void set_options(CURL *h, const char *url, const char *body, struct curl_slist *hdrs,
-                        struct strbuf *sb, char *errbuf)
-{
-    const struct payment_settings *s = payment_settings();
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-    curl_easy_setopt(h, CURLOPT_USERNAME, s->rzp_key_id ? s->rzp_key_id : "");
-    curl_easy_setopt(h, CURLOPT_PASSWORD, s->rzp_key_secret ? s->rzp_key_secret : "");
-    if (body)
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, sb);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, RZP_CONNECT_MS);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, RZP_TOTAL_MS);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-}
-
-/* GET path (post false) or POST the JSON body to path, with the optional extra header line.
- * a gets the status and the answer's JSON (the caller decrefs a->json). */
 static void rzp_call(const char *path, bool post, const json_t *body, const char *extra,
                      struct rzp_answer *a)
 {
-    memset(a, 0, sizeof *a);
-    CURL *h = curl_easy_init();
-    char *text = post && body ? json_dumps(body, JSON_COMPACT) : NULL;
-    char *url = xasprintf("%s%s", payment_settings()->rzp_base_url, path);
-    char errbuf[CURL_ERROR_SIZE] = "";
-    struct strbuf sb;
-    strbuf_init(&sb);
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
-    if (post)
-        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-    if (extra)
-        hdrs = curl_slist_append(hdrs, extra);
-    CURLcode rc = CURLE_FAILED_INIT;
-    if (h && (text || !post)) {
-        set_options(h, url, text, hdrs, &sb, errbuf);
-        rc = curl_easy_perform(h);
-    }
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
-    else
-        snprintf(a->err, sizeof a->err, "razorpay: %.180s",
-                 errbuf[0] ? errbuf : curl_easy_strerror(rc));
-    if (rc == CURLE_OK && sb.buf)
-        a->json = json_loadb(sb.buf, sb.len, 0, NULL);
-    if (rc == CURLE_OK && (a->status < 200 || a->status > 299))
-        snprintf(a->err, sizeof a->err, "razorpay: HTTP %ld on %s", a->status, path);
-    curl_slist_free_all(hdrs);
-    if (h)
-        curl_easy_cleanup(h);
-    strbuf_cleanup(&sb);
-    free(url);
-    free(text);
-}
-
-static bool answer_ok(const struct rzp_answer *a)
-{
-    return a->status >= 200 && a->status <= 299 && json_is_object(a->json);
-}
-
-/* Copies the string member k of o into buf; false when absent, empty or too long. */
-static bool str_member(const json_t *o, const char *k, char *buf, size_t n)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    if (!s || !*s || strlen(s) >= n)
-        return false;
-    memcpy(buf, s, strlen(s) + 1);
-    return true;
+    const struct payment_settings *s = payment_settings();
+    const struct rzp_creds cr = {s->rzp_base_url, s->rzp_key_id, s->rzp_key_secret, "razorpay"};
+    rzp_http_call(&cr, path, post, body, extra, a);
 }
 
 static json_t *notes_of(const struct payment_checkout_in *in)
@@ -134,7 +48,7 @@ static int create_order(const struct payment_checkout_in *in, char *ref, size_t 
         json_pack("{s:I,s:s,s:s,s:o}", "amount", (json_int_t)in->amount_minor, "currency",
                   in->currency, "receipt", in->payment_id, "notes", notes_of(in));
     rzp_call("/v1/orders", true, body, NULL, &a);
-    int rc = answer_ok(&a) && str_member(a.json, "id", ref, n) ? 0 : -1;
+    int rc = rzp_answer_ok(&a) && rzp_str_member(a.json, "id", ref, n) ? 0 : -1;
     if (rc != 0)
         log_warn("payment_razorpay", "order for payment %s not created: %s", in->payment_id,
                  a.err[0] ? a.err : "no order id in the answer");
@@ -157,9 +71,9 @@ static int create_link(const struct payment_checkout_in *in, const char *order_r
                              in->payment_id, "description", "haat order payment", "callback_url",
                              back, "callback_method", "get", "notes", notes);
     rzp_call("/v1/payment_links", true, body, NULL, &a);
-    bool ok = answer_ok(&a) &&
-              str_member(a.json, "id", out->provider_ref, sizeof out->provider_ref) &&
-              str_member(a.json, "short_url", out->url, sizeof out->url);
+    bool ok = rzp_answer_ok(&a) &&
+              rzp_str_member(a.json, "id", out->provider_ref, sizeof out->provider_ref) &&
+              rzp_str_member(a.json, "short_url", out->url, sizeof out->url);
     if (!ok)
         log_warn("payment_razorpay", "payment link for payment %s not created: %s", in->payment_id,
                  a.err[0] ? a.err : "no id or short_url in the answer");
@@ -178,17 +92,7 @@ static int rzp_create_checkout(const struct payment_checkout_in *in, struct paym
 
 static bool signature_ok(const char *header, const char *body, size_t len)
 {
-    const char *secret = payment_settings()->rzp_webhook_secret;
-    unsigned char mac[crypto_auth_hmacsha256_BYTES];
-    char want[RZP_HEX_LEN + 1];
-    if (!secret || !*secret || !header || strlen(header) != RZP_HEX_LEN)
-        return false;
-    crypto_auth_hmacsha256_state st;
-    crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, len);
-    crypto_auth_hmacsha256_final(&st, mac);
-    sodium_bin2hex(want, sizeof want, mac, sizeof mac);
-    return sodium_memcmp(want, header, RZP_HEX_LEN) == 0;
+    return rzp_signature_ok(payment_settings()->rzp_webhook_secret, header, body, len);
 }
 
 static json_t *entity_of(const json_t *payload, const char *name)
@@ -202,16 +106,16 @@ static void map_payment(const json_t *payload, struct payment_event *out)
 {
     const json_t *pay = entity_of(payload, "payment"), *order = entity_of(payload, "order"),
                  *link = entity_of(payload, "payment_link");
-    if (!str_member(json_object_get(pay, "notes"), "haat_payment_id", out->payment_id,
-                    sizeof out->payment_id) &&
-        !str_member(json_object_get(order, "notes"), "haat_payment_id", out->payment_id,
-                    sizeof out->payment_id) &&
-        !str_member(order, "receipt", out->payment_id, sizeof out->payment_id))
-        str_member(link, "reference_id", out->payment_id, sizeof out->payment_id);
+    if (!rzp_str_member(json_object_get(pay, "notes"), "haat_payment_id", out->payment_id,
+                        sizeof out->payment_id) &&
+        !rzp_str_member(json_object_get(order, "notes"), "haat_payment_id", out->payment_id,
+                        sizeof out->payment_id) &&
+        !rzp_str_member(order, "receipt", out->payment_id, sizeof out->payment_id))
+        rzp_str_member(link, "reference_id", out->payment_id, sizeof out->payment_id);
     if (!ids_is_uuid(out->payment_id))
         out->payment_id[0] = '\0';
     if (!out->payment_id[0])
-        str_member(link, "id", out->provider_ref, sizeof out->provider_ref);
+        rzp_str_member(link, "id", out->provider_ref, sizeof out->provider_ref);
 }
 
 static bool parse_event(const char *body, size_t len, struct payment_event *out)
@@ -223,8 +127,8 @@ static bool parse_event(const char *body, size_t len, struct payment_event *out)
         money = entity_of(payload, "order");
     json_t *amount = json_object_get(money, "amount");
     bool ok = json_is_object(doc) && json_is_integer(amount) &&
-              str_member(doc, "event", out->type, sizeof out->type) &&
-              str_member(money, "currency", out->currency, sizeof out->currency);
+              rzp_str_member(doc, "event", out->type, sizeof out->type) &&
+              rzp_str_member(money, "currency", out->currency, sizeof out->currency);
     if (ok) {
         out->amount_minor = json_integer_value(amount);
         out->created = json_integer_value(json_object_get(doc, "created_at"));
@@ -262,7 +166,7 @@ static int link_payments(const char *ref, char *pay_id, size_t n, struct payment
     char path[PAYMENT_REF_LEN + 32];
     snprintf(path, sizeof path, "/v1/payment_links/%s", ref);
     rzp_call(path, false, NULL, NULL, &a);
-    int rc = answer_ok(&a) ? 0 : -1;
+    int rc = rzp_answer_ok(&a) ? 0 : -1;
     json_t *items = json_object_get(a.json, "payments"), *it;
     size_t i;
     bool failed = rc == 0 && json_array_size(items) > 0;
@@ -272,8 +176,8 @@ static int link_payments(const char *ref, char *pay_id, size_t n, struct payment
     {
         const char *status = json_string_value(json_object_get(it, "status"));
         bool captured = status && strcmp(status, "captured") == 0;
-        if (captured && !pay_id[0] && str_member(it, "payment_id", pay_id, n) &&
-            str_member(a.json, "currency", st->currency, sizeof st->currency))
+        if (captured && !pay_id[0] && rzp_str_member(it, "payment_id", pay_id, n) &&
+            rzp_str_member(a.json, "currency", st->currency, sizeof st->currency))
             st->amount_minor = json_integer_value(json_object_get(it, "amount"));
         failed = failed && status && strcmp(status, "failed") == 0;
     }
@@ -307,10 +211,10 @@ static enum payment_refund_result refund_result(const struct rzp_answer *a, char
         return PAYMENT_REFUND_RETRY;
     }
     const char *status = json_string_value(json_object_get(a->json, "status"));
-    if (answer_ok(a) && status && strcmp(status, "processed") == 0 &&
-        str_member(a->json, "id", ref, reflen))
+    if (rzp_answer_ok(a) && status && strcmp(status, "processed") == 0 &&
+        rzp_str_member(a->json, "id", ref, reflen))
         return PAYMENT_REFUND_DONE;
-    if (answer_ok(a) && status && strcmp(status, "pending") == 0) {
+    if (rzp_answer_ok(a) && status && strcmp(status, "pending") == 0) {
         snprintf(err, errlen, "razorpay: refund pending");
         return PAYMENT_REFUND_RETRY;
     }

@@ -1,5 +1,7 @@
 /* The payment module's routes (docs/openapi.yaml, tag "payments"). The sandbox's own routes
  * exist only while it is the provider. */
+#include <string.h>
+
 #include "internal/payment/internal.h"
 
 static const struct http_route commands[] = {
@@ -26,8 +28,34 @@ static const struct http_route sandbox_queries[] = {
      HTTP_BODY_DEFAULT},
 };
 
+/* Payouts (the seller's own). */
+static const struct http_route payout_commands[] = {
+    {"POST", "/v1/seller/payouts", payment_create_payout, HTTP_AUTH_SELLER,
+     HTTP_JSON_BODY | HTTP_IDEMPOTENT, HTTP_BODY_DEFAULT},
+};
+
+static const struct http_route payout_queries[] = {
+    {"GET", "/v1/seller/payouts", payment_list_payouts, HTTP_AUTH_SELLER, 0, HTTP_BODY_DEFAULT},
+};
+
+static const struct http_route sandbox_payout_commands[] = {
+    {"POST", "/v1/sandbox/payouts/{id}/reverse", payment_reverse_sandbox_payout, HTTP_AUTH_NONE, 0,
+     HTTP_BODY_DEFAULT},
+};
+
+static void payout_routes(struct router *r)
+{
+    router_add(r, HTTP_COMMANDS, payout_commands,
+               sizeof payout_commands / sizeof payout_commands[0]);
+    router_add(r, HTTP_QUERIES, payout_queries, sizeof payout_queries / sizeof payout_queries[0]);
+    if (strcmp(payout_provider()->name, "sandbox") == 0)
+        router_add(r, HTTP_COMMANDS, sandbox_payout_commands,
+                   sizeof sandbox_payout_commands / sizeof sandbox_payout_commands[0]);
+}
+
 void payment_routes(struct router *r)
 {
+    payout_routes(r);
     router_add(r, HTTP_COMMANDS, commands, sizeof commands / sizeof commands[0]);
     router_add(r, HTTP_QUERIES, queries, sizeof queries / sizeof queries[0]);
     if (!payment_settings()->sandbox)

@@ -275,6 +275,23 @@ enum db_status user_repo_seller_insert(struct db_conn *c, const char *user_id,
 enum db_status user_repo_seller_public(struct db_conn *c, const char *id, char **display_name,
                                        char joined_at[CLOCK_RFC3339_LEN]);
 enum db_status user_repo_seller_payout(struct db_conn *c, const char *id, struct user_payout *out);
+
+/* Sealed bank account numbers (seal.c). The key: HAAT_DATA_KEY's 64 hex digits (user_init). */
+void user_seal_set_key(const char *hex);
+/* plain sealed as a bytea hex literal ("\x" nonce || box, a heap string), or NULL without a
+ * key. */
+char *user_seal(const char *plain);
+/* The number sealed in bytea (PostgreSQL's hex text output), a heap string; NULL (logged)
+ * when it does not open. */
+char *user_unseal(const char *bytea);
+/* `haat admin seal-accounts`: up to USER_SEAL_BATCH sellers whose number is still plain,
+ * locked (SKIP LOCKED): ids and heap numbers (the caller wipes and frees them); *n the count. */
+#define USER_SEAL_BATCH 100
+enum db_status user_repo_seal_pick(struct db_conn *c, char ids[][IDS_UUID_LEN], char **numbers,
+                                   int *n);
+/* Stores the sealed number (a bytea hex literal) and its last 4 digits; empties the plain one. */
+enum db_status user_repo_seal_store(struct db_conn *c, const char *id, const char *sealed,
+                                    const char *last4);
 /* A user's email, phone and name (heap strings, NULL for SQL NULL); DB_NOT_FOUND when none. */
 /* user_display_names' statement. */
 enum db_status user_repo_display_names(struct db_conn *c, struct user_name *out, size_t n);

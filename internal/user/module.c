@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "internal/user/internal.h"
@@ -18,7 +19,7 @@ static void register_statements(void)
 
 void user_init(const struct cfg *c)
 {
-    (void)c;
+    user_seal_set_key(c ? c->data_key : NULL);
     pthread_once(&init_once, register_statements);
 }
 
@@ -43,7 +44,10 @@ long long user_purge_expired(void)
 
 int user_seller_payout(struct db_conn *c, const char *seller_id, struct user_payout *out)
 {
-    return user_repo_seller_payout(c, seller_id, out) == DB_OK ? 0 : -1;
+    if (user_repo_seller_payout(c, seller_id, out) == DB_OK)
+        return 0;
+    user_payout_cleanup(out);
+    return -1;
 }
 
 int user_contact(struct db_conn *c, const char *user_id, char **email, char **phone, char **name)
@@ -62,6 +66,8 @@ int user_display_names(struct db_conn *c, struct user_name *names, size_t n)
 
 void user_payout_cleanup(struct user_payout *p)
 {
+    if (p->account_number) /* wiped: it was opened only for the payout call */
+        sodium_memzero(p->account_number, strlen(p->account_number));
     free(p->method);
     free(p->upi_vpa);
     free(p->account_name);

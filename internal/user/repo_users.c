@@ -32,6 +32,7 @@ enum payout_col {
     PAYOUT_ACCOUNT_NAME,
     PAYOUT_ACCOUNT_NUMBER,
     PAYOUT_IFSC,
+    PAYOUT_SEALED,
 };
 enum suspended_col { SUSPENDED_ID, SUSPENDED_AT };
 enum name_col { NAME_ID, NAME_DISPLAY };
@@ -81,7 +82,8 @@ static const struct db_stmt stmts[] = {
      "LEFT JOIN sellers s ON s.user_id = u.id WHERE u.id = ANY ($1::uuid[])"},
     {"user_seller_insert",
      "INSERT INTO sellers (user_id, display_name, payout_method, upi_vpa, bank_account_name, "
-     "bank_account_number, bank_ifsc) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7) "
+     "bank_account_sealed, bank_account_last4, bank_ifsc) "
+     "VALUES ($1::uuid, $2, $3, $4, $5, $6::bytea, $7, $8) "
      "ON CONFLICT (user_id) DO NOTHING RETURNING " TS("created_at")},
     {"user_seller_public",
      "SELECT s.display_name, " TS("s.created_at") " FROM sellers s "
@@ -92,8 +94,15 @@ static const struct db_stmt stmts[] = {
      "SELECT id::text, floor(extract(epoch FROM suspended_at))::bigint FROM users "
      "WHERE suspended_at > now() - interval '" DB_STR(USER_SUSPENDED_WINDOW_S) " seconds'"},
     {"user_seller_payout",
-     "SELECT payout_method, upi_vpa, bank_account_name, bank_account_number, bank_ifsc "
-     "FROM sellers WHERE user_id = $1::uuid"},
+     "SELECT payout_method, upi_vpa, bank_account_name, bank_account_number, bank_ifsc, "
+     "bank_account_sealed FROM sellers WHERE user_id = $1::uuid"},
+    /* `haat admin seal-accounts`: the rows still holding a plain number, a batch at a time. */
+    {"user_seal_pick",
+     "SELECT user_id, bank_account_number FROM sellers WHERE bank_account_number IS NOT NULL "
+     "ORDER BY user_id LIMIT $1::int FOR UPDATE SKIP LOCKED"},
+    {"user_seal_store",
+     "UPDATE sellers SET bank_account_sealed = $2::bytea, bank_account_last4 = $3, "
+     "bank_account_number = NULL, updated_at = now() WHERE user_id = $1::uuid"},
 };
 /* clang-format on */
 
@@ -213,9 +222,17 @@ enum db_status user_repo_seller_insert(struct db_conn *c, const char *user_id,
                                        char joined_at[CLOCK_RFC3339_LEN])
 {
     PGresult *res = NULL;
-    const char *p[] = {user_id,          in->display_name,   in->method, in->upi_vpa,
-                       in->account_name, in->account_number, in->ifsc};
+    char *sealed = in->account_number ? user_seal(in->account_number) : NULL;
+    char last4[5] = "";
+    size_t n = in->account_number ? strlen(in->account_number) : 0;
+    if (n >= 4)
+        memcpy(last4, in->account_number + n - 4, 5);
+    if (in->account_number && !sealed)
+        return DB_ERROR; /* no data key: never stored in the clear */
+    const char *p[] = {user_id, in->display_name,      in->method, in->upi_vpa, in->account_name,
+                       sealed,  sealed ? last4 : NULL, in->ifsc};
     enum db_status st = db_exec(c, "user_seller_insert", DB_PARAMS(p), &res);
+    free(sealed);
     if (st == DB_OK && PQntuples(res) == 0)
         st = DB_CONFLICT; /* ON CONFLICT DO NOTHING: already a seller */
     if (st == DB_OK)
@@ -253,8 +270,13 @@ enum db_status user_repo_seller_payout(struct db_conn *c, const char *id, struct
         out->method = db_col_strdup(res, 0, PAYOUT_METHOD);
         out->upi_vpa = db_col_strdup(res, 0, PAYOUT_UPI_VPA);
         out->account_name = db_col_strdup(res, 0, PAYOUT_ACCOUNT_NAME);
-        out->account_number = db_col_strdup(res, 0, PAYOUT_ACCOUNT_NUMBER);
+        out->account_number =
+            db_col_is_null(res, 0, PAYOUT_SEALED)
+                ? db_col_strdup(res, 0, PAYOUT_ACCOUNT_NUMBER) /* not sealed yet */
+                : user_unseal(db_col_str(res, 0, PAYOUT_SEALED));
         out->ifsc = db_col_strdup(res, 0, PAYOUT_IFSC);
+        if (out->method && strcmp(out->method, "bank") == 0 && !out->account_number)
+            st = DB_ERROR; /* sealed under another key: no payout to a wrong account */
     }
     PQclear(res);
     return st;
@@ -332,4 +354,29 @@ enum db_status user_repo_display_names(struct db_conn *c, struct user_name *out,
     PQclear(res);
     strbuf_cleanup(&ids);
     return st;
+}
+
+enum db_status user_repo_seal_pick(struct db_conn *c, char ids[][IDS_UUID_LEN], char **numbers,
+                                   int *n)
+{
+    PGresult *res = NULL;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", USER_SEAL_BATCH);
+    const char *p[] = {lim};
+    *n = 0;
+    enum db_status st = db_exec(c, "user_seal_pick", DB_PARAMS(p), &res);
+    for (int i = 0; st == DB_OK && i < PQntuples(res) && i < USER_SEAL_BATCH; i++) {
+        db_col_copy(res, i, 0, ids[i], IDS_UUID_LEN);
+        numbers[i] = db_col_strdup(res, i, 1);
+        *n = i + 1;
+    }
+    PQclear(res);
+    return st;
+}
+
+enum db_status user_repo_seal_store(struct db_conn *c, const char *id, const char *sealed,
+                                    const char *last4)
+{
+    const char *p[] = {id, sealed, last4};
+    return db_exec(c, "user_seal_store", DB_PARAMS(p), NULL);
 }

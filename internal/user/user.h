@@ -52,6 +52,12 @@ void user_auth_cache_stop(int grace_ms);
  * email. */
 int user_grant_admin(const struct cfg *c, const char *email);
 
+/* `haat admin seal-accounts`: seals (HAAT_DATA_KEY) every seller's bank account number still
+ * stored in the clear, once, each in the audit log (actor "cli", action
+ * "seller.seal_account"). Opens the database itself, prints one line, returns 0, or 1 when the
+ * database failed (a line on stderr). Running it again seals nothing more. */
+int user_seal_accounts(const struct cfg *c);
+
 /* For the notification module: how to reach a user, read on c, the caller's connection (the
  * primary: a just-signed-up user is not on a replica yet; inside or outside the caller's
  * transaction). On 0, *email, *phone and *name are heap strings (NULL when the column is) the

@@ -58,6 +58,7 @@ static const struct setting settings[] = {
     {NUM("HAAT_HTTP_THREADS", K_INT, http_threads, NULL, 1, 256)},
     {.name = "HAAT_WORKERS", .kind = K_ONOFF, .off = OFF(workers), .def = "on"},
     {STR("HAAT_JWT_SECRET", jwt_secret, F_SECRET | F_REQUIRED, NULL)},
+    {STR("HAAT_DATA_KEY", data_key, F_SECRET | F_REQUIRED, NULL)},
     {NUM("HAAT_COMMISSION_BPS", K_INT, commission_bps, "500", 0, 10000)},
     {NUM("HAAT_HOLD_PERIOD_S", K_I64, hold_period_s, "604800", 0, MAX_SECONDS)},
     {NUM("HAAT_PAYMENT_TIMEOUT_S", K_I64, payment_timeout_s, "900", 1, MAX_SECONDS)},
@@ -66,10 +67,17 @@ static const struct setting settings[] = {
          MAX_SECONDS)},
     {ENUM("HAAT_ENV", env, "development", "development|production")},
     {ENUM("HAAT_PAYMENT_PROVIDER", payment_provider, "sandbox", "sandbox|razorpay")},
+    {ENUM("HAAT_PAYOUT_PROVIDER", payout_provider, "sandbox", "sandbox|razorpayx")},
+    {NUM("HAAT_PAYOUT_RECONCILE_AFTER_S", K_I64, payout_reconcile_after_s, "60", 1, MAX_SECONDS)},
     {STR("HAAT_RAZORPAY_BASE_URL", razorpay_base_url, 0, "https://api.razorpay.com")},
     {STR("HAAT_RAZORPAY_KEY_ID", razorpay_key_id, F_SECRET, NULL)},
     {STR("HAAT_RAZORPAY_KEY_SECRET", razorpay_key_secret, F_SECRET, NULL)},
     {STR("HAAT_RAZORPAY_WEBHOOK_SECRET", razorpay_webhook_secret, F_SECRET, NULL)},
+    {STR("HAAT_RAZORPAYX_BASE_URL", razorpayx_base_url, 0, "https://api.razorpay.com")},
+    {STR("HAAT_RAZORPAYX_KEY_ID", razorpayx_key_id, F_SECRET, NULL)},
+    {STR("HAAT_RAZORPAYX_KEY_SECRET", razorpayx_key_secret, F_SECRET, NULL)},
+    {STR("HAAT_RAZORPAYX_ACCOUNT_NUMBER", razorpayx_account_number, 0, NULL)},
+    {STR("HAAT_RAZORPAYX_WEBHOOK_SECRET", razorpayx_webhook_secret, F_SECRET, NULL)},
     {STR("HAAT_SANDBOX_WEBHOOK_SECRET", sandbox_webhook_secret, F_SECRET, NULL)},
     {ENUM("HAAT_SMS_PROVIDER", sms_provider, "log", "log|twilio")},
     {STR("HAAT_TWILIO_BASE_URL", twilio_base_url, 0, "https://api.twilio.com")},
@@ -443,15 +451,29 @@ static bool address_ok(const char *a, size_t n)
 /* Cross-setting rules: secrets' length, providers' credentials, URL schemes. */
 static int check_providers(const struct cfg *c, char *err)
 {
+    if (strlen(c->data_key) != 64 || strspn(c->data_key, "0123456789abcdefABCDEF") != 64)
+        return fail(err, "HAAT_DATA_KEY", "must be 64 hex digits (32 bytes)");
     if (strlen(c->jwt_secret) < 32)
         return fail(err, "HAAT_JWT_SECRET", "must be at least 32 bytes");
     const char *pp = "HAAT_PAYMENT_PROVIDER", *sp = "HAAT_SMS_PROVIDER";
     if (strcmp(c->env, "production") == 0 && strcmp(c->payment_provider, "sandbox") == 0)
         return fail(err, pp, "sandbox is not allowed when HAAT_ENV is production");
+    if (strcmp(c->env, "production") == 0 && strcmp(c->payout_provider, "sandbox") == 0)
+        return fail(err, "HAAT_PAYOUT_PROVIDER",
+                    "sandbox is not allowed when HAAT_ENV is production");
     if (strcmp(c->payment_provider, "razorpay") == 0 &&
         (need(c->razorpay_key_id, "HAAT_RAZORPAY_KEY_ID", pp, "razorpay", err) < 0 ||
          need(c->razorpay_key_secret, "HAAT_RAZORPAY_KEY_SECRET", pp, "razorpay", err) < 0 ||
          need(c->razorpay_webhook_secret, "HAAT_RAZORPAY_WEBHOOK_SECRET", pp, "razorpay", err) < 0))
+        return -1;
+    const char *xp = "HAAT_PAYOUT_PROVIDER";
+    if (strcmp(c->payout_provider, "razorpayx") == 0 &&
+        (need(c->razorpayx_key_id, "HAAT_RAZORPAYX_KEY_ID", xp, "razorpayx", err) < 0 ||
+         need(c->razorpayx_key_secret, "HAAT_RAZORPAYX_KEY_SECRET", xp, "razorpayx", err) < 0 ||
+         need(c->razorpayx_account_number, "HAAT_RAZORPAYX_ACCOUNT_NUMBER", xp, "razorpayx", err) <
+             0 ||
+         need(c->razorpayx_webhook_secret, "HAAT_RAZORPAYX_WEBHOOK_SECRET", xp, "razorpayx", err) <
+             0))
         return -1;
     if (strcmp(c->sms_provider, "twilio") == 0 &&
         (need(c->twilio_account_sid, "HAAT_TWILIO_ACCOUNT_SID", sp, "twilio", err) < 0 ||

@@ -20,6 +20,7 @@ struct cfg {
     int http_port;                     /* parsed from http_addr, 0..65535 (0 = any free port) */
     int http_threads;                  /* HAAT_HTTP_THREADS, 1..256 (default from the core count) */
     bool workers;                      /* HAAT_WORKERS on|off (default on) */
+    char *data_key;                    /* HAAT_DATA_KEY, 64 hex digits (env only; required) */
     char *jwt_secret;                  /* HAAT_JWT_SECRET, >= 32 bytes (env only; required) */
     int commission_bps;                /* HAAT_COMMISSION_BPS 0..10000 (default 500) */
     int64_t hold_period_s;             /* HAAT_HOLD_PERIOD_S >= 0 (default 604800) */
@@ -29,28 +30,36 @@ struct cfg {
     char *env;                         /* HAAT_ENV development|production (default development) */
     char *payment_provider;            /* HAAT_PAYMENT_PROVIDER sandbox|razorpay (default sandbox;
                                           production refuses sandbox) */
-    char *razorpay_base_url;       /* HAAT_RAZORPAY_BASE_URL (default https://api.razorpay.com) */
-    char *razorpay_key_id;         /* HAAT_RAZORPAY_KEY_ID (env only) */
-    char *razorpay_key_secret;     /* HAAT_RAZORPAY_KEY_SECRET (env only) */
-    char *razorpay_webhook_secret; /* HAAT_RAZORPAY_WEBHOOK_SECRET (env only) */
-    char *sandbox_webhook_secret;  /* HAAT_SANDBOX_WEBHOOK_SECRET (env only; random if unset) */
-    char *sms_provider;            /* HAAT_SMS_PROVIDER log|twilio (default log) */
-    char *twilio_base_url;         /* HAAT_TWILIO_BASE_URL (default https://api.twilio.com) */
-    char *twilio_account_sid;      /* HAAT_TWILIO_ACCOUNT_SID */
-    char *twilio_auth_token;       /* HAAT_TWILIO_AUTH_TOKEN (env only) */
-    char *twilio_from;             /* HAAT_TWILIO_FROM */
-    char *email_provider;          /* HAAT_EMAIL_PROVIDER log|smtp (default log) */
-    char *smtp_url;                /* HAAT_SMTP_URL e.g. smtp://127.0.0.1:2525 */
-    char *smtp_user;               /* HAAT_SMTP_USER */
-    char *smtp_password;           /* HAAT_SMTP_PASSWORD (env only) */
-    char *smtp_from;               /* HAAT_SMTP_FROM (default "haat <no-reply@haat.local>") */
-    char *smtp_tls;                /* HAAT_SMTP_TLS require|none (default require) */
-    char *notify_log_dir;          /* HAAT_NOTIFY_LOG_DIR (default var/notify) */
-    char *templates_dir;           /* HAAT_TEMPLATES_DIR (default configs/templates) */
-    char *log_level;               /* HAAT_LOG_LEVEL debug|info|warn|error (default info) */
-    char *log_format;              /* HAAT_LOG_FORMAT json|text (default json) */
-    char *public_url;              /* HAAT_PUBLIC_URL (default http://<http_addr>) */
-    int shutdown_grace_s;          /* HAAT_SHUTDOWN_GRACE_S 1..60 (default 8) */
+    char *payout_provider;             /* HAAT_PAYOUT_PROVIDER sandbox (default sandbox; refused
+                                          when HAAT_ENV is production) */
+    int64_t payout_reconcile_after_s;  /* HAAT_PAYOUT_RECONCILE_AFTER_S >= 1 (default 60) */
+    char *razorpay_base_url;        /* HAAT_RAZORPAY_BASE_URL (default https://api.razorpay.com) */
+    char *razorpay_key_id;          /* HAAT_RAZORPAY_KEY_ID (env only) */
+    char *razorpay_key_secret;      /* HAAT_RAZORPAY_KEY_SECRET (env only) */
+    char *razorpay_webhook_secret;  /* HAAT_RAZORPAY_WEBHOOK_SECRET (env only) */
+    char *razorpayx_base_url;       /* HAAT_RAZORPAYX_BASE_URL (default https://api.razorpay.com) */
+    char *razorpayx_key_id;         /* HAAT_RAZORPAYX_KEY_ID (env only) */
+    char *razorpayx_key_secret;     /* HAAT_RAZORPAYX_KEY_SECRET (env only) */
+    char *razorpayx_account_number; /* HAAT_RAZORPAYX_ACCOUNT_NUMBER (the business account) */
+    char *razorpayx_webhook_secret; /* HAAT_RAZORPAYX_WEBHOOK_SECRET (env only) */
+    char *sandbox_webhook_secret;   /* HAAT_SANDBOX_WEBHOOK_SECRET (env only; random if unset) */
+    char *sms_provider;             /* HAAT_SMS_PROVIDER log|twilio (default log) */
+    char *twilio_base_url;          /* HAAT_TWILIO_BASE_URL (default https://api.twilio.com) */
+    char *twilio_account_sid;       /* HAAT_TWILIO_ACCOUNT_SID */
+    char *twilio_auth_token;        /* HAAT_TWILIO_AUTH_TOKEN (env only) */
+    char *twilio_from;              /* HAAT_TWILIO_FROM */
+    char *email_provider;           /* HAAT_EMAIL_PROVIDER log|smtp (default log) */
+    char *smtp_url;                 /* HAAT_SMTP_URL e.g. smtp://127.0.0.1:2525 */
+    char *smtp_user;                /* HAAT_SMTP_USER */
+    char *smtp_password;            /* HAAT_SMTP_PASSWORD (env only) */
+    char *smtp_from;                /* HAAT_SMTP_FROM (default "haat <no-reply@haat.local>") */
+    char *smtp_tls;                 /* HAAT_SMTP_TLS require|none (default require) */
+    char *notify_log_dir;           /* HAAT_NOTIFY_LOG_DIR (default var/notify) */
+    char *templates_dir;            /* HAAT_TEMPLATES_DIR (default configs/templates) */
+    char *log_level;                /* HAAT_LOG_LEVEL debug|info|warn|error (default info) */
+    char *log_format;               /* HAAT_LOG_FORMAT json|text (default json) */
+    char *public_url;               /* HAAT_PUBLIC_URL (default http://<http_addr>) */
+    int shutdown_grace_s;           /* HAAT_SHUTDOWN_GRACE_S 1..60 (default 8) */
     /* HAAT_CORS_ORIGINS: comma-separated exact origins ("https://shop.example", scheme://host
      * [:port], no path) that browsers may call the API from, and "*" for any origin on the
      * public reads only; empty: CORS off. */

@@ -108,9 +108,9 @@ char *h_server_log(const struct h_server *s);
 const char *h_server_notify_file(const struct h_server *s, const char *name);
 
 /* Runs `$HAAT_BIN args...` (args NULL-terminated, without the binary itself) with the base test
- * environment (the caller's minus DATABASE_* and HAAT_*, plus HAAT_JWT_SECRET) and then env
- * (NULL-terminated "NAME=value", may be NULL), from the current directory, for at most 60 s.
- * *exit_code gets the exit status (exit code, or 128 + signal); *output (when not NULL) gets
+ * environment (the caller's minus DATABASE_* and HAAT_*, plus HAAT_JWT_SECRET and HAAT_DATA_KEY)
+ * and then env (NULL-terminated "NAME=value", may be NULL), from the current directory, for at most
+ * 60 s. *exit_code gets the exit status (exit code, or 128 + signal); *output (when not NULL) gets
  * stdout and stderr interleaved, a new string the caller frees. Returns 0, or -1 when the
  * program could not be started or timed out (then killed; *exit_code = -1). */
 int h_run(const char *const *args, const char *const *env, int *exit_code, char **output);

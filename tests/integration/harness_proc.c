@@ -22,6 +22,7 @@
 
 #define MAX_TRACKED        64
 #define DEFAULT_JWT_SECRET "haat-integration-test-jwt-secret-0123456789abcdef"
+#define DEFAULT_DATA_KEY   "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
 extern char **environ;
 
@@ -159,6 +160,9 @@ void hi_env_base(struct hi_env *e)
         if (inherited_ok(*p))
             hi_env_set(e, *p);
     hi_env_setf(e, "HAAT_JWT_SECRET", h_jwt_secret());
+    const char *data_key = getenv("HAAT_DATA_KEY");
+    hi_env_setf(e, "HAAT_DATA_KEY",
+                data_key && strlen(data_key) == 64 ? data_key : DEFAULT_DATA_KEY);
     hi_env_set(e, "PYTHONUNBUFFERED=1");
 }
 

@@ -34,6 +34,7 @@ static int setup(void **state)
     }
     setenv("DATABASE_URL", "postgresql://haat@127.0.0.1:55432/haat", 1);
     setenv("HAAT_JWT_SECRET", SECRET, 1);
+    setenv("HAAT_DATA_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", 1);
     return 0;
 }
 
@@ -282,6 +283,20 @@ static void test_required(void **state)
     setenv("HAAT_TWILIO_AUTH_TOKEN", "tok", 1);
     expect_error(NULL, "HAAT_TWILIO_FROM: required when HAAT_SMS_PROVIDER is twilio");
     setup(state);
+    setenv("HAAT_PAYOUT_PROVIDER", "razorpayx", 1);
+    setenv("HAAT_RAZORPAYX_KEY_ID", "id", 1);
+    setenv("HAAT_RAZORPAYX_KEY_SECRET", "ks", 1);
+    setenv("HAAT_RAZORPAYX_WEBHOOK_SECRET", "ws", 1);
+    expect_error(NULL,
+                 "HAAT_RAZORPAYX_ACCOUNT_NUMBER: required when HAAT_PAYOUT_PROVIDER is razorpayx");
+    setup(state);
+    setenv("HAAT_ENV", "production", 1);
+    setenv("HAAT_PAYMENT_PROVIDER", "razorpay", 1);
+    setenv("HAAT_RAZORPAY_KEY_ID", "id", 1);
+    setenv("HAAT_RAZORPAY_KEY_SECRET", "ks", 1);
+    setenv("HAAT_RAZORPAY_WEBHOOK_SECRET", "ws", 1);
+    expect_error(NULL, "HAAT_PAYOUT_PROVIDER: sandbox is not allowed when HAAT_ENV is production");
+    setup(state);
     setenv("HAAT_EMAIL_PROVIDER", "smtp", 1);
     setenv("HAAT_SMTP_URL", "http://mail", 1);
     expect_error(NULL, "HAAT_SMTP_URL: must be an smtp:// or smtps:// URL");
@@ -366,8 +381,12 @@ static void test_secret_in_file_refused(void **state)
 {
     static const char *const secrets[] = {
         "HAAT_JWT_SECRET",
+        "HAAT_DATA_KEY",
         "HAAT_RAZORPAY_KEY_SECRET",
         "HAAT_RAZORPAY_WEBHOOK_SECRET",
+        "HAAT_RAZORPAYX_KEY_ID",
+        "HAAT_RAZORPAYX_KEY_SECRET",
+        "HAAT_RAZORPAYX_WEBHOOK_SECRET",
         "HAAT_SANDBOX_WEBHOOK_SECRET",
         "HAAT_TWILIO_AUTH_TOKEN",
         "HAAT_SMTP_PASSWORD",
@@ -429,6 +448,9 @@ static void test_repo_configs_load(void **state)
     setenv("HAAT_RAZORPAY_KEY_ID", "rzp_live_x", 1);
     setenv("HAAT_RAZORPAY_KEY_SECRET", "ks", 1);
     setenv("HAAT_RAZORPAY_WEBHOOK_SECRET", "ws", 1);
+    setenv("HAAT_RAZORPAYX_KEY_ID", "rzp_live_x", 1);
+    setenv("HAAT_RAZORPAYX_KEY_SECRET", "ks", 1);
+    setenv("HAAT_RAZORPAYX_WEBHOOK_SECRET", "ws", 1);
     setenv("HAAT_TWILIO_AUTH_TOKEN", "tok", 1);
     setenv("HAAT_SMTP_PASSWORD", "pw", 1);
     for (size_t i = 0; i < 3; i++) {

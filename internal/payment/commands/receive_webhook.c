@@ -54,6 +54,10 @@ void payment_receive_webhook(struct http_req *r)
 {
     const char *name = http_req_param(r, "provider");
     const struct payment_provider *pv = payment_provider();
+    if (name && strcmp(name, payout_provider()->name) == 0 && strcmp(name, "sandbox") != 0) {
+        payment_receive_payout_webhook(r); /* the payout provider's (razorpayx) */
+        return;
+    }
     if (!pv || !name || strcmp(pv->name, name) != 0) {
         http_reply_problem(r, 404, "not_found", "no such payment provider");
         return;
