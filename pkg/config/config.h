@@ -64,6 +64,19 @@ struct cfg {
     int chat_heartbeat_s;      /* HAAT_CHAT_HEARTBEAT_S 1..60 (default 15; tests only) */
     int limit_chat_per_min;    /* HAAT_LIMIT_CHAT_PER_MIN messages a user may send a
                                   minute, 1..10000 (default 30) */
+    /* Abuse limits of the user module (per client address: the peer, or X-Forwarded-For
+     * from HAAT_TRUSTED_PROXIES). */
+    int limit_auth_per_ip_min;   /* HAAT_LIMIT_AUTH_PER_IP_MIN signups, logins, OTP requests
+                                    and checks, resets per address a minute (default 30) */
+    int limit_sms_per_ip_hour;   /* HAAT_LIMIT_SMS_PER_IP_HOUR codes by SMS per address an
+                                    hour, all instances (default 10) */
+    int limit_email_per_ip_hour; /* HAAT_LIMIT_EMAIL_PER_IP_HOUR ... by email (default 20) */
+    int limit_sms_per_hour;      /* HAAT_LIMIT_SMS_PER_HOUR codes by SMS an hour, in all
+                                    (default 5000) */
+    int limit_email_per_hour;    /* HAAT_LIMIT_EMAIL_PER_HOUR ... by email (default 20000) */
+    /* HAAT_SMS_COUNTRIES: comma-separated country calling codes ("+91,+977") that SMS may
+     * go to (default "+91"). */
+    char *sms_countries;
 };
 
 /* Loads path (NULL: configs/dev.json; a missing default file is not an error, a missing
