@@ -18,29 +18,29 @@
 #include "internal/user/user.h"
 
 /* --- limits (the contract states them: docs/openapi.yaml) --- */
-#define USER_ACCESS_TTL_S    900     /* access token life: <= 15 min */
-#define USER_REFRESH_TTL_S   2592000 /* each refresh token: 30 days (literal: SQL) */
-#define USER_REFRESH_BYTES   32      /* random bytes in a refresh token */
-#define USER_REFRESH_LEN     SEC_TOKEN_LEN(USER_REFRESH_BYTES)
-#define USER_REFRESH_GRACE_S 10  /* a rotated token answers its successor again (literal: SQL) */
-#define USER_OTP_TTL_S       600 /* 10 minutes */
-#define USER_OTP_DIGITS      6
-#define USER_OTP_MAX_TRIES   5   /* the 5th wrong try kills the code */
-#define USER_OTP_GAP_S       30  /* at most 1 send per destination per 30 s */
-#define USER_OTP_PER_HOUR    10  /* ... and 10 per hour */
-#define USER_OTP_FAILS_PER_DAY 20 /* wrong codes per account a day before codes stop logging in */
-#define USER_LOGIN_MAX_FAILS 10  /* failed logins per account and address ... */
-#define USER_LOGIN_WINDOW_S  900 /* ... within 15 minutes, then a wait before each try: */
-#define USER_LOGIN_DELAY_S   60  /* 1 min after the 10th failure, doubling, <= the window */
-#define USER_PASSWORD_MIN    10  /* characters */
-#define USER_UNVERIFIED_TTL_DAYS 7 /* an account nobody verified is deleted after this */
-#define USER_PASSWORD_MAX    256
-#define USER_PHONE_LEN       17             /* "+" + at most 15 digits + NUL */
-#define USER_EMAIL_LEN       255            /* at most 254 + NUL */
-#define USER_DEST_LEN        USER_EMAIL_LEN /* a normalised destination of either channel */
-#define USER_UPI_LEN         322            /* 256 + "@" + 64 + NUL */
-#define USER_IFSC_LEN        12
-#define USER_BUSY_RETRY_S    "1" /* Retry-After when the password pool is full */
+#define USER_ACCESS_TTL_S        900     /* access token life: <= 15 min */
+#define USER_REFRESH_TTL_S       2592000 /* each refresh token: 30 days (literal: SQL) */
+#define USER_REFRESH_BYTES       32      /* random bytes in a refresh token */
+#define USER_REFRESH_LEN         SEC_TOKEN_LEN(USER_REFRESH_BYTES)
+#define USER_REFRESH_GRACE_S     10 /* a rotated token answers its successor again (literal: SQL) */
+#define USER_OTP_TTL_S           600 /* 10 minutes */
+#define USER_OTP_DIGITS          6
+#define USER_OTP_MAX_TRIES       5  /* the 5th wrong try kills the code */
+#define USER_OTP_GAP_S           30 /* at most 1 send per destination per 30 s */
+#define USER_OTP_PER_HOUR        10 /* ... and 10 per hour */
+#define USER_OTP_FAILS_PER_DAY   20 /* wrong codes per account a day before codes stop logging in */
+#define USER_LOGIN_MAX_FAILS     10 /* failed logins per account and address ... */
+#define USER_LOGIN_WINDOW_S      900 /* ... within 15 minutes, then a wait before each try: */
+#define USER_LOGIN_DELAY_S       60  /* 1 min after the 10th failure, doubling, <= the window */
+#define USER_PASSWORD_MIN        10  /* characters */
+#define USER_UNVERIFIED_TTL_DAYS 7   /* an account nobody verified is deleted after this */
+#define USER_PASSWORD_MAX        256
+#define USER_PHONE_LEN           17             /* "+" + at most 15 digits + NUL */
+#define USER_EMAIL_LEN           255            /* at most 254 + NUL */
+#define USER_DEST_LEN            USER_EMAIL_LEN /* a normalised destination of either channel */
+#define USER_UPI_LEN             322            /* 256 + "@" + 64 + NUL */
+#define USER_IFSC_LEN            12
+#define USER_BUSY_RETRY_S        "1" /* Retry-After when the password pool is full */
 /* The auth hook's suspension list (auth_cache.c): reloaded this often (the worst-case delay
  * before a suspension bites on every route), holding users suspended within the window (two
  * access token lives: covers a token issued by a refresh racing the suspension, and clock

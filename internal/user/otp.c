@@ -132,8 +132,10 @@ static enum db_status wrong_try(struct db_conn *c, const struct user_otp_row *ro
         json_t *ev = json_pack("{s:s,s:i}", "user_id", row->user_id, "failed_codes", (int)n);
         st = outbox_emit(c, "user.otp_locked", row->user_id, ev);
         json_decref(ev);
-        log_warn("user_otp_locked", "user %s: %ld wrong codes in a day; codes alone no longer "
-                 "log in", row->user_id, n);
+        log_warn("user_otp_locked",
+                 "user %s: %ld wrong codes in a day; codes alone no longer "
+                 "log in",
+                 row->user_id, n);
     }
     return st;
 }

@@ -49,8 +49,7 @@ enum db_status user_send_budget_take(struct db_conn *c, const char *channel, con
     enum db_status st = DB_OK;
     if (client && *client) {
         snprintf(scope, sizeof scope, "%s:ip:%s", channel, client);
-        st = charge(c, scope, sms ? l->sms_per_ip_hour : l->email_per_ip_hour, &over,
-                    retry_after);
+        st = charge(c, scope, sms ? l->sms_per_ip_hour : l->email_per_ip_hour, &over, retry_after);
     }
     if (st == DB_OK && !over) {
         snprintf(scope, sizeof scope, "%s:*", channel);

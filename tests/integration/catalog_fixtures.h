@@ -78,10 +78,11 @@ static inline void fx_actor(struct actor *a, bool seller)
     char phone[16];
     snprintf(phone, sizeof phone, "+91%05u%05u", randombytes_uniform(100000),
              randombytes_uniform(100000));
-    fx_sql("INSERT INTO users (id, name, email, phone, password_hash, phone_verified_at, "
-           "email_verified_at) "
-           "VALUES ('%s', 'Test User', '%s@catalog.test', '%s', '$argon2id$v=19$test', now(), now())",
-           a->id, a->id, phone);
+    fx_sql(
+        "INSERT INTO users (id, name, email, phone, password_hash, phone_verified_at, "
+        "email_verified_at) "
+        "VALUES ('%s', 'Test User', '%s@catalog.test', '%s', '$argon2id$v=19$test', now(), now())",
+        a->id, a->id, phone);
     if (seller)
         fx_sql("INSERT INTO sellers (user_id, display_name, payout_method, upi_vpa) "
                "VALUES ('%s', 'Test Seller', 'upi', 'seller@okbank')",

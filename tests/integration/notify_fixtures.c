@@ -93,8 +93,10 @@ void nf_signup(const struct h_server *s, struct nf_user *u, const char *name)
         h_sleep_ms(20);
     }
     char *sql = NULL;
-    assert_true(asprintf(&sql, "UPDATE users SET email_verified_at = now(), phone_verified_at = "
-                               "now() WHERE id = '%s'", u->id) > 0);
+    assert_true(asprintf(&sql,
+                         "UPDATE users SET email_verified_at = now(), phone_verified_at = "
+                         "now() WHERE id = '%s'",
+                         u->id) > 0);
     assert_int_equal(h_db_exec(s->db_url, sql), 0);
     free(sql);
 }

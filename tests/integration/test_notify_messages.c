@@ -72,7 +72,6 @@ static void test_signup_messages_and_masked_feed(void **state)
     assert_non_null(strstr(nf_member(form, "Body"), "to verify your account"));
     json_decref(all);
 
-
     all = nf_wait_mail(&smtp, u.email, "Your haat verification code", 1, 5000);
     const json_t *mail = nf_find_mail(all, u.email, "Your haat verification code");
     assert_non_null(mail);

@@ -30,14 +30,10 @@
 static struct h_server srv;
 
 static const char *const limits_env[] = {
-    "HAAT_TRUSTED_PROXIES=127.0.0.1",
-    "HAAT_LIMIT_AUTH_PER_IP_MIN=1000",
-    "HAAT_LIMIT_SMS_PER_IP_HOUR=10",
-    "HAAT_LIMIT_EMAIL_PER_IP_HOUR=1000",
-    "HAAT_LIMIT_SMS_PER_HOUR=25",
-    "HAAT_LIMIT_EMAIL_PER_HOUR=100000",
-    "HAAT_SMS_COUNTRIES=+91",
-    NULL,
+    "HAAT_TRUSTED_PROXIES=127.0.0.1", "HAAT_LIMIT_AUTH_PER_IP_MIN=1000",
+    "HAAT_LIMIT_SMS_PER_IP_HOUR=10",  "HAAT_LIMIT_EMAIL_PER_IP_HOUR=1000",
+    "HAAT_LIMIT_SMS_PER_HOUR=25",     "HAAT_LIMIT_EMAIL_PER_HOUR=100000",
+    "HAAT_SMS_COUNTRIES=+91",         NULL,
 };
 
 static int start(void **state)
@@ -72,8 +68,7 @@ static long signup_from(const char *ip, const char *name, const char *email, con
 {
     char body[512];
     snprintf(body, sizeof body,
-             "{\"name\":\"%s\",\"email\":\"%s\",\"phone\":\"%s\",\"password\":\"" UF_PASSWORD
-             "\"}",
+             "{\"name\":\"%s\",\"email\":\"%s\",\"phone\":\"%s\",\"password\":\"" UF_PASSWORD "\"}",
              name, email, phone);
     return call_from(&srv, ip, "POST", "/v1/auth/signup", body, r);
 }
@@ -154,8 +149,7 @@ static void test_sms_pumping(void **state)
     h_assert_problem(&r, 422, "validation_failed");
     assert_true(uf_error_for(&r, "phone"));
     call_from(&srv, "10.1.2.1", "POST", "/v1/auth/otp",
-              "{\"channel\":\"sms\",\"destination\":\"+447700900123\",\"purpose\":\"verify\"}",
-              &r);
+              "{\"channel\":\"sms\",\"destination\":\"+447700900123\",\"purpose\":\"verify\"}", &r);
     h_assert_problem(&r, 422, "validation_failed");
     /* Delivered: exactly the budget, none with the typed name, none abroad. */
     wait_sms_delivered(all);
@@ -182,8 +176,10 @@ static char *token_for(const char *user_id, const char *roles)
 {
     long long now = (long long)time(NULL);
     char claims[512];
-    snprintf(claims, sizeof claims, "{\"sub\":\"%s\",\"roles\":%s,\"pv\":true,\"iat\":%lld,"
-             "\"exp\":%lld}", user_id, roles, now, now + 600);
+    snprintf(claims, sizeof claims,
+             "{\"sub\":\"%s\",\"roles\":%s,\"pv\":true,\"iat\":%lld,"
+             "\"exp\":%lld}",
+             user_id, roles, now, now + 600);
     return h_jwt_sign("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", claims, h_jwt_secret());
 }
 
@@ -208,8 +204,10 @@ static void test_unverified_email_gets_nothing(void **state)
     /* A seller whose phone is verified and whose email (someone else's) is not. */
     uf_signup(&srv, &u);
     uf_verify_phone(&srv, &u);
-    uf_sql(&srv, "INSERT INTO sellers (user_id, display_name, payout_method, upi_vpa) "
-                 "VALUES ('%s', 'Toggle Shop', 'upi', 'shop@okbank')", u.id);
+    uf_sql(&srv,
+           "INSERT INTO sellers (user_id, display_name, payout_method, upi_vpa) "
+           "VALUES ('%s', 'Toggle Shop', 'upi', 'shop@okbank')",
+           u.id);
     char *tok = token_for(u.id, "[\"buyer\",\"seller\"]");
     as_user(tok, "POST", "/v1/products",
             "{\"title\":\"Toggle lamp\",\"category\":\"electronics\",\"condition\":\"used\","
@@ -226,17 +224,21 @@ static void test_unverified_email_gets_nothing(void **state)
         h_assert_status(&r, 200);
     }
     long long events = count("SELECT count(*) FROM outbox_events WHERE type = "
-                             "'product.published' AND payload->>'product_id' = '%s'", pid);
+                             "'product.published' AND payload->>'product_id' = '%s'",
+                             pid);
     /* Wait until the fan-out has processed every one of them. */
     long long deadline = h_now_ms() + 20000;
     while (count("SELECT count(*) FROM outbox_events WHERE type = 'product.published' AND "
-                 "payload->>'product_id' = '%s' AND processed_at IS NULL", pid) > 0 &&
+                 "payload->>'product_id' = '%s' AND processed_at IS NULL",
+                 pid) > 0 &&
            h_now_ms() < deadline)
         h_sleep_ms(100);
     long long email = count("SELECT count(*) FROM notifications WHERE user_id = '%s' AND "
-                            "event_type = 'product.published' AND channel = 'email'", u.id);
+                            "event_type = 'product.published' AND channel = 'email'",
+                            u.id);
     long long sms = count("SELECT count(*) FROM notifications WHERE user_id = '%s' AND "
-                          "event_type = 'product.published' AND channel = 'sms'", u.id);
+                          "event_type = 'product.published' AND channel = 'sms'",
+                          u.id);
     print_message("100 toggles: %lld product.published events, %lld emails to the unverified "
                   "address, %lld SMS to the verified phone (before the fix: 50 emails)\n",
                   events, email, sms);
@@ -246,7 +248,8 @@ static void test_unverified_email_gets_nothing(void **state)
     assert_int_equal(sent_with("email.jsonl", "Toggle lamp"), 0);
     /* The welcome did not go to the unverified email either; only its code did. */
     assert_int_equal(count("SELECT count(*) FROM notifications WHERE user_id = '%s' AND "
-                           "channel = 'email' AND event_type <> 'otp.requested'", u.id),
+                           "channel = 'email' AND event_type <> 'otp.requested'",
+                           u.id),
                      0);
     free(tok);
     h_resp_cleanup(&r);
@@ -279,9 +282,8 @@ static void test_no_squatting(void **state)
     h_assert_status(&r, 200);
     assert_true(json_is_true(json_object_get(json_object_get(r.json, "user"), "email_verified")));
     /* The squatter lost the unverified claim; their first code no longer verifies anything. */
-    assert_int_equal(count("SELECT count(*) FROM users WHERE id = '%s' AND email IS NULL",
-                           squatter.id),
-                     1);
+    assert_int_equal(
+        count("SELECT count(*) FROM users WHERE id = '%s' AND email IS NULL", squatter.id), 1);
     uf_verify(&srv, &squatter, "email", squatter.code_email, "verify", &r);
     h_assert_problem(&r, 401, "invalid_code");
     /* Now the address is taken: a third signup with it is the 409 users need. */
@@ -291,7 +293,8 @@ static void test_no_squatting(void **state)
     h_assert_problem(&r, 409, "already_exists");
     /* Nothing but codes ever went to the owner's address. */
     assert_int_equal(count("SELECT count(*) FROM notifications WHERE destination = '%s' AND "
-                           "event_type <> 'otp.requested'", owner.email),
+                           "event_type <> 'otp.requested'",
+                           owner.email),
                      0);
     /* A phone squatted the same way does not block its owner's verification either. */
     struct uf_ident p_owner, p_squat;
@@ -303,9 +306,8 @@ static void test_no_squatting(void **state)
     uf_signup(&srv, &p_owner);
     uf_wait_code(&srv, "sms.jsonl", p_owner.phone, 2, p_owner.code_sms);
     uf_verify_phone(&srv, &p_owner);
-    assert_int_equal(count("SELECT count(*) FROM users WHERE id = '%s' AND phone IS NULL",
-                           p_squat.id),
-                     1);
+    assert_int_equal(
+        count("SELECT count(*) FROM users WHERE id = '%s' AND phone IS NULL", p_squat.id), 1);
     uf_login(&srv, p_owner.phone, UF_PASSWORD, &r);
     h_assert_status(&r, 200);
     h_resp_cleanup(&r);
@@ -323,8 +325,10 @@ static void test_unverified_accounts_deleted_after_7_days(void **state)
     uf_signup(&srv, &fresh);
     uf_signup(&srv, &verified);
     uf_verify_phone(&srv, &verified);
-    uf_sql(&srv, "UPDATE users SET created_at = now() - interval '8 days' WHERE id IN "
-                 "('%s', '%s')", old.id, verified.id);
+    uf_sql(&srv,
+           "UPDATE users SET created_at = now() - interval '8 days' WHERE id IN "
+           "('%s', '%s')",
+           old.id, verified.id);
     uf_sql(&srv, "UPDATE users SET created_at = now() - interval '6 days' WHERE id = '%s'",
            fresh.id);
     /* Housekeeping runs at start. */
@@ -481,7 +485,8 @@ static void test_otp_guessing_capped(void **state)
     h_assert_status(&r, 200);
     /* The owner is told, on the verified phone. */
     assert_int_equal(count("SELECT count(*) FROM outbox_events WHERE type = 'user.otp_locked' "
-                           "AND payload->>'user_id' = '%s'", u.id),
+                           "AND payload->>'user_id' = '%s'",
+                           u.id),
                      1);
     long long deadline = h_now_ms() + 15000;
     while (sent_with("sms.jsonl", "wrong codes were tried") == 0 && h_now_ms() < deadline)
@@ -518,8 +523,7 @@ static void test_otp_request_same_work(void **state)
         /* Past the destination's gap and hourly limit (10 an hour). */
         uf_sql(&srv, "UPDATE otp_sends SET sent_at = sent_at - interval '2 hours'");
         snprintf(body, sizeof body,
-                 "{\"channel\":\"email\",\"destination\":\"%s\",\"purpose\":\"login\"}",
-                 u.email);
+                 "{\"channel\":\"email\",\"destination\":\"%s\",\"purpose\":\"login\"}", u.email);
         call_from(&srv, "10.7.0.1", "POST", "/v1/auth/otp", body, &r);
         h_assert_status(&r, 202);
         known[i] = r.seconds;

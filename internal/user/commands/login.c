@@ -10,8 +10,8 @@
  * with Retry-After, before any hashing). The owner on another address, and OTP login, are
  * never held up by it, so failures cannot be used to lock someone out. Each attempt records
  * its failure before hashing, under a per-subject advisory lock, so a burst of parallel
- * guesses gets no more than 10 either; a correct password clears the record. Only after the password
- * matches do suspension (403 account_suspended) and an unverified phone (403
+ * guesses gets no more than 10 either; a correct password clears the record. Only after the
+ * password matches do suspension (403 account_suspended) and an unverified phone (403
  * verification_required) show. Verification runs on the password pool; the HTTP thread
  * returns at once and the pool thread replies. */
 #include <sodium.h>

@@ -6,8 +6,8 @@
  * address and in all), and a code that is throttled or over budget is skipped (the user can
  * ask for one later). A phone outside HAAT_SMS_COUNTRIES is refused (422): no code could
  * reach it. No account is told anything but its codes until it verifies an address, so a
- * name typed here never reaches a phone nobody verified. Only name, email, phone and password are read:
- * roles, *_verified, id and the like in the body are ignored. The password is hashed on the
+ * name typed here never reaches a phone nobody verified. Only name, email, phone and password are
+ * read: roles, *_verified, id and the like in the body are ignored. The password is hashed on the
  * password pool; the pool thread runs the transaction, whose commit sends the reply. */
 #include <sodium.h>
 #include <stddef.h>

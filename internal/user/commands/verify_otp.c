@@ -6,8 +6,9 @@
  * answer: 401 invalid_code. An address belongs to whoever verifies it first: verifying takes
  * it from the other accounts that claimed it unverified; a code for an address the account
  * lost that way is a bad code, and one for an address another account verified meanwhile is
- * 409 already_exists. Past the daily cap of wrong codes (otp.c) a login code is a bad code. Password resets use POST /v1/auth/password/reset instead.
- * A user who verifies the phone gets tokens carrying pv=true at the next login or refresh. */
+ * 409 already_exists. Past the daily cap of wrong codes (otp.c) a login code is a bad code.
+ * Password resets use POST /v1/auth/password/reset instead. A user who verifies the phone gets
+ * tokens carrying pv=true at the next login or refresh. */
 #include <string.h>
 
 #include "internal/user/internal.h"
