@@ -17,6 +17,7 @@ struct purge {
 static const struct purge purges[] = {
     {"idempotency keys", idem_purge_expired},
     {"expired OTPs, throttles and refresh tokens", user_purge_expired},
+    {"accounts nobody verified within 7 days", user_purge_unverified},
     {"processed outbox events", outbox_purge_processed},
     {"old notifications", notify_purge_expired},
 };

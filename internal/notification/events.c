@@ -65,6 +65,11 @@ static const struct nf_field f_otp_requested[] = {
     {"purpose_text", NF_STR, NF_DERIVED},    /* "verify your account", "log in", ... */
     {NULL, NF_STR, 0},
 };
+static const struct nf_field f_user_otp_locked[] = {
+    {"user_id", NF_UUID, 0},
+    {"failed_codes", NF_INT, 0},
+    {NULL, NF_STR, 0},
+};
 static const struct nf_field f_seller_activated[] = {
     {"user_id", NF_UUID, 0},
     {"seller_id", NF_UUID, 0},
@@ -175,12 +180,16 @@ static const struct nf_field f_message_received[] = {
 const struct notify_route notify_route_table[] = {
     {"user.signed_up", "account", false, false, false, ONE("user_id"), f_user_signed_up, NULL, 0},
     {NOTIFY_PRIORITY_EVENT, "security", true, true, true, ONE(NULL), f_otp_requested, NULL, 0},
+    /* The owner is told once a day at most that codes alone stopped logging in. */
+    {"user.otp_locked", "security", false, false, false, ONE("user_id"), f_user_otp_locked,
+     "user_id", 86400},
     {"seller.activated", "account", false, false, false, ONE("user_id"), f_seller_activated, NULL,
      0},
+    /* Coalesced: a product toggled draft <-> active notifies once an hour at most. */
     {"product.published", "listings", false, false, false, ONE("seller_id"), f_product_published,
-     NULL, 0},
+     "product_id", 3600},
     {"product.sold_out", "listings", false, false, false, ONE("seller_id"), f_product_sold_out,
-     NULL, 0},
+     "product_id", 3600},
     {"order.placed", "orders", false, false, false, BOTH, f_order_placed, NULL, 0},
     {"payment.succeeded", "payments", false, false, false, BOTH, f_payment_succeeded, NULL, 0},
     {"payment.failed", "payments", false, false, false, ONE("buyer_id"), f_payment_failed, NULL, 0},

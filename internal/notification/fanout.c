@@ -153,19 +153,24 @@ static int destination_rows(struct rows *rs, const json_t *p, const struct notif
                        errlen);
 }
 
-/* A user recipient: every channel the user has an address for. 0, -1 with err (*permanent
- * says whether it is worth retrying). */
+/* A user recipient: every channel the user has verified an address for (an address nobody
+ * proved is theirs gets nothing but its verification code, which goes to_destination). 0, -1
+ * with err (*permanent says whether it is worth retrying). */
 static int user_rows(struct db_conn *c, struct rows *rs, const json_t *p,
                      const struct notify_route *r, size_t i, json_t *vars, bool *permanent,
                      char *err, size_t errlen)
 {
     const char *uid = json_string_value(json_object_get(p, r->recipients[i].user_field));
-    char *addr[NOTIFY_NCHANNELS] = {NULL, NULL}, *name = NULL;
-    if (user_contact(c, uid, &addr[NOTIFY_EMAIL], &addr[NOTIFY_SMS], &name) != 0) {
+    struct user_contact_info ci;
+    if (user_contact(c, uid, &ci) != 0) {
         snprintf(err, errlen, "no contact for user %s (%s)", uid, r->recipients[i].user_field);
         *permanent = false;
         return -1;
     }
+    const char *addr[NOTIFY_NCHANNELS] = {NULL, NULL};
+    addr[NOTIFY_EMAIL] = ci.email_verified ? ci.email : NULL;
+    addr[NOTIFY_SMS] = ci.phone_verified ? ci.phone : NULL;
+    const char *name = ci.name;
     json_object_set_new(vars, "recipient_name", json_string(name ? name : ""));
     int rc = 0;
     for (int ch = 0; ch < NOTIFY_NCHANNELS && rc == 0; ch++) {
@@ -180,9 +185,7 @@ static int user_rows(struct db_conn *c, struct rows *rs, const json_t *p,
         rc = render_into(row, r, notify_template(r, i, (enum notify_channel)ch), vars, NULL, err,
                          errlen);
     }
-    free(addr[NOTIFY_EMAIL]);
-    free(addr[NOTIFY_SMS]);
-    free(name);
+    user_contact_cleanup(&ci);
     return rc;
 }
 

@@ -68,6 +68,9 @@ bool user_otp_body_parse_or_reply(struct http_req *r, enum user_otp_use use,
     if (b->channel && b->destination &&
         !user_destination_normalize(b->channel, b->destination, b->dest))
         jsonh_errors_add(&e, "destination", bad_destination(use, b->channel));
+    else if (use == USER_OTP_SEND && b->channel && b->destination &&
+             strcmp(b->channel, "sms") == 0 && !user_sms_country_allowed(b->dest))
+        jsonh_errors_add(&e, "destination", "numbers of this country cannot receive our codes");
     if (b->code && !user_otp_wellformed(b->code))
         jsonh_errors_add(&e, "code", "must be 6 digits");
     return http_errors_or_reply(r, &e);

@@ -18,26 +18,29 @@
 #include "internal/user/user.h"
 
 /* --- limits (the contract states them: docs/openapi.yaml) --- */
-#define USER_ACCESS_TTL_S    900     /* access token life: <= 15 min */
-#define USER_REFRESH_TTL_S   2592000 /* each refresh token: 30 days (literal: SQL) */
-#define USER_REFRESH_BYTES   32      /* random bytes in a refresh token */
-#define USER_REFRESH_LEN     SEC_TOKEN_LEN(USER_REFRESH_BYTES)
-#define USER_REFRESH_GRACE_S 10  /* a rotated token answers its successor again (literal: SQL) */
-#define USER_OTP_TTL_S       600 /* 10 minutes */
-#define USER_OTP_DIGITS      6
-#define USER_OTP_MAX_TRIES   5   /* the 5th wrong try kills the code */
-#define USER_OTP_GAP_S       30  /* at most 1 send per destination per 30 s */
-#define USER_OTP_PER_HOUR    10  /* ... and 10 per hour */
-#define USER_LOGIN_MAX_FAILS 10  /* failed logins per account ... */
-#define USER_LOGIN_WINDOW_S  900 /* ... within 15 minutes */
-#define USER_PASSWORD_MIN    10  /* characters */
-#define USER_PASSWORD_MAX    256
-#define USER_PHONE_LEN       17             /* "+" + at most 15 digits + NUL */
-#define USER_EMAIL_LEN       255            /* at most 254 + NUL */
-#define USER_DEST_LEN        USER_EMAIL_LEN /* a normalised destination of either channel */
-#define USER_UPI_LEN         322            /* 256 + "@" + 64 + NUL */
-#define USER_IFSC_LEN        12
-#define USER_BUSY_RETRY_S    "1" /* Retry-After when the password pool is full */
+#define USER_ACCESS_TTL_S        900     /* access token life: <= 15 min */
+#define USER_REFRESH_TTL_S       2592000 /* each refresh token: 30 days (literal: SQL) */
+#define USER_REFRESH_BYTES       32      /* random bytes in a refresh token */
+#define USER_REFRESH_LEN         SEC_TOKEN_LEN(USER_REFRESH_BYTES)
+#define USER_REFRESH_GRACE_S     10 /* a rotated token answers its successor again (literal: SQL) */
+#define USER_OTP_TTL_S           600 /* 10 minutes */
+#define USER_OTP_DIGITS          6
+#define USER_OTP_MAX_TRIES       5  /* the 5th wrong try kills the code */
+#define USER_OTP_GAP_S           30 /* at most 1 send per destination per 30 s */
+#define USER_OTP_PER_HOUR        10 /* ... and 10 per hour */
+#define USER_OTP_FAILS_PER_DAY   20 /* wrong codes per account a day before codes stop logging in */
+#define USER_LOGIN_MAX_FAILS     10 /* failed logins per account and address ... */
+#define USER_LOGIN_WINDOW_S      900 /* ... within 15 minutes, then a wait before each try: */
+#define USER_LOGIN_DELAY_S       60  /* 1 min after the 10th failure, doubling, <= the window */
+#define USER_PASSWORD_MIN        10  /* characters */
+#define USER_UNVERIFIED_TTL_DAYS 7   /* an account nobody verified is deleted after this */
+#define USER_PASSWORD_MAX        256
+#define USER_PHONE_LEN           17             /* "+" + at most 15 digits + NUL */
+#define USER_EMAIL_LEN           255            /* at most 254 + NUL */
+#define USER_DEST_LEN            USER_EMAIL_LEN /* a normalised destination of either channel */
+#define USER_UPI_LEN             322            /* 256 + "@" + 64 + NUL */
+#define USER_IFSC_LEN            12
+#define USER_BUSY_RETRY_S        "1" /* Retry-After when the password pool is full */
 /* The auth hook's suspension list (auth_cache.c): reloaded this often (the worst-case delay
  * before a suspension bites on every route), holding users suspended within the window (two
  * access token lives: covers a token issued by a refresh racing the suspension, and clock
@@ -102,7 +105,9 @@ void user_dest_key(const char *channel, const char *dest, char out[SEC_HEX_LEN])
 enum db_status user_otp_throttle(struct db_conn *c, const char *channel, const char *dest,
                                  int *retry_after);
 /* Issues a fresh code to user_id at (channel, dest) for purpose: closes the previous live
- * code, stores the new one hashed, and emits otp.requested with the code sealed. Inside the
+ * code, stores the new one hashed, and emits otp.requested with the code sealed. user_id NULL
+ * does the same work for a code nobody gets (stored closed, event otp.withheld without the
+ * destination), so a request for a code that is not sent takes the same path. Inside the
  * caller's transaction on c. */
 enum db_status user_otp_issue(struct db_conn *c, const char *user_id, const char *channel,
                               const char *dest, const char *purpose);
@@ -114,7 +119,9 @@ struct user_otp_hit {
     char user_id[IDS_UUID_LEN];
 };
 /* Checks code against the live code of (channel, dest, purpose), counting a wrong try (the
- * 5th kills it). On GOOD *hit is filled and, when close, the code is closed (single use);
+ * 5th kills it, and each counts towards the owner's daily cap, USER_OTP_FAILS_PER_DAY: past it,
+ * a right login or reset_password code is BAD too, for the day). On GOOD *hit is filled and,
+ * when close, the code is closed (single use);
  * without close the caller closes it later with user_otp_close (two-phase: password reset
  * hashes between the two). Every failure (no live code, expired, used, wrong) is BAD. Inside
  * the caller's transaction on c; the caller must commit even on BAD so the try counts. */
@@ -125,8 +132,8 @@ enum db_status user_otp_consume(struct db_conn *c, const char *channel, const ch
  * or expired in between. */
 enum db_status user_otp_close(struct db_conn *c, const char *otp_id);
 
-/* The login-failure throttle key of an account ("u", user id) or of an unknown login name
- * ("l", normalised login). */
+/* The login-failure throttle key of an account ("u", "<user id>|<client address>") or of an
+ * unknown login name ("l", "<normalised login>|<client address>"). */
 void user_login_subject(const char *kind, const char *value, char out[SEC_HEX_LEN]);
 
 /* --- tokens (tokens.c) --- */
@@ -255,7 +262,14 @@ enum db_status user_repo_auth(struct db_conn *c, enum user_key key, const char *
 enum db_status user_repo_exists(struct db_conn *c, const char *email, const char *phone);
 /* DB_CONFLICT on a duplicate email or phone. created_at filled into u on DB_OK. */
 enum db_status user_repo_insert(struct db_conn *c, struct user_rec *u, const char *hash);
-enum db_status user_repo_set_verified(struct db_conn *c, const char *id, const char *channel);
+/* Verifies channel's address dest for id, after taking it from the other accounts that claim
+ * it unverified. DB_NOT_FOUND when it is no longer id's address; DB_CONFLICT when another
+ * account verified it. */
+enum db_status user_repo_set_verified(struct db_conn *c, const char *id, const char *channel,
+                                      const char *dest);
+/* Deletes accounts with no verified address USER_UNVERIFIED_TTL_DAYS after signup. Rows
+ * deleted, or -1. */
+long long user_repo_purge_unverified(void);
 enum db_status user_repo_set_name(struct db_conn *c, const char *id, const char *name);
 enum db_status user_repo_set_password(struct db_conn *c, const char *id, const char *hash);
 /* Sets is_admin on the account with email (row locked). DB_NOT_FOUND when there is none;
@@ -292,11 +306,18 @@ enum db_status user_repo_seal_pick(struct db_conn *c, char ids[][IDS_UUID_LEN], 
 /* Stores the sealed number (a bytea hex literal) and its last 4 digits; empties the plain one. */
 enum db_status user_repo_seal_store(struct db_conn *c, const char *id, const char *sealed,
                                     const char *last4);
-/* A user's email, phone and name (heap strings, NULL for SQL NULL); DB_NOT_FOUND when none. */
 /* user_display_names' statement. */
 enum db_status user_repo_display_names(struct db_conn *c, struct user_name *out, size_t n);
-enum db_status user_repo_contact(struct db_conn *c, const char *id, char **email, char **phone,
-                                 char **name);
+/* A user's email, phone and name (heap strings, NULL for SQL NULL) and whether each address is
+ * verified; DB_NOT_FOUND when none. */
+enum db_status user_repo_contact(struct db_conn *c, const char *id, struct user_contact_info *out);
+
+/* Send budgets (send_budget.c): one more send on scope this hour, unless limit are spent
+ * (DB_NOT_FOUND); *retry_after gets the seconds until the next hour either way. budget_wait:
+ * just those seconds. */
+enum db_status user_repo_budget_take(struct db_conn *c, const char *scope, int limit,
+                                     int *retry_after);
+enum db_status user_repo_budget_wait(struct db_conn *c, int *retry_after);
 
 /* OTP rows and the send throttle. */
 enum db_status user_repo_throttle_lock(struct db_conn *c, const char *dest_key);
@@ -316,6 +337,10 @@ struct user_otp_row {
 enum db_status user_repo_otp_live(struct db_conn *c, const char *dest_key, const char *purpose,
                                   struct user_otp_row *out);
 enum db_status user_repo_otp_wrong(struct db_conn *c, const char *otp_id);
+/* Records a wrong code against user_id; *n gets its wrong codes of the last 24 hours with it. */
+enum db_status user_repo_otp_failure_add(struct db_conn *c, const char *user_id, long *n);
+/* user_id's wrong codes of the last 24 hours. */
+enum db_status user_repo_otp_failures(struct db_conn *c, const char *user_id, long *n);
 /* DB_NOT_FOUND when the code is already closed or expired. */
 enum db_status user_repo_otp_close(struct db_conn *c, const char *otp_id);
 enum db_status user_repo_otp_close_live(struct db_conn *c, const char *dest_key,
@@ -360,6 +385,33 @@ long long user_repo_purge(struct db_conn *c);
 /* Users suspended within USER_SUSPENDED_WINDOW_S (by the database clock) as a new set in
  * *out; *out NULL unless DB_OK. */
 enum db_status user_repo_suspended_recent(struct db_conn *c, struct user_suspended_set **out);
+
+/* --- abuse limits (module.c keeps the settings; ip_bucket.c, send_budget.c) --- */
+
+struct user_limits {
+    int sms_per_ip_hour, email_per_ip_hour; /* HAAT_LIMIT_{SMS,EMAIL}_PER_IP_HOUR */
+    int sms_per_hour, email_per_hour;       /* HAAT_LIMIT_{SMS,EMAIL}_PER_HOUR */
+    char sms_countries[256];                /* HAAT_SMS_COUNTRIES, as configured */
+};
+/* The settings user_init read. */
+const struct user_limits *user_limits(void);
+
+/* The per-address token bucket (HAAT_LIMIT_AUTH_PER_IP_MIN a minute, in-process). Configure
+ * once at start-up (it empties the table). take: 0 when addr may go on (a token spent), else
+ * the seconds until it may. allow_or_reply: the same for r's client, answering 429
+ * rate_limited with Retry-After itself when it may not. */
+void user_ip_bucket_configure(int requests_per_min);
+int user_ip_bucket_take(const char *addr);
+bool user_ip_allow_or_reply(struct http_req *r);
+
+/* Whether SMS may go to the E.164 number e164: its country code is in HAAT_SMS_COUNTRIES. */
+bool user_sms_country_allowed(const char *e164);
+/* Charges one code on channel ("sms" | "email") sent for client (the request's address; ""
+ * or NULL: the total only) to this hour's budgets, inside the caller's transaction on c.
+ * *retry_after: 0 when charged, else the seconds until the spent budget renews (nothing is
+ * to be sent then). */
+enum db_status user_send_budget_take(struct db_conn *c, const char *channel, const char *client,
+                                     int *retry_after);
 
 /* --- module state --- */
 const struct user_seller_stats_provider *user_stats_provider(void);

@@ -106,12 +106,37 @@ enum db_status user_otp_issue(struct db_conn *c, const char *user_id, const char
     if (st != DB_OK)
         goto out;
     sealed = sec_seal(code);
-    ev = sealed ? otp_event(user_id, channel, dest, purpose, sealed) : NULL;
-    st = ev ? outbox_emit(c, "otp.requested", user_id, ev) : DB_ERROR;
+    if (user_id) {
+        ev = sealed ? otp_event(user_id, channel, dest, purpose, sealed) : NULL;
+        st = ev ? outbox_emit(c, "otp.requested", user_id, ev) : DB_ERROR;
+    } else { /* the same work, nothing sent and nothing personal kept */
+        ev = sealed ? json_pack("{s:s,s:s}", "channel", channel, "purpose", purpose) : NULL;
+        st = ev ? outbox_emit(c, "otp.withheld", otp_id, ev) : DB_ERROR;
+    }
 out:
     sodium_memzero(code, sizeof code);
     free(sealed);
     json_decref(ev);
+    return st;
+}
+
+/* A wrong try: counted on the code (the 5th kills it) and on its owner's day; the failure
+ * that reaches the daily cap tells the owner (user.otp_locked). */
+static enum db_status wrong_try(struct db_conn *c, const struct user_otp_row *row)
+{
+    enum db_status st = user_repo_otp_wrong(c, row->id);
+    long n = 0;
+    if (st == DB_OK && row->user_id[0])
+        st = user_repo_otp_failure_add(c, row->user_id, &n);
+    if (st == DB_OK && n == USER_OTP_FAILS_PER_DAY) {
+        json_t *ev = json_pack("{s:s,s:i}", "user_id", row->user_id, "failed_codes", (int)n);
+        st = outbox_emit(c, "user.otp_locked", row->user_id, ev);
+        json_decref(ev);
+        log_warn("user_otp_locked",
+                 "user %s: %ld wrong codes in a day; codes alone no longer "
+                 "log in",
+                 row->user_id, n);
+    }
     return st;
 }
 
@@ -129,7 +154,13 @@ enum db_status user_otp_consume(struct db_conn *c, const char *channel, const ch
     if (st != DB_OK)
         return st;
     if (!user_otp_matches(row.id, code, row.code_hash))
-        return user_repo_otp_wrong(c, row.id);
+        return wrong_try(c, &row);
+    if (strcmp(purpose, "verify") != 0) { /* a code that would let someone in */
+        long fails = 0;
+        st = user_repo_otp_failures(c, row.user_id, &fails);
+        if (st != DB_OK || fails >= USER_OTP_FAILS_PER_DAY)
+            return st; /* capped for the day: BAD, whatever the code (the password still works) */
+    }
     st = close ? user_repo_otp_close(c, row.id) : DB_OK;
     if (st == DB_NOT_FOUND)
         return DB_OK; /* cannot happen under FOR UPDATE; BAD if it did */

@@ -1,5 +1,7 @@
 /* SQL for credentials and their limits (tables otps, otp_sends, login_failures,
  * refresh_tokens). Every limit lives in PostgreSQL so it holds across instances. */
+#include <stdio.h>
+
 #include "internal/user/internal.h"
 
 #define SECS(n) "interval '" DB_STR(n) " seconds'"
@@ -34,12 +36,21 @@ static const struct db_stmt stmts[] = {
      "WITH old AS (DELETE FROM otp_sends WHERE dest_key = $1 "
      "AND sent_at <= now() - interval '1 hour') "
      "INSERT INTO otp_sends (dest_key) VALUES ($1)"},
+    /* One more send on a budget's scope this hour; no row when limit ($2) are spent. */
+    {"user_budget_take",
+     "INSERT INTO send_budgets AS b (scope, hour, sent) VALUES ($1, date_trunc('hour', now()), 1) "
+     "ON CONFLICT (scope, hour) DO UPDATE SET sent = b.sent + 1 WHERE b.sent < $2::int "
+     "RETURNING " WAIT_UNTIL("date_trunc('hour', now()) + interval '1 hour'")},
+    {"user_budget_wait",
+     "SELECT " WAIT_UNTIL("date_trunc('hour', now()) + interval '1 hour'")},
     {"user_otp_close_live",
      "UPDATE otps SET closed_at = now() WHERE dest_key = $1 AND purpose = $2 "
      "AND closed_at IS NULL"},
+    /* Without an owner ($2 NULL) the code is closed at once (request_otp.c). */
     {"user_otp_insert",
-     "INSERT INTO otps (id, user_id, channel, purpose, dest_key, code_hash, expires_at) "
-     "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, now() + " SECS(USER_OTP_TTL_S) ")"},
+     "INSERT INTO otps (id, user_id, channel, purpose, dest_key, code_hash, expires_at, "
+     "closed_at) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, now() + " SECS(USER_OTP_TTL_S) ", "
+     "CASE WHEN $2::uuid IS NULL THEN now() END)"},
     {"user_otp_live",
      "SELECT id, user_id, code_hash FROM otps WHERE dest_key = $1 AND purpose = $2 "
      "AND closed_at IS NULL AND expires_at > clock_timestamp() "
@@ -48,19 +59,29 @@ static const struct db_stmt stmts[] = {
      "UPDATE otps SET attempts = attempts + 1, "
      "closed_at = CASE WHEN attempts + 1 >= " DB_STR(USER_OTP_MAX_TRIES) " THEN now() END "
      "WHERE id = $1::uuid AND closed_at IS NULL"},
+    /* The inserted row is not visible to the count of the same statement: + 1. */
+    {"user_otp_failure_add",
+     "WITH i AS (INSERT INTO otp_failures (user_id) VALUES ($1::uuid)) "
+     "SELECT count(*) + 1 FROM otp_failures WHERE user_id = $1::uuid "
+     "AND failed_at > now() - interval '1 day'"},
+    {"user_otp_failures",
+     "SELECT count(*) FROM otp_failures WHERE user_id = $1::uuid "
+     "AND failed_at > now() - interval '1 day'"},
     {"user_otp_close",
      "UPDATE otps SET closed_at = now() WHERE id = $1::uuid AND closed_at IS NULL "
      "AND expires_at > clock_timestamp()"},
     /* Serialises the attempts on one subject (any instance) between check and record. */
     {"user_login_lock",
      "SELECT pg_advisory_xact_lock(hashtext('haat.user.login_failures'), hashtext($1))"},
-    /* Blocked while the 10th most recent failure is inside the window: the wait is until it
-     * leaves the window. */
+    /* With n >= 10 failures inside the window, the next try waits until the latest one plus
+     * USER_LOGIN_DELAY_S * 2^(n - 10), at most the window (a row only when n >= 10; a wait of
+     * 0 or less is no wait). */
     {"user_login_blocked",
-     "SELECT " WAIT_UNTIL("f.failed_at + " SECS(USER_LOGIN_WINDOW_S)) " FROM "
-     "(SELECT failed_at FROM login_failures WHERE subject_key = $1 "
+     "SELECT " WAIT_UNTIL("max(failed_at) + make_interval(secs => least("
+     DB_STR(USER_LOGIN_WINDOW_S) ", " DB_STR(USER_LOGIN_DELAY_S) " * power(2, least(count(*) - "
+     DB_STR(USER_LOGIN_MAX_FAILS) ", 20))))") " FROM login_failures WHERE subject_key = $1 "
      "AND failed_at > now() - " SECS(USER_LOGIN_WINDOW_S) " "
-     "ORDER BY failed_at DESC OFFSET " DB_STR(USER_LOGIN_MAX_FAILS) " - 1 LIMIT 1) f"},
+     "HAVING count(*) >= " DB_STR(USER_LOGIN_MAX_FAILS)},
     {"user_login_failed",
      "WITH old AS (DELETE FROM login_failures WHERE subject_key = $1 "
      "AND failed_at <= now() - " SECS(USER_LOGIN_WINDOW_S) ") "
@@ -90,6 +111,8 @@ static const struct db_stmt stmts[] = {
      "b AS (DELETE FROM login_failures "
      "WHERE failed_at <= now() - " SECS(USER_LOGIN_WINDOW_S) " RETURNING 1), "
      "c AS (DELETE FROM otps WHERE expires_at <= now() - interval '1 day' RETURNING 1), "
+     "f AS (DELETE FROM otp_failures WHERE failed_at <= now() - interval '1 day' RETURNING 1), "
+     "g AS (DELETE FROM send_budgets WHERE hour <= now() - interval '1 day' RETURNING 1), "
      "d AS (DELETE FROM refresh_tokens WHERE expires_at <= now() - interval '1 day' "
      "RETURNING 1), "
      /* The sealed successors outlive their grace window by at most one purge period. */
@@ -97,7 +120,8 @@ static const struct db_stmt stmts[] = {
      "WHERE successor_sealed IS NOT NULL "
      "AND rotated_at <= now() - " SECS(USER_REFRESH_GRACE_S) " RETURNING 1) "
      "SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b) + (SELECT count(*) FROM c) "
-     "+ (SELECT count(*) FROM d) + (SELECT count(*) FROM e)"},
+     "+ (SELECT count(*) FROM d) + (SELECT count(*) FROM e) + (SELECT count(*) FROM f) "
+     "+ (SELECT count(*) FROM g)"},
 };
 /* clang-format on */
 
@@ -138,6 +162,34 @@ enum db_status user_repo_throttle_record(struct db_conn *c, const char *dest_key
     return run1(c, "user_throttle_record", dest_key);
 }
 
+enum db_status user_repo_budget_take(struct db_conn *c, const char *scope, int limit,
+                                     int *retry_after)
+{
+    PGresult *res = NULL;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *p[] = {scope, lim};
+    enum db_status st = user_repo_row(c, "user_budget_take", DB_PARAMS(p), &res);
+    if (st == DB_OK)
+        *retry_after = (int)db_col_ll(res, 0, 0);
+    PQclear(res);
+    if (st == DB_NOT_FOUND && user_repo_budget_wait(c, retry_after) != DB_OK)
+        return DB_ERROR;
+    return st;
+}
+
+enum db_status user_repo_budget_wait(struct db_conn *c, int *retry_after)
+{
+    PGresult *res = NULL;
+    enum db_status st = db_exec(c, "user_budget_wait", 0, NULL, &res);
+    if (st == DB_OK) {
+        int w = (int)db_col_ll(res, 0, 0);
+        *retry_after = w > 0 ? w : 1;
+    }
+    PQclear(res);
+    return st;
+}
+
 enum db_status user_repo_otp_close_live(struct db_conn *c, const char *dest_key,
                                         const char *purpose)
 {
@@ -173,6 +225,27 @@ enum db_status user_repo_otp_wrong(struct db_conn *c, const char *otp_id)
     return run1(c, "user_otp_wrong", otp_id);
 }
 
+/* A statement of one parameter answering one count. */
+static enum db_status count1(struct db_conn *c, const char *stmt, const char *a, long *n)
+{
+    PGresult *res = NULL;
+    const char *p[] = {a};
+    enum db_status st = db_exec(c, stmt, DB_PARAMS(p), &res);
+    *n = st == DB_OK ? (long)db_col_ll(res, 0, 0) : 0;
+    PQclear(res);
+    return st;
+}
+
+enum db_status user_repo_otp_failure_add(struct db_conn *c, const char *user_id, long *n)
+{
+    return count1(c, "user_otp_failure_add", user_id, n);
+}
+
+enum db_status user_repo_otp_failures(struct db_conn *c, const char *user_id, long *n)
+{
+    return count1(c, "user_otp_failures", user_id, n);
+}
+
 enum db_status user_repo_otp_close(struct db_conn *c, const char *otp_id)
 {
     const char *p[] = {otp_id};
@@ -189,7 +262,7 @@ enum db_status user_repo_login_blocked(struct db_conn *c, const char *subject_ke
         return DB_OK; /* fewer than the limit inside the window */
     if (st == DB_OK) {
         int wait = (int)db_col_ll(res, 0, 0);
-        *retry_after = wait > 0 ? wait : 1;
+        *retry_after = wait > 0 ? wait : 0;
     }
     PQclear(res);
     return st;

@@ -23,7 +23,13 @@ enum user_col {
     UCOL_PASSWORD_HASH,
 };
 /* The columns of user_contact, user_seller_public, user_seller_payout, user_suspended_recent. */
-enum contact_col { CONTACT_EMAIL, CONTACT_PHONE, CONTACT_NAME };
+enum contact_col {
+    CONTACT_EMAIL,
+    CONTACT_PHONE,
+    CONTACT_NAME,
+    CONTACT_EMAIL_VERIFIED,
+    CONTACT_PHONE_VERIFIED,
+};
 enum grant_col { GRANT_ID, GRANT_WAS_ADMIN, GRANT_IS_SELLER };
 enum public_col { PUBLIC_DISPLAY_NAME, PUBLIC_JOINED_AT };
 enum payout_col {
@@ -46,36 +52,65 @@ enum name_col { NAME_ID, NAME_DISPLAY };
     "EXISTS (SELECT 1 FROM sellers s WHERE s.user_id = u.id), "                        \
     "u.suspended_at IS NOT NULL, " TS("u.created_at")
 
+#define BY_EMAIL                                                                       \
+    "ORDER BY u.email_verified_at IS NOT NULL DESC, u.phone_verified_at IS NOT NULL DESC, " \
+    "u.created_at DESC LIMIT 1"
+#define BY_PHONE                                                                       \
+    "ORDER BY u.phone_verified_at IS NOT NULL DESC, u.email_verified_at IS NOT NULL DESC, " \
+    "u.created_at DESC LIMIT 1"
+
 static const struct db_stmt stmts[] = {
     {"user_get_by_id", "SELECT " USER_COLS " FROM users u WHERE u.id = $1::uuid"},
     {"user_get_by_id_lock",
      "SELECT " USER_COLS " FROM users u WHERE u.id = $1::uuid FOR UPDATE"},
-    {"user_get_by_email", "SELECT " USER_COLS " FROM users u WHERE u.email = $1"},
-    {"user_get_by_phone", "SELECT " USER_COLS " FROM users u WHERE u.phone = $1"},
+    /* An address may be claimed by several accounts until one verifies it (0018): the
+     * account that verified it, else one that verified its other address, else the newest
+     * claim. */
+    {"user_get_by_email", "SELECT " USER_COLS " FROM users u WHERE u.email = $1 " BY_EMAIL},
+    {"user_get_by_phone", "SELECT " USER_COLS " FROM users u WHERE u.phone = $1 " BY_PHONE},
     {"user_auth_by_email",
-     "SELECT " USER_COLS ", u.password_hash FROM users u WHERE u.email = $1"},
+     "SELECT " USER_COLS ", u.password_hash FROM users u WHERE u.email = $1 " BY_EMAIL},
     {"user_auth_by_phone",
-     "SELECT " USER_COLS ", u.password_hash FROM users u WHERE u.phone = $1"},
-    {"user_exists", "SELECT 1 FROM users WHERE email = $1 OR phone = $2 LIMIT 1"},
+     "SELECT " USER_COLS ", u.password_hash FROM users u WHERE u.phone = $1 " BY_PHONE},
+    /* Only a verified claim makes an address taken: an unverified one never blocks a signup. */
+    {"user_exists",
+     "SELECT 1 FROM users WHERE (email = $1 AND email_verified_at IS NOT NULL) "
+     "OR (phone = $2 AND phone_verified_at IS NOT NULL) LIMIT 1"},
     {"user_insert",
      "INSERT INTO users (id, name, email, phone, password_hash) "
      "VALUES ($1::uuid, $2, $3, $4, $5) RETURNING " TS("created_at")},
+    /* Whoever verifies an address first owns it: the other accounts' unverified claims on it
+     * go, then it is verified for $1 — if it is still $1's address ($2). A verified claim of
+     * another account makes the UPDATE a unique violation (DB_CONFLICT). */
+    {"user_drop_phone_claims",
+     "UPDATE users SET phone = NULL, updated_at = now() WHERE phone = $2 AND id <> $1::uuid "
+     "AND phone_verified_at IS NULL"},
+    {"user_drop_email_claims",
+     "UPDATE users SET email = NULL, updated_at = now() WHERE email = $2 AND id <> $1::uuid "
+     "AND email_verified_at IS NULL"},
     {"user_set_phone_verified",
      "UPDATE users SET phone_verified_at = COALESCE(phone_verified_at, now()), "
-     "updated_at = now() WHERE id = $1::uuid"},
+     "updated_at = now() WHERE id = $1::uuid AND phone = $2"},
     {"user_set_email_verified",
      "UPDATE users SET email_verified_at = COALESCE(email_verified_at, now()), "
-     "updated_at = now() WHERE id = $1::uuid"},
+     "updated_at = now() WHERE id = $1::uuid AND email = $2"},
+    /* Accounts nobody verified anything of, 7 days on (housekeeping), in batches. */
+    {"user_purge_unverified",
+     "DELETE FROM users WHERE id IN (SELECT id FROM users WHERE email_verified_at IS NULL "
+     "AND phone_verified_at IS NULL AND created_at < now() - interval '"
+     DB_STR(USER_UNVERIFIED_TTL_DAYS) " days' LIMIT 1000)"},
     {"user_set_name", "UPDATE users SET name = $2, updated_at = now() WHERE id = $1::uuid"},
     {"user_set_password",
      "UPDATE users SET password_hash = $2, password_changed_at = now(), updated_at = now() "
      "WHERE id = $1::uuid"},
     {"user_grant_admin",
-     "WITH old AS (SELECT id, is_admin FROM users WHERE email = $1 FOR UPDATE) "
+     "WITH old AS (SELECT id, is_admin FROM users u WHERE email = $1 " BY_EMAIL " FOR UPDATE) "
      "UPDATE users u SET is_admin = true, updated_at = now() FROM old WHERE u.id = old.id "
      "RETURNING u.id::text, old.is_admin, "
      "EXISTS (SELECT 1 FROM sellers s WHERE s.user_id = u.id)"},
-    {"user_contact", "SELECT email, phone, name FROM users WHERE id = $1::uuid"},
+    {"user_contact",
+     "SELECT email, phone, name, email_verified_at IS NOT NULL, phone_verified_at IS NOT NULL "
+     "FROM users WHERE id = $1::uuid"},
     /* user_display_names: the seller profile's name when there is one, else the user's. */
     {"user_display_names",
      "SELECT u.id, COALESCE(s.display_name, u.name) FROM users u "
@@ -182,12 +217,22 @@ enum db_status user_repo_insert(struct db_conn *c, struct user_rec *u, const cha
     return st;
 }
 
-enum db_status user_repo_set_verified(struct db_conn *c, const char *id, const char *channel)
+enum db_status user_repo_set_verified(struct db_conn *c, const char *id, const char *channel,
+                                      const char *dest)
 {
-    const char *p[] = {id};
-    return user_repo_change(
-        c, strcmp(channel, "sms") == 0 ? "user_set_phone_verified" : "user_set_email_verified",
-        DB_PARAMS(p));
+    const char *p[] = {id, dest};
+    bool sms = strcmp(channel, "sms") == 0;
+    enum db_status st =
+        db_exec(c, sms ? "user_drop_phone_claims" : "user_drop_email_claims", DB_PARAMS(p), NULL);
+    if (st != DB_OK)
+        return st;
+    return user_repo_change(c, sms ? "user_set_phone_verified" : "user_set_email_verified",
+                            DB_PARAMS(p));
+}
+
+long long user_repo_purge_unverified(void)
+{
+    return db_exec_batches("user_purge_unverified", 0, NULL, 1000);
 }
 
 enum db_status user_repo_set_name(struct db_conn *c, const char *id, const char *name)
@@ -282,19 +327,20 @@ enum db_status user_repo_seller_payout(struct db_conn *c, const char *id, struct
     return st;
 }
 
-enum db_status user_repo_contact(struct db_conn *c, const char *id, char **email, char **phone,
-                                 char **name)
+enum db_status user_repo_contact(struct db_conn *c, const char *id, struct user_contact_info *out)
 {
     PGresult *res = NULL;
     const char *p[] = {id};
-    *email = *phone = *name = NULL;
+    memset(out, 0, sizeof *out);
     if (!ids_is_uuid(id))
         return DB_NOT_FOUND;
     enum db_status st = user_repo_row(c, "user_contact", DB_PARAMS(p), &res);
     if (st == DB_OK) {
-        *email = db_col_strdup(res, 0, CONTACT_EMAIL);
-        *phone = db_col_strdup(res, 0, CONTACT_PHONE);
-        *name = db_col_strdup(res, 0, CONTACT_NAME);
+        out->email = db_col_strdup(res, 0, CONTACT_EMAIL);
+        out->phone = db_col_strdup(res, 0, CONTACT_PHONE);
+        out->name = db_col_strdup(res, 0, CONTACT_NAME);
+        out->email_verified = db_col_bool(res, 0, CONTACT_EMAIL_VERIFIED);
+        out->phone_verified = db_col_bool(res, 0, CONTACT_PHONE_VERIFIED);
     }
     PQclear(res);
     return st;

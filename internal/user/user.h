@@ -19,7 +19,8 @@
 #include "pkg/http/http.h"
 #include "pkg/http/router.h"
 
-/* Registers the module's statements (idempotent). Needs nothing else from cfg today. */
+/* Registers the module's statements (idempotent) and reads its abuse limits (HAAT_LIMIT_AUTH_
+ * PER_IP_MIN, HAAT_LIMIT_{SMS,EMAIL}_PER{_IP,}_HOUR, HAAT_SMS_COUNTRIES) from c. */
 void user_init(const struct cfg *c);
 /* Adds the module's command and query routes. */
 void user_routes(struct router *r);
@@ -60,9 +61,17 @@ int user_seal_accounts(const struct cfg *c);
 
 /* For the notification module: how to reach a user, read on c, the caller's connection (the
  * primary: a just-signed-up user is not on a replica yet; inside or outside the caller's
- * transaction). On 0, *email, *phone and *name are heap strings (NULL when the column is) the
- * caller frees; -1 when there is no such user or the database failed (c NULL included). */
-int user_contact(struct db_conn *c, const char *user_id, char **email, char **phone, char **name);
+ * transaction). email, phone and name are heap strings (NULL when the column is); the
+ * *_verified flags say whether the user proved the address is theirs: nothing but a
+ * verification code may go to an address that is not. */
+struct user_contact_info {
+    char *email, *phone, *name;
+    bool email_verified, phone_verified;
+};
+/* 0, or -1 when there is no such user or the database failed (c NULL included); *out is
+ * filled on 0 and zeroed otherwise. Free with user_contact_cleanup. */
+int user_contact(struct db_conn *c, const char *user_id, struct user_contact_info *out);
+void user_contact_cleanup(struct user_contact_info *ci);
 
 /* For the chat module: how a user is shown to others — the seller profile's display name
  * when the user has one, else the user's name. */
@@ -107,5 +116,8 @@ void user_set_seller_stats_provider(const struct user_seller_stats_provider *p);
  * window and refresh tokens a day past expiry. Returns rows deleted, or -1 when the database
  * failed (logged). */
 long long user_purge_expired(void);
+/* Deletes the accounts that verified neither address within 7 days of signing up (their
+ * claims, codes and tokens go with them). Rows deleted, or -1 (logged). */
+long long user_purge_unverified(void);
 
 #endif

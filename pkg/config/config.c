@@ -107,6 +107,12 @@ static const struct setting settings[] = {
     {NUM("HAAT_DB_STATEMENT_TIMEOUT_MS", K_INT, db_statement_timeout_ms, "5000", 100, 600000)},
     {NUM("HAAT_LIMIT_CONNS_PER_IP", K_INT, limit_conns_per_ip, "64", 0, 100000)},
     {NUM("HAAT_HTTP_BODY_TIMEOUT_S", K_INT, http_body_timeout_s, "20", 1, 600)},
+    {NUM("HAAT_LIMIT_AUTH_PER_IP_MIN", K_INT, limit_auth_per_ip_min, "30", 1, 1000000)},
+    {NUM("HAAT_LIMIT_SMS_PER_IP_HOUR", K_INT, limit_sms_per_ip_hour, "10", 0, 1000000)},
+    {NUM("HAAT_LIMIT_EMAIL_PER_IP_HOUR", K_INT, limit_email_per_ip_hour, "20", 0, 1000000)},
+    {NUM("HAAT_LIMIT_SMS_PER_HOUR", K_INT, limit_sms_per_hour, "5000", 0, 100000000)},
+    {NUM("HAAT_LIMIT_EMAIL_PER_HOUR", K_INT, limit_email_per_hour, "20000", 0, 100000000)},
+    {STR("HAAT_SMS_COUNTRIES", sms_countries, 0, "+91")},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -448,6 +454,17 @@ static bool address_ok(const char *a, size_t n)
     return inet_pton(AF_INET, buf, bin) == 1 || inet_pton(AF_INET6, buf, bin) == 1;
 }
 
+/* A country calling code: "+" and 1 to 3 digits, the first not 0. */
+static bool calling_code_ok(const char *a, size_t n)
+{
+    if (n < 2 || n > 4 || a[0] != '+' || a[1] == '0')
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (!isdigit((unsigned char)a[i]))
+            return false;
+    return true;
+}
+
 /* Cross-setting rules: secrets' length, providers' credentials, URL schemes. */
 static int check_providers(const struct cfg *c, char *err)
 {
@@ -491,7 +508,9 @@ static int check_providers(const struct cfg *c, char *err)
     if (check_list(c->cors_origins, "HAAT_CORS_ORIGINS", origin_ok,
                    "an origin (scheme://host[:port]) or *", err) < 0 ||
         check_list(c->trusted_proxies, "HAAT_TRUSTED_PROXIES", address_ok, "an IP address", err) <
-            0)
+            0 ||
+        check_list(c->sms_countries, "HAAT_SMS_COUNTRIES", calling_code_ok,
+                   "a country calling code (+91)", err) < 0)
         return -1;
     return 0;
 }

@@ -84,6 +84,19 @@ struct cfg {
                                     address, 0..100000, 0 = no limit (default 64) */
     int http_body_timeout_s;     /* HAAT_HTTP_BODY_TIMEOUT_S seconds a request may take to
                                     send its body, 1..600 (default 20) */
+    /* Abuse limits of the user module (per client address: the peer, or X-Forwarded-For
+     * from HAAT_TRUSTED_PROXIES). */
+    int limit_auth_per_ip_min;   /* HAAT_LIMIT_AUTH_PER_IP_MIN signups, logins, OTP requests
+                                    and checks, resets per address a minute (default 30) */
+    int limit_sms_per_ip_hour;   /* HAAT_LIMIT_SMS_PER_IP_HOUR codes by SMS per address an
+                                    hour, all instances (default 10) */
+    int limit_email_per_ip_hour; /* HAAT_LIMIT_EMAIL_PER_IP_HOUR ... by email (default 20) */
+    int limit_sms_per_hour;      /* HAAT_LIMIT_SMS_PER_HOUR codes by SMS an hour, in all
+                                    (default 5000) */
+    int limit_email_per_hour;    /* HAAT_LIMIT_EMAIL_PER_HOUR ... by email (default 20000) */
+    /* HAAT_SMS_COUNTRIES: comma-separated country calling codes ("+91,+977") that SMS may
+     * go to (default "+91"). */
+    char *sms_countries;
 };
 
 /* Loads path (NULL: configs/dev.json; a missing default file is not an error, a missing

@@ -151,6 +151,9 @@ const char *http_req_id(const struct http_req *r);
 const char *http_req_param(const struct http_req *r, const char *name); /* path {name} */
 const char *http_req_query(const struct http_req *r, const char *name); /* NULL when absent */
 const char *http_req_header(const struct http_req *r, const char *name);
+/* The client's address as text (the peer, or what HAAT_TRUSTED_PROXIES say in X-Forwarded-For:
+ * the same address the access log shows); "" when unknown. For per-address limits. */
+const char *http_req_client(const struct http_req *r);
 json_t *http_req_json(const struct http_req *r); /* borrowed; the parsed JSON body or NULL */
 const char *http_req_body(const struct http_req *r, size_t *len); /* raw body bytes */
 /* The caller, or NULL on an anonymous request. */

@@ -52,6 +52,11 @@ const char *http_req_header(const struct http_req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+const char *http_req_client(const struct http_req *r)
+{
+    return r->client;
+}
+
 const char *request_bearer(const struct http_req *r)
 {
     const char *h = http_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);

@@ -70,16 +70,19 @@ static inline long long fx_count(const char *fmt, ...)
     return n;
 }
 
-/* A user (buyer) or seller with a fresh access token. Free with fx_actor_free. */
+/* A user (buyer) or seller, both addresses verified, with a fresh access token. Free with
+ * fx_actor_free. */
 static inline void fx_actor(struct actor *a, bool seller)
 {
     fx_uuid4(a->id);
     char phone[16];
     snprintf(phone, sizeof phone, "+91%05u%05u", randombytes_uniform(100000),
              randombytes_uniform(100000));
-    fx_sql("INSERT INTO users (id, name, email, phone, password_hash, phone_verified_at) "
-           "VALUES ('%s', 'Test User', '%s@catalog.test', '%s', '$argon2id$v=19$test', now())",
-           a->id, a->id, phone);
+    fx_sql(
+        "INSERT INTO users (id, name, email, phone, password_hash, phone_verified_at, "
+        "email_verified_at) "
+        "VALUES ('%s', 'Test User', '%s@catalog.test', '%s', '$argon2id$v=19$test', now(), now())",
+        a->id, a->id, phone);
     if (seller)
         fx_sql("INSERT INTO sellers (user_id, display_name, payout_method, upi_vpa) "
                "VALUES ('%s', 'Test Seller', 'upi', 'seller@okbank')",

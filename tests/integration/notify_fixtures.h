@@ -37,8 +37,11 @@ struct nf_user {
     char phone[32];
 };
 
-/* A fresh user (unique email and phone) through the real signup route on s. */
+/* A fresh user (unique email and phone) through the real signup route on s; once the signup's
+ * codes are out, both addresses are marked verified (SQL), so later messages reach them. */
 void nf_signup(const struct h_server *s, struct nf_user *u, const char *name);
+/* The signup alone: nothing verified, nothing waited for (its codes are on their way). */
+void nf_signup_unverified(const struct h_server *s, struct nf_user *u, const char *name);
 /* A request as user_id (a forged access token signed like the server's; NULL: none). */
 long nf_api(const struct h_server *s, const char *method, const char *path, const char *user_id,
             const char *body, struct h_resp *r);

@@ -161,6 +161,10 @@ static void test_signup_duplicates(void **state)
     struct h_resp r = {0}, r2 = {0};
     uf_new_ident(&a);
     uf_signup(&srv, &a);
+    /* Only verified addresses are taken (an unverified claim never blocks a signup). */
+    uf_verify_phone(&srv, &a);
+    uf_verify(&srv, &a, "email", a.code_email, "verify", &r);
+    h_assert_status(&r, 200);
     uf_new_ident(&b);
     /* Same email in other case, new phone. */
     char upper[96];

@@ -4,11 +4,14 @@
  * path and the same time: the account is looked up, the failure throttle checked, a password
  * verified (against a fixed dummy hash when there is no account), a failure recorded, and the
  * same 401 invalid_credentials returned. Failures are counted per account (per login name when
- * no account matches), in PostgreSQL: the 11th attempt within 15 minutes of the 10th failure
- * answers 429 rate_limited with Retry-After, before any hashing. Each attempt records its
- * failure before hashing, under a per-subject advisory lock, so a burst of parallel guesses
- * gets no more than 10 either; a correct password clears the record. Only after the password
- * matches do suspension (403 account_suspended) and an unverified phone (403
+ * no account matches) and client address together, in PostgreSQL: after 10 failures within
+ * 15 minutes from one address, that address waits before its next try, 1 minute after the
+ * 10th failure, then doubling with each further failure up to 15 minutes (429 rate_limited
+ * with Retry-After, before any hashing). The owner on another address, and OTP login, are
+ * never held up by it, so failures cannot be used to lock someone out. Each attempt records
+ * its failure before hashing, under a per-subject advisory lock, so a burst of parallel
+ * guesses gets no more than 10 either; a correct password clears the record. Only after the
+ * password matches do suspension (403 account_suspended) and an unverified phone (403
  * verification_required) show. Verification runs on the password pool; the HTTP thread
  * returns at once and the pool thread replies. */
 #include <sodium.h>
@@ -72,13 +75,13 @@ static enum db_status find_account(struct db_conn *c, const char *login, struct 
 }
 
 /* The throttle key: the account when there is one, else the normalised login, so an unknown
- * login is throttled exactly like a known one. */
-static void subject_key(const struct user_rec *u, const char *norm, char out[SEC_HEX_LEN])
+ * login is throttled exactly like a known one; each with the client's address. */
+static void subject_key(const struct user_rec *u, const char *norm, const char *client,
+                        char out[SEC_HEX_LEN])
 {
-    if (u->id[0])
-        user_login_subject("u", u->id, out);
-    else
-        user_login_subject("l", norm, out);
+    char *v = xasprintf("%s|%s", u->id[0] ? u->id : norm, client);
+    user_login_subject(u->id[0] ? "u" : "l", v, out);
+    free(v);
 }
 
 static void login_free(struct login *l)
@@ -199,6 +202,8 @@ static enum db_status attempt_txn(struct db_conn *c, void *arg)
 
 void user_login(struct http_req *r)
 {
+    if (!user_ip_allow_or_reply(r))
+        return;
     struct body b = {0};
     if (!http_parse_or_reply(r, spec, &b))
         return;
@@ -210,7 +215,7 @@ void user_login(struct http_req *r)
     char norm[LOGIN_MAX * 4 + 1];
     enum db_status st = find_account(c, b.login, &l->user, norm);
     if (st == DB_OK || st == DB_NOT_FOUND) {
-        subject_key(&l->user, norm, l->subject);
+        subject_key(&l->user, norm, http_req_client(r), l->subject);
         st = http_txn(r, attempt_txn, l);
     }
     if (st == USER_UNCHANGED) {

@@ -76,7 +76,9 @@ static enum db_status apply_txn(struct db_conn *c, void *arg)
         st = user_repo_set_password(c, x->hit.user_id, x->job.out);
     if (st == DB_OK)
         st = user_repo_refresh_revoke_user(c, x->hit.user_id);
-    user_login_subject("u", x->hit.user_id, subject);
+    char *who = xasprintf("%s|%s", x->hit.user_id, http_req_client(x->req));
+    user_login_subject("u", who, subject); /* this address's failures (login.c) */
+    free(who);
     if (st == DB_OK)
         st = user_repo_login_clear(c, subject);
     if (st == DB_OK)
@@ -106,6 +108,8 @@ static void hashed(struct sec_pwjob *job)
 
 void user_reset_password(struct http_req *r)
 {
+    if (!user_ip_allow_or_reply(r))
+        return;
     struct body b = {0};
     struct reset *x = xcalloc(1, sizeof *x);
     x->req = r;

@@ -2,9 +2,12 @@
  *
  * Creates an unverified user and, in the same transaction, emits user.signed_up and one
  * otp.requested per channel (the SMS code to the phone, the email code to the address); both
- * sends count towards the per-destination throttle, and a destination already throttled is
- * skipped (the user can ask for a code later). Only name, email, phone and password are read:
- * roles, *_verified, id and the like in the body are ignored. The password is hashed on the
+ * sends count towards the per-destination throttle and the hourly send budgets (per client
+ * address and in all), and a code that is throttled or over budget is skipped (the user can
+ * ask for one later). A phone outside HAAT_SMS_COUNTRIES is refused (422): no code could
+ * reach it. No account is told anything but its codes until it verifies an address, so a
+ * name typed here never reaches a phone nobody verified. Only name, email, phone and password are
+ * read: roles, *_verified, id and the like in the body are ignored. The password is hashed on the
  * password pool; the pool thread runs the transaction, whose commit sends the reply. */
 #include <sodium.h>
 #include <stddef.h>
@@ -71,18 +74,23 @@ static bool parse_or_reply(struct http_req *r, struct signup *s, struct body *b)
     if (b->phone && !user_phone_normalize(b->phone, s->phone))
         jsonh_errors_add(&e, "phone",
                          "must be a phone number in E.164 form (+<country code><number>)");
+    else if (b->phone && !user_sms_country_allowed(s->phone))
+        jsonh_errors_add(&e, "phone", "numbers of this country cannot receive our codes");
     return http_errors_or_reply(r, &e);
 }
 
-/* Sends the verify code to (channel, dest) unless the destination is throttled. */
-static enum db_status send_code(struct db_conn *c, const char *user_id, const char *channel,
+/* Sends the verify code to (channel, dest) unless the destination is throttled or the
+ * send budgets of the client's address or of everyone are spent. */
+static enum db_status send_code(struct db_conn *c, const struct signup *s, const char *channel,
                                 const char *dest)
 {
     int wait = 0;
     enum db_status st = user_otp_throttle(c, channel, dest, &wait);
+    if (st == DB_OK && wait == 0)
+        st = user_send_budget_take(c, channel, http_req_client(s->req), &wait);
     if (st != DB_OK || wait > 0)
         return st;
-    return user_otp_issue(c, user_id, channel, dest, "verify");
+    return user_otp_issue(c, s->user.id, channel, dest, "verify");
 }
 
 static void reply_exists(struct http_req *r)
@@ -102,9 +110,9 @@ static enum db_status create_txn(struct db_conn *c, void *arg)
     st = outbox_emit(c, "user.signed_up", s->user.id, ev);
     json_decref(ev);
     if (st == DB_OK)
-        st = send_code(c, s->user.id, "sms", s->user.phone);
+        st = send_code(c, s, "sms", s->user.phone);
     if (st == DB_OK)
-        st = send_code(c, s->user.id, "email", s->user.email);
+        st = send_code(c, s, "email", s->user.email);
     if (st == DB_OK) {
         http_req_set_user(s->req, s->user.id);
         http_reply_json(s->req, 201, json_pack("{s:o}", "user", user_rec_json(&s->user)));
@@ -137,6 +145,8 @@ static void hashed(struct sec_pwjob *job)
 
 void user_sign_up(struct http_req *r)
 {
+    if (!user_ip_allow_or_reply(r))
+        return;
     struct body b = {0};
     struct signup *s = xcalloc(1, sizeof *s);
     if (!parse_or_reply(r, s, &b))

@@ -3,8 +3,12 @@
  *   purpose "login":  200 token pair (a new refresh-token family), like a password login.
  *
  * Any failure of the code (none sent, expired, used, wrong; the 5th wrong try kills it) is one
- * answer: 401 invalid_code. Password resets use POST /v1/auth/password/reset instead.
- * A user who verifies the phone gets tokens carrying pv=true at the next login or refresh. */
+ * answer: 401 invalid_code. An address belongs to whoever verifies it first: verifying takes
+ * it from the other accounts that claimed it unverified; a code for an address the account
+ * lost that way is a bad code, and one for an address another account verified meanwhile is
+ * 409 already_exists. Past the daily cap of wrong codes (otp.c) a login code is a bad code.
+ * Password resets use POST /v1/auth/password/reset instead. A user who verifies the phone gets
+ * tokens carrying pv=true at the next login or refresh. */
 #include <string.h>
 
 #include "internal/user/internal.h"
@@ -34,7 +38,13 @@ static enum db_status act(struct db_conn *c, struct ctx *x, const char *user_id)
         return st;
     }
     if (strcmp(x->b.purpose, "verify") == 0) {
-        st = user_repo_set_verified(c, user_id, x->b.channel);
+        st = user_repo_set_verified(c, user_id, x->b.channel, x->b.dest);
+        if (st == DB_NOT_FOUND) { /* the address went to whoever verified it first */
+            x->outcome = BAD_CODE;
+            return DB_OK;
+        }
+        if (st == DB_CONFLICT) /* another account verified it: rolled back, 409 */
+            return st;
         if (strcmp(x->b.channel, "sms") == 0)
             x->user.phone_verified = true;
         else
@@ -97,11 +107,15 @@ static enum db_status verify_txn(struct db_conn *c, void *arg)
 
 void user_verify_otp(struct http_req *r)
 {
+    if (!user_ip_allow_or_reply(r))
+        return;
     struct ctx x = {.req = r};
     if (!user_otp_body_parse_or_reply(r, USER_OTP_CHECK, purposes, NULL, NULL, &x.b))
         return;
     enum db_status st = http_txn(r, verify_txn, &x);
-    if (st != DB_OK)
+    if (st == DB_CONFLICT)
+        http_reply_problem(r, 409, "already_exists", "another account verified this address");
+    else if (st != DB_OK)
         http_reply_db(r, st);
     user_rec_cleanup(&x.user);
 }
