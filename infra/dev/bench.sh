@@ -108,9 +108,9 @@ PY
 dump=build/release/bench/dump_sql
 mkdir -p "$(dirname "$dump")"
 # shellcheck disable=SC2046
-gcc -std=c17 -D_GNU_SOURCE -pthread -O2 -I. $(pkg-config --cflags libmicrohttpd jansson libpq libsodium libcurl) \
+gcc -std=c17 -D_GNU_SOURCE -pthread -O2 -I. $(pkg-config --cflags libmicrohttpd jansson libpq libsodium libcurl zlib) \
     -o "$dump" tests/bench/dump_sql.c $(find build/release/pkg build/release/internal -name '*.o') \
-    build/release/assets.o $(pkg-config --libs libmicrohttpd jansson libpq libsodium libcurl) -lm ||
+    build/release/assets.o $(pkg-config --libs libmicrohttpd jansson libpq libsodium libcurl zlib) -lm ||
     die "could not build $dump (make MODE=release build first)"
 
 # pgscript STATEMENT FILE SETS PARAM=VALUE...: FILE gets the \set lines and the statement's SQL

@@ -94,6 +94,8 @@ static const struct setting settings[] = {
     {NUM("HAAT_CHAT_STREAMS_PER_USER", K_INT, chat_streams_per_user, "5", 1, 100)},
     {NUM("HAAT_CHAT_HEARTBEAT_S", K_INT, chat_heartbeat_s, "15", 1, 60)},
     {NUM("HAAT_LIMIT_CHAT_PER_MIN", K_INT, limit_chat_per_min, "30", 1, 10000)},
+    {NUM("HAAT_PRODUCT_CACHE_ENTRIES", K_INT, product_cache_entries, "20000", 0, 10000000)},
+    {NUM("HAAT_PRODUCT_CACHE_MB", K_INT, product_cache_mb, "32", 1, 4096)},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])

@@ -64,6 +64,9 @@ struct cfg {
     int chat_heartbeat_s;      /* HAAT_CHAT_HEARTBEAT_S 1..60 (default 15; tests only) */
     int limit_chat_per_min;    /* HAAT_LIMIT_CHAT_PER_MIN messages a user may send a
                                   minute, 1..10000 (default 30) */
+    int product_cache_entries; /* HAAT_PRODUCT_CACHE_ENTRIES products in the read cache,
+                                  0..10000000 (default 20000; 0: off) */
+    int product_cache_mb;      /* HAAT_PRODUCT_CACHE_MB its bytes bound, 1..4096 (default 32) */
 };
 
 /* Loads path (NULL: configs/dev.json; a missing default file is not an error, a missing
