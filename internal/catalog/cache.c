@@ -169,8 +169,31 @@ static void clear_locked(void)
     cache.epoch++;
 }
 
+/* Scrape-time gauges (the registry calls them with its lock held, never ours). */
+static double gauge_bytes(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&cache.mu);
+    double v = (double)cache.bytes;
+    pthread_mutex_unlock(&cache.mu);
+    return v;
+}
+
+static double gauge_entries(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&cache.mu);
+    double v = (double)cache.count;
+    pthread_mutex_unlock(&cache.mu);
+    return v;
+}
+
 void catalog_cache_configure(size_t max_entries, size_t max_bytes)
 {
+    metrics_gauge_fn("haat_product_cache_bytes",
+                     "Bytes the product cache holds (bodies and bookkeeping)", gauge_bytes, NULL);
+    metrics_gauge_fn("haat_product_cache_entries", "Products (and tombstones) in the cache",
+                     gauge_entries, NULL);
     m_hit = metrics_counter_new("haat_product_cache_hits_total",
                                 "Product GETs answered from the in-process cache", 0, NULL);
     m_miss = metrics_counter_new("haat_product_cache_misses_total",
