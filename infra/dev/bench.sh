@@ -295,7 +295,7 @@ for threads in $thread_values; do
     [[ "$threads" != default ]] || shown="default ($(($(nproc) * 2 > 64 ? 64 : $(nproc) * 2)))"
     say "threads $shown: filling the product cache (every product read once)"
     HAAT_BENCH_IDS=$work/ids.txt HAAT_BENCH_THREADS=$wrk_threads wrk -t"$wrk_threads" \
-        -c"$wrk_threads" -d120s -s tests/bench/warm_products.lua "$base" >"$work/warm.txt"
+        -c16 -d120s -s tests/bench/warm_products.lua "$base" >"$work/warm.txt"
     for s in "${scenarios[@]}"; do
         say "threads $shown: ${title[$s]}"
         path=$base

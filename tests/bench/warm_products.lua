@@ -1,6 +1,6 @@
 -- wrk: reads every product of HAAT_BENCH_IDS once (the threads share them out by index), then
 -- stops: fills the server's product cache before the measured GET scenarios.
--- Run with as many connections as threads, or a few more reads than ids happen.
+-- A thread's connections share its position: a few ids are read twice at the end.
 local ids = {}
 local counter = 0
 local nthreads = 0
