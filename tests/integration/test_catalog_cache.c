@@ -10,8 +10,7 @@
 static struct h_server srv_b;
 
 /* GET path on s, anonymous, with an optional extra header, into r. */
-static long get_on(const struct h_server *s, const char *path, const char *extra,
-                   struct h_resp *r)
+static long get_on(const struct h_server *s, const char *path, const char *extra, struct h_resp *r)
 {
     const char *hdrs[2] = {extra, NULL};
     h_resp_cleanup(r);

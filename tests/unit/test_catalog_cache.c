@@ -180,12 +180,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_hit_after_fill_and_case_folded_ids, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_invalidation_drops_and_refuses_older, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_invalidation_drops_and_refuses_older, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clear_refuses_fills_begun_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bounds_evict_least_recently_used, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_forgotten_tombstone_refuses_fills_begun_before,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forgotten_tombstone_refuses_fills_begun_before, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_off_keeps_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters_in_metrics, setup, teardown),
     };
