@@ -7,10 +7,17 @@
 #   1. starts the private PostgreSQL (infra/dev/pg.sh) and creates database haat_bench_<pid>
 #   2. haat migrate; seeds 100,000 products from 1,000 sellers (tests/bench/seed.sql)
 #   3. starts `haat serve` (HAAT_LOG_LEVEL=warn, HAAT_WORKERS=off) on a free port
-#   4. per scenario: wrk -t2 -c64 -d10s --latency (after a 2 s warm-up), then pgbench
-#      -c 64 -j 2 -T 10 -M prepared on the statement the endpoint runs (printed by
-#      tests/bench/dump_sql from the module's own statement table)
-#   5. prints a table (also written to var/bench/latest.md) with the server's peak RSS
+#   4. per scenario (get_product, get_product_304, get_product_c4, search_word_price,
+#      search_category_price, place_order, healthz): wrk -t2 -c64 (c4: -c4) -d10s --latency
+#      after a 2 s warm-up; then GET product at 1024 connections (peak RSS), the product
+#      cache's invalidation delay (tests/bench/invalidation.py), 1000 idle keep-alive
+#      connections and 1000 event streams (RSS before / with / after, tests/bench/streams.py)
+#   5. pgbench -c 64 (get_product_c4: -c 4) -j 2 -T 10 -M prepared on the statement each
+#      endpoint runs (printed by tests/bench/dump_sql from the module's own statement table),
+#      and on today's search SQL (search_word_price_reference: the text statement without
+#      the price-bucket index condition, the yardstick of issue 15)
+#   6. tests/bench/report.py: var/bench/latest.md (printed) and var/bench/latest.json, the
+#      goals of issue 15 judged on this run's figures
 #
 # pgbench scripts differ from the API's SQL only in how parameters are made: pgbench has no
 # strings, so the product id is lpad(to_hex(n), 32, '0')::uuid (the seed's ids), the word and
@@ -23,6 +30,7 @@
 #                        ("default": the server's own choice, 2 per core; default "default")
 #   BENCH_DURATION       seconds per measurement (default 10)
 #   BENCH_KEEP_DB=1      keep the database (its name is printed)
+#   BENCH_CACHE_ENTRIES, BENCH_CACHE_MB   the server's product cache (default 150000, 128)
 set -euo pipefail
 
 readonly prog=bench.sh
@@ -40,6 +48,9 @@ duration=${BENCH_DURATION:-10}
 thread_values=${BENCH_THREADS:-default}
 readonly conns=64 wrk_threads=2 pgbin=/usr/lib/postgresql/15/bin
 readonly streams=${BENCH_STREAMS:-1000} streams_per_user=50 # the open-streams scenario
+# The product cache holds the whole catalogue (100,000 products: ~70 MB); BENCH_CACHE_ENTRIES=0
+# runs without it.
+readonly cache_entries=${BENCH_CACHE_ENTRIES:-150000} cache_mb=${BENCH_CACHE_MB:-128}
 [[ -x "$bin" ]] || die "$bin not found (make MODE=release build)"
 for tool in wrk psql python3 gcc; do
     command -v "$tool" >/dev/null || die "$tool not found (apt-get install wrk postgresql-client)"
@@ -108,9 +119,9 @@ PY
 dump=build/release/bench/dump_sql
 mkdir -p "$(dirname "$dump")"
 # shellcheck disable=SC2046
-gcc -std=c17 -D_GNU_SOURCE -pthread -O2 -I. $(pkg-config --cflags libmicrohttpd jansson libpq libsodium libcurl) \
+gcc -std=c17 -D_GNU_SOURCE -pthread -O2 -I. $(pkg-config --cflags libmicrohttpd jansson libpq libsodium libcurl zlib) \
     -o "$dump" tests/bench/dump_sql.c $(find build/release/pkg build/release/internal -name '*.o') \
-    build/release/assets.o $(pkg-config --libs libmicrohttpd jansson libpq libsodium libcurl) -lm ||
+    build/release/assets.o $(pkg-config --libs libmicrohttpd jansson libpq libsodium libcurl zlib) -lm ||
     die "could not build $dump (make MODE=release build first)"
 
 # pgscript STATEMENT FILE SETS PARAM=VALUE...: FILE gets the \set lines and the statement's SQL
@@ -135,6 +146,10 @@ nil=\'00000000-0000-0000-0000-000000000000\'
 pgscript catalog_product_get "$work/get.sql" '\\set n random(1, 100000)' \
     "1=lpad(to_hex(CAST(:n AS int)), 32, '0')"
 pgscript catalog_search_q_relevance "$work/word.sql" \
+    '\\set w random(1, '"$nwords"')\n\\set lo int(exp(6 + random(0, 9000) / 1000.0))\n\\set hi :lo * 4' \
+    1=NULL 2=NULL 3=:lo 4=:hi 5=NULL 6=NULL 7=4611686018427387904 "8=$nil" 9=21 \
+    "10=($words_array)[CAST(:w AS int)]"
+pgscript catalog_search_q_relevance_range "$work/word-range.sql" \
     '\\set w random(1, '"$nwords"')\n\\set lo int(exp(6 + random(0, 9000) / 1000.0))\n\\set hi :lo * 4' \
     1=NULL 2=NULL 3=:lo 4=:hi 5=NULL 6=NULL 7=4611686018427387904 "8=$nil" 9=21 \
     "10=($words_array)[CAST(:w AS int)]"
@@ -171,6 +186,8 @@ start_server() { # THREADS ("default" or a number)
     env DATABASE_URL="$url" HAAT_HTTP_ADDR="127.0.0.1:$port" HAAT_LOG_LEVEL=warn HAAT_WORKERS=off \
         HAAT_LIMIT_CONNS_PER_IP=0 \
         HAAT_CHAT_STREAMS_PER_USER=$streams_per_user HAAT_CHAT_STREAMS_MAX=$((streams + 10)) \
+        HAAT_CHAT_HEARTBEAT_S=1 HAAT_PRODUCT_CACHE_ENTRIES="$cache_entries" \
+        HAAT_PRODUCT_CACHE_MB="$cache_mb" \
         "${extra[@]}" "$bin" serve >"$work/serve.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 100); do
@@ -196,14 +213,14 @@ stop_server() {
 
 # wrk_run NAME URL [SCRIPT]: prints "rps p50_ms p99_ms non2xx".
 wrk_run() {
-    local name=$1 target=$2 script=${3:-} args=()
+    local name=$1 target=$2 script=${3:-} args=() c=${WRK_CONNS:-$conns}
     [[ -z "$script" ]] || args=(-s "$script")
     HAAT_BENCH_IDS=$work/ids.txt HAAT_BENCH_WORDS=$work/words.txt \
         HAAT_BENCH_ORDER_PRODUCTS=$order_products \
-        wrk -t"$wrk_threads" -c"$conns" -d2s "${args[@]}" "$target" >/dev/null
+        wrk -t"$wrk_threads" -c"$c" -d2s "${args[@]}" "$target" >/dev/null
     HAAT_BENCH_IDS=$work/ids.txt HAAT_BENCH_WORDS=$work/words.txt \
         HAAT_BENCH_ORDER_PRODUCTS=$order_products \
-        wrk -t"$wrk_threads" -c"$conns" -d"${duration}s" --latency "${args[@]}" "$target" \
+        wrk -t"$wrk_threads" -c"$c" -d"${duration}s" --latency "${args[@]}" "$target" \
         >"$work/wrk-$name.txt"
     awk '
         function ms(v) {
@@ -215,110 +232,119 @@ wrk_run() {
         END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, bad }' "$work/wrk-$name.txt"
 }
 
-pgbench_run() { # SCRIPT: prints tps
-    "$pgbin/pgbench" -n -c "$conns" -j 2 -T "$duration" -M prepared -f "$1" "$url" \
+pgbench_run() { # SCRIPT [CLIENTS]: prints tps
+    "$pgbin/pgbench" -n -c "${2:-$conns}" -j 2 -T "$duration" -M prepared -f "$1" "$url" \
         >"$1.out" 2>&1 || { cat "$1.out" >&2; die "pgbench failed on $1"; }
     awk '/^tps = / { printf "%.0f\n", $3 }' "$1.out"
 }
 
+# The server's product cache misses so far: each one is GET product's database read.
+cache_misses() {
+    curl -fs "$base/metrics" | awk '$1 == "haat_product_cache_misses_total" { printf "%d", $2 }'
+}
+
 vmrss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$server_pid/status"; }
 
-# streams_scenario THREADS SHOWN: RSS before, with and after $streams open event streams, and
-# GET product while they are open (the other routes must not suffer).
+# streams_scenario THREADS SHOWN [idle]: RSS before, with and after $streams open event streams
+# (idle: keep-alive connections that made one request), and GET product while they are open
+# (the other routes must not suffer).
 streams_scenario() {
-    local before with after opened reader
+    local before with after opened reader mode=${3:-streams}
     before=$(vmrss_kb)
     rm -f "$work/streams.ready"
-    python3 tests/bench/streams.py "$base" "$streams" "$streams_per_user" "$work/streams.ready" &
+    python3 tests/bench/streams.py "$base" "$streams" "$streams_per_user" "$work/streams.ready" \
+        ${3:+"$3"} &
     reader=$!
     for _ in $(seq 300); do [[ -s "$work/streams.ready" ]] && break; sleep 0.1; done
     opened=$(cat "$work/streams.ready" 2>/dev/null || echo 0)
     with=$(vmrss_kb)
-    say "threads $2: GET /v1/products/{id} with $opened event streams open"
-    read -r rps p50 p99 bad < <(wrk_run "get-streams-$1" "$base" tests/bench/get_product.lua)
-    rows+=("$2|get_streams|$rps|$p50|$p99|$bad")
+    if [[ "$mode" == streams ]]; then
+        say "threads $2: GET /v1/products/{id} with $opened event streams open"
+        read -r rps p50 p99 bad < <(wrk_run "get-streams-$1" "$base" tests/bench/get_product.lua)
+        rows+=("$2|get_streams|$rps|$p50|$p99|$bad")
+    fi
     kill -TERM "$reader" 2>/dev/null
     wait "$reader" 2>/dev/null || true
-    sleep 2
+    sleep 5 # the server sees a closed stream at its next heartbeat (1 s), then trims (1 s)
     after=$(vmrss_kb)
-    rows+=("$2|streams|$opened|$before|$with|$after")
+    rows+=("$2|$mode|$opened|$before|$with|$after")
 }
 
-scenarios=(get word category order healthz)
-declare -A title=([get]="GET /v1/products/{id}" [word]="search: word + price range"
-    [category]="search: category, sort=price_asc" [order]="place order (POST /v1/orders)"
-    [healthz]="GET /healthz")
-declare -A target=([get]="$base" [word]="$base" [category]="$base" [order]="$base"
-    [healthz]="$base/healthz")
-declare -A lua=([get]=tests/bench/get_product.lua [word]=tests/bench/search_word_price.lua
-    [category]=tests/bench/search_category_price.lua [order]=tests/bench/place_order.lua
-    [healthz]="")
-declare -A p99_target=([get]=5 [word]=20 [category]=20 [order]="" [healthz]="")
-declare -A sqlfile=([get]=$work/get.sql [word]=$work/word.sql [category]=$work/category.sql
-    [order]=$work/order.sql)
-declare -A tps
+# Scenario names are the ones of var/bench/latest.json (issue 15).
+scenarios=(get_product get_product_304 get_product_c4 search_word_price search_category_price
+    place_order healthz)
+declare -A title=([get_product]="GET /v1/products/{id}"
+    [get_product_304]="GET /v1/products/{id}, If-None-Match matching (304)"
+    [get_product_c4]="GET /v1/products/{id}, 4 connections"
+    [search_word_price]="search: word + price range"
+    [search_category_price]="search: category, sort=price_asc"
+    [place_order]="place order (POST /v1/orders)" [healthz]="GET /healthz")
+declare -A lua=([get_product]=tests/bench/get_product.lua
+    [get_product_304]=tests/bench/get_product_304.lua [get_product_c4]=tests/bench/get_product.lua
+    [search_word_price]=tests/bench/search_word_price.lua
+    [search_category_price]=tests/bench/search_category_price.lua
+    [place_order]=tests/bench/place_order.lua [healthz]="")
+declare -A wrk_conns=([get_product_c4]=4)
+# pgbench on the same SQL: script and clients (the c4 row against pgbench at 4 clients).
+declare -A sqlfile=([get_product]=$work/get.sql [get_product_304]=$work/get.sql
+    [get_product_c4]=$work/get.sql [search_word_price]=$work/word-range.sql
+    [search_category_price]=$work/category.sql [place_order]=$work/order.sql)
+declare -A pg_clients=([get_product_c4]=4)
 rows=()
 for threads in $thread_values; do
     start_server "$threads"
     shown=$threads
     [[ "$threads" != default ]] || shown="default ($(($(nproc) * 2 > 64 ? 64 : $(nproc) * 2)))"
+    say "threads $shown: filling the product cache (every product read once)"
+    HAAT_BENCH_IDS=$work/ids.txt HAAT_BENCH_THREADS=$wrk_threads wrk -t"$wrk_threads" \
+        -c16 -d120s -s tests/bench/warm_products.lua "$base" >"$work/warm.txt"
     for s in "${scenarios[@]}"; do
         say "threads $shown: ${title[$s]}"
-        read -r rps p50 p99 bad < <(wrk_run "$s-$threads" "${target[$s]}" "${lua[$s]}")
-        rows+=("$shown|$s|$rps|$p50|$p99|$bad")
+        path=$base
+        [[ "$s" != healthz ]] || path=$base/healthz
+        misses0=$(cache_misses)
+        if [[ "$s" == get_product_304 ]]; then
+            read -r rps p50 p99 bad < <(python3 tests/bench/h304.py "$base" "$work/ids.txt" \
+                "$conns" "$duration")
+        else
+            read -r rps p50 p99 bad < <(WRK_CONNS=${wrk_conns[$s]:-$conns} \
+                wrk_run "$s-$threads" "$path" "${lua[$s]}")
+        fi
+        rows+=("$shown|$s|$rps|$p50|$p99|$bad|$(($(cache_misses) - misses0))")
     done
     rss_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status")
     rows+=("$shown|rss|$rss_kb|$startup_hwm_kb")
+    say "threads $shown: GET /v1/products/{id} at 1024 connections (peak RSS)"
+    echo 5 >"/proc/$server_pid/clear_refs" 2>/dev/null || true
+    read -r rps p50 p99 bad < <(WRK_CONNS=1024 wrk_run "c1024-$threads" "$base" tests/bench/get_product.lua)
+    rows+=("$shown|get_product_c1024|$rps|$p50|$p99|$bad")
+    rows+=("$shown|rss_c1024|$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status")|$(curl -fs "$base/metrics" | awk '$1 == "haat_product_cache_bytes" { printf "%d", $2 / 1024 }')")
+    say "threads $shown: product cache invalidation delay"
+    read -r inv_median inv_max < <(python3 tests/bench/invalidation.py "$base" "$url" 20 \
+        $(shuf -n 20 "$work/ids.txt"))
+    rows+=("$shown|invalidation|$inv_median|$inv_max")
+    streams_scenario "$threads" "$shown" idle
     streams_scenario "$threads" "$shown"
     stop_server
 done
-for s in get word category order; do
-    say "pgbench: ${title[$s]}"
-    tps[$s]=$(pgbench_run "${sqlfile[$s]}")
+declare -A tps
+for s in get_product get_product_c4 search_word_price search_category_price place_order; do
+    say "pgbench (${pg_clients[$s]:-$conns} clients): ${title[$s]}"
+    tps[$s]=$(pgbench_run "${sqlfile[$s]}" "${pg_clients[$s]:-$conns}")
 done
+tps[get_product_304]=${tps[get_product]}
+say "pgbench: today's search SQL (the reference)"
+tps[search_word_price_reference]=$(pgbench_run "$work/word.sql")
 
 # --- report -----------------------------------------------------------------------------
-report=$work/report.md
 {
-    printf '# haat bench — %s\n\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    printf '%s products (seeded in %ss), %s cores, wrk -t%s -c%s -d%ss --latency, ' \
+    printf 'products\t%s\nseed_s\t%s\ncores\t%s\nwrk\t-t%s -c%s -d%ss --latency\n' \
         "$products" "$seed_s" "$(nproc)" "$wrk_threads" "$conns" "$duration"
-    printf 'pgbench -c %s -j 2 -T %s -M prepared on the same SQL. Server: %s.\n\n' \
-        "$conns" "$duration" "$bin"
-    printf '| HTTP threads | scenario | requests/s | p50 ms | p99 ms | non-2xx | pgbench tps (same SQL) | API/pgbench | p99 target |\n'
-    printf '|---|---|---:|---:|---:|---:|---:|---:|---|\n'
-    for row in "${rows[@]}"; do
-        IFS='|' read -r th s rps p50 p99 bad <<<"$row"
-        if [[ "$s" == streams ]]; then
-            IFS='|' read -r th s opened before with after <<<"$row"
-            printf '| %s | %s event streams open (VmRSS before / with / 2 s after closing) | %s / %s / %s MB | | | | | | per stream %s KB |\n' \
-                "$th" "$opened" "$((before / 1024))" "$((with / 1024))" "$((after / 1024))" \
-                "$(( opened > 0 ? (with - before) / opened : 0 ))"
-            continue
-        fi
-        if [[ "$s" == get_streams ]]; then
-            printf '| %s | GET /v1/products/{id} with the streams open | %s | %s | %s | %s | | | |\n' \
-                "$th" "$rps" "$p50" "$p99" "$bad"
-            continue
-        fi
-        if [[ "$s" == rss ]]; then
-            printf '| %s | peak RSS under load (VmHWM; start-up peak %s MB) | %s MB | | | | | | ≤ 64 MB: %s |\n' \
-                "$th" "$((p50 / 1024))" "$((rps / 1024))" "$( ((rps <= 65536)) && echo met || echo MISSED)"
-            continue
-        fi
-        local_tps=${tps[$s]:-}
-        ratio=-
-        [[ -z "$local_tps" ]] || ratio=$(python3 -c "print(f'{$rps / $local_tps:.2f}')")
-        verdict=-
-        if [[ -n "${p99_target[$s]}" ]]; then
-            verdict=$(python3 -c "print('≤ ${p99_target[$s]} ms: ' + ('met' if $p99 <= ${p99_target[$s]} else 'MISSED'))")
-            [[ "$s" != get ]] ||
-                verdict+=$(python3 -c "print('; ratio ≥ 0.6: ' + ('met' if $rps >= 0.6 * $local_tps else 'MISSED'))")
-        fi
-        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$th" "${title[$s]}" "$rps" \
-            "$p50" "$p99" "$bad" "${local_tps:--}" "$ratio" "$verdict"
-    done
-} >"$report"
+    printf 'pgbench\t-c %s (and 4) -j 2 -T %s -M prepared\nserver\t%s\n' "$conns" "$duration" "$bin"
+    printf 'config\tHAAT_LOG_LEVEL=warn HAAT_WORKERS=off HAAT_HTTP_THREADS=%s HAAT_PRODUCT_CACHE_ENTRIES=%s HAAT_PRODUCT_CACHE_MB=%s HAAT_CHAT_HEARTBEAT_S=1 (the cache filled by reading every product once before the GET scenarios)\n' "$thread_values" "$cache_entries" "$cache_mb"
+    for s in "${!tps[@]}"; do printf 'tps\t%s\t%s\n' "$s" "${tps[$s]}"; done
+    for row in "${rows[@]}"; do printf 'row\t%s\n' "$row"; done
+} >"$work/results.tsv"
 mkdir -p var/bench
-cp "$report" var/bench/latest.md
-cat "$report"
+python3 tests/bench/report.py "$work/results.tsv" var/bench/latest.md var/bench/latest.json
+cat var/bench/latest.md

@@ -1,10 +1,12 @@
 #include "internal/app/app.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal/admin/admin.h"
@@ -34,6 +36,10 @@
 #define HEALTH_PROBE_MS 250
 /* How long shutdown waits for a suspension list query in flight (it takes milliseconds). */
 #define SUSPENSIONS_STOP_MS 1000
+/* libmicrohttpd's memory pool per connection, in bytes (see start_http). */
+#define HTTP_CONNECTION_MEMORY (8 * 1024)
+/* Seconds between two malloc_trim calls of a serve process (see wait_for_signal). */
+#define TRIM_EVERY_S 1
 
 const char *app_migrations_dir(void)
 {
@@ -85,10 +91,18 @@ static void block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* Waits for SIGTERM or SIGINT; meanwhile, every TRIM_EVERY_S, gives the memory freed since
+ * (the buffers of connections that closed after a burst) back to the system: glibc keeps
+ * freed memory inside its arenas, and malloc_trim releases the free pages of every arena. */
 static int wait_for_signal(const sigset_t *set)
 {
-    int sig = 0;
-    sigwait(set, &sig);
+    int sig = -1;
+    const struct timespec tick = {.tv_sec = TRIM_EVERY_S};
+    while (sig < 0) {
+        sig = sigtimedwait(set, NULL, &tick);
+        if (sig < 0)
+            malloc_trim(0);
+    }
     log_info("shutdown", "received %s, draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     return sig;
 }
@@ -165,7 +179,11 @@ static struct http_server *start_http(const struct cfg *c, struct router *router
         .conns_per_ip = (unsigned)c->limit_conns_per_ip,
         .timeout_s = 30,
         .body_timeout_s = (unsigned)c->http_body_timeout_s,
-        .connection_memory = 32 * 1024, /* headers only: bodies go to our own buffer */
+        /* libmicrohttpd's per-connection pool: the request line and headers (bodies go to our
+         * own buffer) and the reply's headers. A request whose line and headers pass ~6 KiB
+         * is refused (431) — documented in docs/architecture.md. 8 KiB instead of 32 KiB:
+         * less per idle connection and less for libmicrohttpd to clear per request. */
+        .connection_memory = HTTP_CONNECTION_MEMORY,
         .cors_origins = c->cors_origins,
         .public_url = c->public_url,
         .trusted_proxies = c->trusted_proxies,
@@ -257,7 +275,7 @@ int app_serve(const struct cfg *c)
         goto out;
     /* Every serve process, whatever HAAT_WORKERS says: it may hold event streams. */
     sv.chat = true;
-    if (chat_streams_start(c) != 0)
+    if (catalog_cache_start(c) != 0 || chat_streams_start(c) != 0) /* chat starts the listener */
         goto out;
     sv.health = true;
     if (db_health_start(app_migrations_dir(), HEALTH_PROBE_MS) != 0)
@@ -294,6 +312,8 @@ out:
         db_health_stop();
     if (sv.chat) /* after the HTTP server: its stop ended the streams */
         chat_streams_stop(remaining_ms(deadline ? deadline : clock_mono_ns() + 1000000000u));
+    if (sv.chat)
+        catalog_cache_stop();
     if (sv.auth_cache)
         user_auth_cache_stop(SUSPENSIONS_STOP_MS);
     if (sv.pwpool)

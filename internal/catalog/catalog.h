@@ -28,6 +28,12 @@
  * cursor key is the pagination kit's (page_set_secret, set by the app). Returns 0. */
 int catalog_init(const struct cfg *c);
 
+/* `haat serve` only, before listen_start: sizes the product read cache (HAAT_PRODUCT_CACHE_*)
+ * and subscribes it to product change notifications on the process's listener. Returns 0,
+ * or -1 (logged). catalog_cache_stop, after listen_stop, frees it. */
+int catalog_cache_start(const struct cfg *c);
+void catalog_cache_stop(void);
+
 /* Adds the catalog's command and query routes. */
 void catalog_routes(struct router *r);
 

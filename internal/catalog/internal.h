@@ -276,6 +276,35 @@ enum db_status catalog_repo_active_count(struct db_conn *c, const char *seller_i
 /* catalog_product_briefs' statement: fills found, seller_id, title and status by product_id. */
 enum db_status catalog_repo_briefs(struct db_conn *c, struct catalog_brief *out, size_t n);
 
+/* Every repository path that changes what a product GET shows calls this in the same
+ * transaction, after the change, with the product's new version: it NOTIFYs CATALOG_CHANNEL
+ * "<id> <version>", which drops the product from every instance's read cache at commit (and
+ * never, on rollback), and drops it from this process's cache at once. */
+#define CATALOG_CHANNEL "catalog_product"
+enum db_status catalog_product_changed(struct db_conn *c, const char *id, long long version);
+
+/* ---- product read cache (cache.c) ------------------------------------------------------ */
+
+/* (Re)sizes and empties the cache; 0 entries or bytes: off. Registers its metrics. */
+void catalog_cache_configure(size_t max_entries, size_t max_bytes);
+void catalog_cache_cleanup(void);
+/* A hit appends the product's JSON to out and sets *version. *ticket (always set) goes to the
+ * catalog_cache_put of the fill after a miss. */
+bool catalog_cache_get(const char *id, struct strbuf *out, long long *version, uint64_t *ticket);
+/* Keeps body as product id at version, unless the cache has seen a newer version (or a
+ * tombstone of it was forgotten, or it was cleared) since ticket. True when kept. */
+bool catalog_cache_put(const char *id, long long version, const char *body, size_t len,
+                       uint64_t ticket);
+/* A change notification: drops the entry, remembering version (a tombstone). */
+void catalog_cache_invalidate(const char *id, long long version);
+/* Drops everything (the listener reconnected). */
+void catalog_cache_clear(void);
+
+/* Whether a text search with this price range uses the price-bucket index (migration 0019):
+ * a range with a lower bound, no wider than a factor of CATALOG_PRICE_INDEX_SPAN. */
+#define CATALOG_PRICE_INDEX_SPAN 16
+bool catalog_search_price_indexed(int64_t min_price, int64_t max_price);
+
 /* ---- events (events.c) ---------------------------------------------------------------- */
 
 /* product.published from a row with product columns. */

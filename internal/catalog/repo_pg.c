@@ -57,9 +57,13 @@ static const struct db_stmt stmts[] = {
     {"catalog_product_archive",
      "WITH upd AS (UPDATE products SET status = 'archived', version = version + 1, "
      "updated_at = now() WHERE id = $1::uuid AND seller_id = $2::uuid "
-     "AND status <> 'archived' RETURNING id) "
+     "AND status <> 'archived' RETURNING id, version) "
      "SELECT EXISTS (SELECT 1 FROM upd), "
-     "EXISTS (SELECT 1 FROM products WHERE id = $1::uuid AND seller_id = $2::uuid)"},
+     "EXISTS (SELECT 1 FROM products WHERE id = $1::uuid AND seller_id = $2::uuid), "
+     "(SELECT version FROM upd)"},
+    /* catalog_product_changed: the read caches' invalidation, delivered at commit. */
+    {"catalog_product_changed",
+     "SELECT pg_notify('" CATALOG_CHANNEL "', $1::uuid::text || ' ' || $2::bigint::text)"},
     {"catalog_product_probe",
      "SELECT seller_id, status, version, stock FROM products WHERE id = $1::uuid"},
     /* Manual adjustment: never below 0, never above the maximum when adding. */
@@ -117,7 +121,7 @@ static const struct db_stmt stmts[] = {
 /* Result columns of catalog_categories. */
 enum category_col { CATEGORY_SLUG, CATEGORY_NAME };
 /* Result columns of catalog_product_archive. */
-enum archive_col { ARCHIVE_ARCHIVED_NOW, ARCHIVE_OWNED };
+enum archive_col { ARCHIVE_ARCHIVED_NOW, ARCHIVE_OWNED, ARCHIVE_VERSION };
 /* Result columns of catalog_product_probe. */
 enum probe_col { PROBE_SELLER_ID, PROBE_STATUS, PROBE_VERSION, PROBE_STOCK };
 /* Result columns of catalog_active_count. */
@@ -193,6 +197,8 @@ enum db_status catalog_repo_insert(struct db_conn *c, const char *id, const char
     enum db_status st =
         row_or_not_found(db_exec(c, "catalog_product_insert", DB_PARAMS(p), out), out);
     free(images);
+    if (st == DB_OK)
+        st = catalog_product_changed(c, id, db_col_ll(*out, 0, CATALOG_COL_VERSION));
     *published = st == DB_OK &&
                  catalog_status_parse(db_col_str(*out, 0, CATALOG_COL_STATUS)) != CATALOG_DRAFT;
     return st;
@@ -233,6 +239,8 @@ enum db_status catalog_repo_update(struct db_conn *c, const char *id, const char
     enum db_status st =
         row_or_not_found(db_exec(c, "catalog_product_update", DB_PARAMS(p), out), out);
     free(images);
+    if (st == DB_OK)
+        st = catalog_product_changed(c, id, db_col_ll(*out, 0, CATALOG_COL_VERSION));
     *published =
         st == DB_OK &&
         catalog_status_parse(db_col_str(*out, 0, CATALOG_COL_OLD_STATUS)) == CATALOG_DRAFT &&
@@ -247,6 +255,8 @@ enum db_status catalog_repo_archive(struct db_conn *c, const char *id, const cha
     enum db_status st = db_exec(c, "catalog_product_archive", DB_PARAMS(p), &res);
     if (st == DB_OK && !db_col_bool(res, 0, ARCHIVE_OWNED))
         st = DB_NOT_FOUND;
+    if (st == DB_OK && db_col_bool(res, 0, ARCHIVE_ARCHIVED_NOW))
+        st = catalog_product_changed(c, id, db_col_ll(res, 0, ARCHIVE_VERSION));
     PQclear(res);
     return st;
 }
@@ -289,6 +299,8 @@ static enum db_status stock_exec(struct db_conn *c, const char *stmt, int n, con
         out->sold_out_now = db_col_bool(res, 0, CATALOG_STOCK_SOLD_OUT_NOW);
     }
     PQclear(res);
+    if (st == DB_OK)
+        st = catalog_product_changed(c, out->id, out->version);
     return st;
 }
 
@@ -329,7 +341,26 @@ enum db_status catalog_repo_return(struct db_conn *c, const char *id, int quanti
     const char *p[] = {id, q, order_id};
     enum db_status st =
         row_or_not_found(db_exec(c, "catalog_stock_return", DB_PARAMS(p), &res), &res);
+    if (st == DB_OK)
+        st = catalog_product_changed(c, id, db_col_ll(res, 0, CATALOG_STOCK_VERSION));
     PQclear(res);
+    return st;
+}
+
+enum db_status catalog_product_changed(struct db_conn *c, const char *id, long long version)
+{
+    char v[24];
+    snprintf(v, sizeof v, "%lld", version);
+    const char *p[] = {id, v};
+    PGresult *res = NULL;
+    enum db_status st = db_exec(c, "catalog_product_changed", DB_PARAMS(p), &res);
+    PQclear(res);
+    /* This process's own cache at once, so its next read after the commit is the new
+     * version (the NOTIFY comes back milliseconds later). The tombstone's version refuses
+     * fills of the old one meanwhile; should the transaction roll back, it only keeps the
+     * product out of the cache until its next change. */
+    if (st == DB_OK)
+        catalog_cache_invalidate(id, version);
     return st;
 }
 

@@ -113,6 +113,8 @@ static const struct setting settings[] = {
     {NUM("HAAT_LIMIT_SMS_PER_HOUR", K_INT, limit_sms_per_hour, "5000", 0, 100000000)},
     {NUM("HAAT_LIMIT_EMAIL_PER_HOUR", K_INT, limit_email_per_hour, "20000", 0, 100000000)},
     {STR("HAAT_SMS_COUNTRIES", sms_countries, 0, "+91")},
+    {NUM("HAAT_PRODUCT_CACHE_ENTRIES", K_INT, product_cache_entries, "20000", 0, 10000000)},
+    {NUM("HAAT_PRODUCT_CACHE_MB", K_INT, product_cache_mb, "32", 1, 4096)},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])

@@ -97,6 +97,9 @@ struct cfg {
     /* HAAT_SMS_COUNTRIES: comma-separated country calling codes ("+91,+977") that SMS may
      * go to (default "+91"). */
     char *sms_countries;
+    int product_cache_entries; /* HAAT_PRODUCT_CACHE_ENTRIES products in the read cache,
+                                  0..10000000 (default 20000; 0: off) */
+    int product_cache_mb;      /* HAAT_PRODUCT_CACHE_MB its bytes bound, 1..4096 (default 32) */
 };
 
 /* Loads path (NULL: configs/dev.json; a missing default file is not an error, a missing

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Holds N event streams (GET /v1/me/events) open on one haat instance, for make bench.
 
-Usage: streams.py BASE_URL N PER_USER READY_FILE   (HAAT_JWT_SECRET in the environment)
+Usage: streams.py BASE_URL N PER_USER READY_FILE [idle]   (HAAT_JWT_SECRET in the environment)
+With "idle": N keep-alive connections that each made one GET /healthz and then stay idle.
 Opens N connections as N / PER_USER users (access tokens minted here, as the auth hook needs
 no user row), sends each request, reads each answer's headers, then writes the number of
 streams that answered 200 into READY_FILE and keeps every connection open (reading and
@@ -33,6 +34,7 @@ def token(user):
 
 def main():
     base, n, per_user, ready = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    idle = len(sys.argv) > 5 and sys.argv[5] == "idle"
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, n + 64)), hard))
     u = urlparse(base)
@@ -40,6 +42,8 @@ def main():
              f"Authorization: Bearer {token(f'cccccccc-cccc-4ccc-8ccc-{k:012x}')}\r\n"
              f"Accept: text/event-stream\r\n\r\n").encode()
             for k in range((n + per_user - 1) // per_user)]
+    if idle:
+        reqs = [f"GET /healthz HTTP/1.1\r\nHost: {u.hostname}:{u.port}\r\n\r\n".encode()] * n
     socks, ok = [], 0
     for i in range(n):
         s = socket.create_connection((u.hostname, u.port), timeout=10)
