@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "internal/admin/admin.h"
 #include "internal/app/housekeeping.h"
 #include "internal/app/idempotency.h"
 #include "internal/app/ops.h"
@@ -48,6 +49,7 @@ struct router *app_router_new(void)
     order_routes(r);
     chat_routes(r);
     payment_routes(r);
+    admin_routes(r);
     return r;
 }
 
@@ -93,7 +95,7 @@ static int start_common(const struct cfg *c)
     audit_init();
     user_init(c);
     if (catalog_init(c) != 0 || notify_init(c) != 0 || order_init(c) != 0 || payment_init(c) != 0 ||
-        chat_init(c) != 0)
+        chat_init(c) != 0 || admin_init(c) != 0)
         return -1;
     user_set_seller_stats_provider(&seller_stats);
     ops_init(app_version(), c->public_url);
@@ -271,8 +273,13 @@ int app_admin(const struct cfg *c, int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[0], "grant") == 0)
         return user_grant_admin(c, argv[1]);
+    if (argc == 2 && strcmp(argv[0], "revoke") == 0)
+        return admin_cli_revoke(c, argv[1]);
+    if (argc == 4 && strcmp(argv[0], "suspend") == 0 && strcmp(argv[2], "--reason") == 0)
+        return admin_cli_suspend(c, argv[1], argv[3]);
     if (argc == 1 && strcmp(argv[0], "failed-refunds") == 0)
         return payment_list_failed_refunds(c);
-    fprintf(stderr, "usage: haat admin grant EMAIL | haat admin failed-refunds\n");
+    fprintf(stderr, "usage: haat admin grant EMAIL | haat admin revoke EMAIL | "
+                    "haat admin suspend EMAIL --reason TEXT | haat admin failed-refunds\n");
     return 2;
 }

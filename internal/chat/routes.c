@@ -15,7 +15,6 @@ static const struct http_route queries[] = {
     {"GET", "/v1/conversations/{id}/messages", chat_list_messages, HTTP_AUTH_USER, 0},
     {"GET", "/v1/conversations/{id}/events", chat_stream_conversation, HTTP_AUTH_USER, 0},
     {"GET", "/v1/me/events", chat_stream_me, HTTP_AUTH_USER, 0},
-    {"GET", "/v1/admin/reports", chat_list_reports, HTTP_AUTH_ADMIN, 0},
 };
 
 void chat_routes(struct router *r)

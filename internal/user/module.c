@@ -14,6 +14,7 @@ static void register_statements(void)
 {
     user_repo_register_users();
     user_repo_register_auth();
+    user_repo_register_admin();
 }
 
 void user_init(const struct cfg *c)

@@ -94,6 +94,7 @@ static const struct setting settings[] = {
     {NUM("HAAT_CHAT_STREAMS_PER_USER", K_INT, chat_streams_per_user, "5", 1, 100)},
     {NUM("HAAT_CHAT_HEARTBEAT_S", K_INT, chat_heartbeat_s, "15", 1, 60)},
     {NUM("HAAT_LIMIT_CHAT_PER_MIN", K_INT, limit_chat_per_min, "30", 1, 10000)},
+    {NUM("HAAT_LIMIT_ADMIN_PER_MIN", K_INT, limit_admin_per_min, "120", 1, 100000)},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])

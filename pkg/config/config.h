@@ -64,6 +64,8 @@ struct cfg {
     int chat_heartbeat_s;      /* HAAT_CHAT_HEARTBEAT_S 1..60 (default 15; tests only) */
     int limit_chat_per_min;    /* HAAT_LIMIT_CHAT_PER_MIN messages a user may send a
                                   minute, 1..10000 (default 30) */
+    int limit_admin_per_min;   /* HAAT_LIMIT_ADMIN_PER_MIN requests one admin may make to
+                                  an admin route per minute, per instance (429 beyond) */
 };
 
 /* Loads path (NULL: configs/dev.json; a missing default file is not an error, a missing
