@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal/admin/internal.h"
+#include "internal/catalog/catalog.h"
 #include "internal/user/user.h"
 #include "pkg/audit/audit.h"
 #include "pkg/log/log.h"
@@ -16,10 +17,8 @@ struct cli_ctx {
 };
 
 static enum db_status record(struct db_conn *c, const char *action, const struct cli_ctx *x,
-                             const char *field, bool before_v, bool after_v)
+                             const json_t *before, const json_t *after)
 {
-    json_t *before = json_pack("{s:b}", field, before_v);
-    json_t *after = json_pack("{s:b}", field, after_v);
     const struct audit_entry e = {
         .actor_id = AUDIT_ACTOR_CLI,
         .action = action,
@@ -29,17 +28,21 @@ static enum db_status record(struct db_conn *c, const char *action, const struct
         .before = before,
         .after = after,
     };
-    enum db_status st = audit_record(c, &e);
-    json_decref(before);
-    json_decref(after);
-    return st;
+    return audit_record(c, &e);
 }
 
 static enum db_status revoke_txn(struct db_conn *c, void *arg)
 {
     struct cli_ctx *x = arg;
     enum db_status st = user_admin_revoke(c, x->email, x->id, &x->was);
-    return st == DB_OK ? record(c, "admin.revoke", x, "admin", x->was, false) : st;
+    if (st != DB_OK)
+        return st;
+    json_t *before = json_pack("{s:b}", "admin", x->was);
+    json_t *after = json_pack("{s:b}", "admin", false);
+    st = record(c, "admin.revoke", x, before, after);
+    json_decref(before);
+    json_decref(after);
+    return st;
 }
 
 static enum db_status suspend_txn(struct db_conn *c, void *arg)
@@ -49,7 +52,18 @@ static enum db_status suspend_txn(struct db_conn *c, void *arg)
     enum db_status st = user_admin_find_email(c, x->email, x->id, &unused);
     if (st == DB_OK)
         st = user_admin_set_suspended(c, x->id, true, &x->was, NULL);
-    return st == DB_OK ? record(c, "user.suspend", x, "suspended", x->was, true) : st;
+    long long hidden = 0;
+    if (st == DB_OK)
+        st = catalog_admin_hide_seller(c, x->id, true, &hidden);
+    if (st != DB_OK)
+        return st;
+    json_t *before = json_pack("{s:b}", "suspended", x->was);
+    json_t *after =
+        json_pack("{s:b,s:I}", "suspended", true, "listings_hidden", (json_int_t)hidden);
+    st = record(c, "user.suspend", x, before, after);
+    json_decref(before);
+    json_decref(after);
+    return st;
 }
 
 /* Opens the database, runs fn in one transaction, prints the outcome; the exit code. */
@@ -58,6 +72,7 @@ static int run(const struct cfg *c, const char *what, db_txn_fn fn, struct cli_c
     if (db_init(c->database_url, c->database_read_url) != 0)
         return 1;
     user_init(c);
+    catalog_init(c);
     admin_init(c);
     enum db_status st = db_txn(DB_PRIMARY, fn, x);
     db_thread_cleanup();

@@ -23,12 +23,16 @@ bool admin_gate_take(const char *admin_id, int *retry_after_s);
 void admin_suspend_user(struct http_req *r);
 void admin_unsuspend_user(struct http_req *r);
 void admin_retry_notification(struct http_req *r);
+void admin_takedown_product(struct http_req *r);
+void admin_restore_product(struct http_req *r);
 void admin_list_reports(struct http_req *r);
 void admin_list_notifications(struct http_req *r);
 void admin_list_audit_log(struct http_req *r);
 
 /* suspension.c: the body of suspend and unsuspend (on: which one). */
 void admin_set_suspension(struct http_req *r, bool on);
+/* moderation.c: the body of take down and restore (take_down: which one). */
+void admin_moderate_product(struct http_req *r, bool take_down);
 /* Reads the required {reason} body into *reason (borrowed from the body): false after
  * answering 422. */
 bool admin_reason_or_reply(struct http_req *r, const char **reason);

@@ -10,6 +10,10 @@ static const struct http_route commands[] = {
     {"POST", "/v1/admin/users/{id}/suspend", admin_suspend_user, HTTP_AUTH_ADMIN, HTTP_JSON_BODY},
     {"POST", "/v1/admin/users/{id}/unsuspend", admin_unsuspend_user, HTTP_AUTH_ADMIN,
      HTTP_JSON_BODY},
+    {"POST", "/v1/admin/products/{id}/takedown", admin_takedown_product, HTTP_AUTH_ADMIN,
+     HTTP_JSON_BODY},
+    {"POST", "/v1/admin/products/{id}/restore", admin_restore_product, HTTP_AUTH_ADMIN,
+     HTTP_JSON_BODY},
     {"POST", "/v1/admin/notifications/{id}/retry", admin_retry_notification, HTTP_AUTH_ADMIN, 0},
 };
 

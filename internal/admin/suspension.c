@@ -1,10 +1,13 @@
 /* The body shared by suspend and unsuspend: {reason} required, the user module's effect and
  * the audit row in one http_txn, 200 with the User object (status "active" | "suspended").
- * Suspending an already suspended user (or unsuspending an active one) succeeds and is
- * recorded too, before and after then agree. An unknown or malformed id answers 404. */
+ * Suspending hides the user's listed products (catalog_admin_hide_seller) and unsuspending
+ * turns back exactly those; the audit row's after says how many. Suspending an already suspended
+ * user (or unsuspending an active one) succeeds and is recorded too, before and after then agree.
+ * An unknown or malformed id answers 404. */
 #include <stddef.h>
 
 #include "internal/admin/internal.h"
+#include "internal/catalog/catalog.h"
 #include "internal/user/user.h"
 #include "pkg/audit/audit.h"
 
@@ -44,10 +47,17 @@ static enum db_status suspend_txn(struct db_conn *c, void *arg)
     bool was = false;
     json_t *user = NULL;
     enum db_status st = user_admin_set_suspended(c, x->id, x->on, &was, &user);
-    if (st != DB_OK)
+    long long listings = 0;
+    if (st == DB_OK)
+        st = catalog_admin_hide_seller(c, x->id, x->on, &listings);
+    if (st != DB_OK) {
+        json_decref(user);
         return st;
+    }
     json_t *before = json_pack("{s:b}", "suspended", was);
-    json_t *after = json_pack("{s:b}", "suspended", x->on);
+    json_t *after =
+        json_pack("{s:b,s:I}", "suspended", x->on, x->on ? "listings_hidden" : "listings_restored",
+                  (json_int_t)listings);
     const struct audit_entry e = {
         .actor_id = http_req_principal(x->r)->user_id,
         .action = x->on ? "user.suspend" : "user.unsuspend",

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "tests/integration/catalog_fixtures.h"
+#include "tests/integration/order_fixtures.h"
 #include "tests/test_main.h"
 
 #define ADMIN_PER_MIN "20" /* HAAT_LIMIT_ADMIN_PER_MIN of this binary's server */
@@ -87,6 +87,19 @@ static bool me_becomes(const struct actor *a, long want)
     return ok;
 }
 
+/* How many products GET /v1/products?q=word finds (as anyone). */
+static size_t found_by_search(const char *word)
+{
+    struct h_resp r = {0};
+    char path[128];
+    snprintf(path, sizeof path, "/v1/products?q=%s", word);
+    fx_call(NULL, "GET", path, NULL, NULL, &r);
+    h_assert_status(&r, 200);
+    size_t n = json_array_size(json_object_get(r.json, "items"));
+    h_resp_cleanup(&r);
+    return n;
+}
+
 static void test_roles(void **state)
 {
     struct actor user;
@@ -99,6 +112,8 @@ static void test_roles(void **state)
         {"POST", "/v1/admin/users/00000000-0000-4000-8000-000000000001/suspend"},
         {"POST", "/v1/admin/users/00000000-0000-4000-8000-000000000001/unsuspend"},
         {"POST", "/v1/admin/notifications/00000000-0000-4000-8000-000000000001/retry"},
+        {"POST", "/v1/admin/products/00000000-0000-4000-8000-000000000001/takedown"},
+        {"POST", "/v1/admin/products/00000000-0000-4000-8000-000000000001/restore"},
     };
     long long before = audit_count();
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
@@ -140,24 +155,61 @@ static void test_suspend_and_unsuspend(void **state)
         fx_count("SELECT count(*) FROM users WHERE id = '%s' AND suspended_at IS NULL", user.id),
         1);
 
+    char word[17], title[64];
+    fx_word(word, 16);
+    snprintf(title, sizeof title, "Fake phone %s", word);
+    json_t *listed = fx_create(&user, title, "{\"stock\":2}");
+    snprintf(title, sizeof title, "Draft phone %s", word);
+    json_t *draft = fx_create(&user, title, "{\"stock\":2,\"status\":\"draft\"}");
+    assert_int_equal(found_by_search(word), 1);
     fx_call(&admin, "POST", path, "{\"reason\":\"sold fake phones\"}", NULL, &r);
     h_assert_status(&r, 200);
     assert_string_equal(fx_str(r.json, "id"), user.id);
     assert_string_equal(fx_str(r.json, "status"), "suspended");
-    snprintf(want, sizeof want, "%s|sold fake phones|{\"suspended\": false}|{\"suspended\": true}",
+    snprintf(want, sizeof want,
+             "%s|sold fake phones|{\"suspended\": false}|"
+             "{\"suspended\": true, \"listings_hidden\": 1}",
              admin.id);
     assert_audit(user.id, "user.suspend", want);
     assert_true(me_becomes(&user, 401)); /* the token stops (within 2 s; polled up to 10 s) */
+    /* The listed product is hidden: out of search, 404 to others, not buyable. */
+    struct actor buyer;
+    fx_actor(&buyer, false);
+    char pget[128], line[256];
+    snprintf(pget, sizeof pget, "/v1/products/%s", fx_str(listed, "id"));
+    assert_int_equal(found_by_search(word), 0);
+    fx_call(&buyer, "GET", pget, NULL, NULL, &r);
+    h_assert_problem(&r, 404, "not_found");
+    fx_call(&admin, "GET", pget, NULL, NULL, &r);
+    h_assert_status(&r, 200);
+    assert_string_equal(fx_str(r.json, "status"), "suspended");
+    order_fx_place(&buyer, order_fx_items1(listed, 1, line, sizeof line), &r);
+    h_assert_problem(&r, 409, "invalid_state");
 
     snprintf(path, sizeof path, "/v1/admin/users/%s/unsuspend", user.id);
     fx_call(&admin, "POST", path, "{\"reason\":\"appeal accepted\"}", NULL, &r);
     h_assert_status(&r, 200);
     assert_string_equal(fx_str(r.json, "status"), "active");
-    snprintf(want, sizeof want, "%s|appeal accepted|{\"suspended\": true}|{\"suspended\": false}",
+    snprintf(want, sizeof want,
+             "%s|appeal accepted|{\"suspended\": true}|"
+             "{\"suspended\": false, \"listings_restored\": 1}",
              admin.id);
     assert_audit(user.id, "user.unsuspend", want);
     assert_true(me_becomes(&user, 200));
     assert_int_equal(audit_count(), before + 2);
+    /* Back in search and buyable; the draft it never hid stays a draft. */
+    assert_int_equal(found_by_search(word), 1);
+    fx_call(&buyer, "GET", pget, NULL, NULL, &r);
+    h_assert_status(&r, 200);
+    assert_string_equal(fx_str(r.json, "status"), "active");
+    assert_int_equal(fx_count("SELECT count(*) FROM products WHERE id = '%s' AND status = 'draft'",
+                              fx_str(draft, "id")),
+                     1);
+    order_fx_place(&buyer, order_fx_items1(listed, 1, line, sizeof line), &r);
+    h_assert_status(&r, 201);
+    json_decref(listed);
+    json_decref(draft);
+    fx_actor_free(&buyer);
 
     /* The audit log shows both, newest first, filtered by target and by actor, in pages. */
     snprintf(path, sizeof path, "/v1/admin/audit-log?target=%s&limit=1", user.id);
@@ -272,6 +324,108 @@ static void test_retry_failed_notification(void **state)
     fx_actor_free(&user);
 }
 
+static void test_takedown_and_restore(void **state)
+{
+    struct actor admin, seller, buyer;
+    admin_actor(&admin);
+    fx_actor(&seller, true);
+    fx_actor(&buyer, false);
+    char word[17], title[64], path[128], pget[128], want[256], items[256];
+    fx_word(word, 16);
+    snprintf(title, sizeof title, "Counterfeit %s watch", word);
+    json_t *prod = fx_create(&seller, title, "{\"stock\":3}");
+    const char *id = fx_str(prod, "id");
+    long long version = fx_int(prod, "version");
+    assert_string_equal(fx_str(prod, "status"), "active");
+    assert_int_equal(found_by_search(word), 1);
+    struct h_resp r = {0};
+    snprintf(path, sizeof path, "/v1/admin/products/%s/takedown", id);
+    snprintf(pget, sizeof pget, "/v1/products/%s", id);
+
+    long long before = audit_count();
+    fx_call(&admin, "POST", path, "{}", NULL, &r);
+    h_assert_problem(&r, 422, "validation_failed");
+    fx_call(&seller, "POST", path, "{\"reason\":\"mine\"}", NULL, &r);
+    h_assert_problem(&r, 403, "forbidden");
+    assert_int_equal(audit_count(), before);
+
+    fx_call(&admin, "POST", path, "{\"reason\":\"counterfeit goods\"}", NULL, &r);
+    h_assert_status(&r, 200);
+    assert_string_equal(fx_str(r.json, "status"), "taken_down");
+    assert_string_equal(fx_str(r.json, "takedown_reason"), "counterfeit goods");
+    assert_true(fx_int(r.json, "version") > version);
+    snprintf(want, sizeof want,
+             "%s|counterfeit goods|{\"status\": \"active\"}|{\"status\": \"taken_down\"}",
+             admin.id);
+    assert_audit(id, "product.takedown", want);
+    assert_int_equal(events("product.taken_down", id), 1);
+    fx_call(&admin, "POST", path, "{\"reason\":\"again\"}", NULL, &r);
+    h_assert_problem(&r, 409, "invalid_state");
+
+    /* Out of search, 404 to others, visible to its owner and admins, not buyable. */
+    assert_int_equal(found_by_search(word), 0);
+    fx_call(NULL, "GET", pget, NULL, NULL, &r);
+    h_assert_problem(&r, 404, "not_found");
+    fx_call(&buyer, "GET", pget, NULL, NULL, &r);
+    h_assert_problem(&r, 404, "not_found");
+    fx_call(&seller, "GET", pget, NULL, NULL, &r);
+    h_assert_status(&r, 200);
+    assert_string_equal(fx_str(r.json, "status"), "taken_down");
+    assert_string_equal(fx_str(r.json, "takedown_reason"), "counterfeit goods");
+    fx_call(&admin, "GET", pget, NULL, NULL, &r);
+    h_assert_status(&r, 200);
+    order_fx_place(&buyer, order_fx_items1(prod, 1, items, sizeof items), &r);
+    h_assert_problem(&r, 409, "invalid_state");
+    /* Its seller cannot re-activate or edit it. */
+    fx_call(&seller, "PATCH", pget, "{\"status\":\"active\"}", NULL, &r);
+    h_assert_problem(&r, 409, "invalid_state");
+    fx_call(&seller, "PATCH", pget, "{\"title\":\"Genuine watch honest\"}", NULL, &r);
+    h_assert_problem(&r, 409, "invalid_state");
+    assert_int_equal(fx_count("SELECT count(*) FROM products WHERE id = '%s' AND"
+                              " status = 'taken_down'",
+                              id),
+                     1);
+    /* The seller is told by SMS (the log provider; email too when their address is verified). */
+    long long t0 = h_now_ms();
+    bool told = false;
+    while (!told && h_now_ms() - t0 <= WAIT_MS) {
+        char *text = h_read_file(h_server_notify_file(&cat_srv, "sms.jsonl"), NULL);
+        told = text && strstr(text, word) && strstr(text, "taken down: counterfeit goods");
+        free(text);
+        if (!told)
+            h_sleep_ms(50);
+    }
+    assert_true(told);
+
+    /* Restore: back to what it was, findable and buyable again. */
+    snprintf(path, sizeof path, "/v1/admin/products/%s/restore", id);
+    fx_call(&admin, "POST", path, "{\"reason\":\"seller proved authenticity\"}", NULL, &r);
+    h_assert_status(&r, 200);
+    assert_string_equal(fx_str(r.json, "status"), "active");
+    assert_null(json_object_get(r.json, "takedown_reason"));
+    snprintf(want, sizeof want,
+             "%s|seller proved authenticity|{\"status\": \"taken_down\"}|"
+             "{\"status\": \"active\"}",
+             admin.id);
+    assert_audit(id, "product.restore", want);
+    fx_call(&admin, "POST", path, "{\"reason\":\"again\"}", NULL, &r);
+    h_assert_problem(&r, 409, "invalid_state");
+    fx_call(&admin, "POST", "/v1/admin/products/00000000-0000-4000-8000-00000000abcd/restore",
+            "{\"reason\":\"x\"}", NULL, &r);
+    h_assert_problem(&r, 404, "not_found");
+    assert_int_equal(found_by_search(word), 1);
+    fx_call(&buyer, "GET", pget, NULL, NULL, &r);
+    h_assert_status(&r, 200);
+    order_fx_place(&buyer, order_fx_items1(prod, 1, items, sizeof items), &r);
+    h_assert_status(&r, 201);
+    assert_int_equal(audit_count(), before + 2);
+    h_resp_cleanup(&r);
+    json_decref(prod);
+    fx_actor_free(&admin);
+    fx_actor_free(&seller);
+    fx_actor_free(&buyer);
+}
+
 static void test_reports_route(void **state)
 {
     struct actor admin;
@@ -343,7 +497,8 @@ static void test_cli_revoke_and_suspend(void **state)
     assert_audit(u.id, "admin.revoke", "cli|-|{\"admin\": true}|{\"admin\": false}");
     assert_int_equal(cli((const char *[]){"suspend", email, "--reason", "chargebacks", NULL}), 0);
     assert_audit(u.id, "user.suspend",
-                 "cli|chargebacks|{\"suspended\": false}|{\"suspended\": true}");
+                 "cli|chargebacks|{\"suspended\": false}|"
+                 "{\"suspended\": true, \"listings_hidden\": 0}");
     assert_int_equal(
         fx_count("SELECT count(*) FROM users WHERE id = '%s' AND suspended_at IS NOT NULL", u.id),
         1);
@@ -363,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_roles),
         cmocka_unit_test(test_suspend_and_unsuspend),
         cmocka_unit_test(test_retry_failed_notification),
+        cmocka_unit_test(test_takedown_and_restore),
         cmocka_unit_test(test_reports_route),
         cmocka_unit_test(test_rate_limit_per_admin),
         cmocka_unit_test(test_cli_revoke_and_suspend),
