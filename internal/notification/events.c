@@ -82,11 +82,8 @@ static const struct nf_field f_product_sold_out[] = {
     {NULL, NF_STR, 0},
 };
 static const struct nf_field f_product_taken_down[] = {
-    {"product_id", NF_UUID, 0},
-    {"seller_id", NF_UUID, 0},
-    {"title", NF_STR, 0},
-    {"reason", NF_STR, 0},
-    {NULL, NF_STR, 0},
+    {"product_id", NF_UUID, 0}, {"seller_id", NF_UUID, 0}, {"title", NF_STR, 0},
+    {"reason", NF_STR, 0},      {NULL, NF_STR, 0},
 };
 static const struct nf_field f_order_placed[] = {
     {"order_id", NF_UUID, 0},  {"buyer_id", NF_UUID, 0},
@@ -183,8 +180,8 @@ const struct notify_route notify_route_table[] = {
      NULL, 0},
     {"product.sold_out", "listings", false, false, false, ONE("seller_id"), f_product_sold_out,
      NULL, 0},
-    {"product.taken_down", "account", false, false, false, ONE("seller_id"),
-     f_product_taken_down, NULL, 0},
+    {"product.taken_down", "account", false, false, false, ONE("seller_id"), f_product_taken_down,
+     NULL, 0},
     {"order.placed", "orders", false, false, false, BOTH, f_order_placed, NULL, 0},
     {"payment.succeeded", "payments", false, false, false, BOTH, f_payment_succeeded, NULL, 0},
     {"payment.failed", "payments", false, false, false, ONE("buyer_id"), f_payment_failed, NULL, 0},
