@@ -347,12 +347,16 @@ int app_admin(const struct cfg *c, int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[0], "grant") == 0)
         return user_grant_admin(c, argv[1]);
+    if (argc == 2 && strcmp(argv[0], "revoke") == 0)
+        return admin_cli_revoke(c, argv[1]);
+    if (argc == 4 && strcmp(argv[0], "suspend") == 0 && strcmp(argv[2], "--reason") == 0)
+        return admin_cli_suspend(c, argv[1], argv[3]);
     if (argc == 1 && strcmp(argv[0], "failed-refunds") == 0)
         return payment_list_failed_refunds(c);
     if (argc == 1 && strcmp(argv[0], "seal-accounts") == 0)
         return user_seal_accounts(c);
-    fprintf(
-        stderr,
-        "usage: haat admin grant EMAIL | haat admin failed-refunds | haat admin seal-accounts\n");
+    fprintf(stderr, "usage: haat admin grant EMAIL | haat admin revoke EMAIL | "
+                    "haat admin suspend EMAIL --reason TEXT | haat admin failed-refunds | "
+                    "haat admin seal-accounts\n");
     return 2;
 }

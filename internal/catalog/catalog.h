@@ -83,7 +83,14 @@ enum db_status catalog_product_exists(struct db_conn *c, const char *product_id,
 int catalog_seller_active_listings(struct db_conn *c, const char *seller_id, long long *out);
 
 /* A product as other modules refer to it (the chat module: who sells it, its title). */
-enum catalog_status { CATALOG_DRAFT, CATALOG_ACTIVE, CATALOG_SOLD_OUT, CATALOG_ARCHIVED };
+enum catalog_status {
+    CATALOG_DRAFT,
+    CATALOG_ACTIVE,
+    CATALOG_SOLD_OUT,
+    CATALOG_ARCHIVED,
+    CATALOG_TAKEN_DOWN,
+    CATALOG_SUSPENDED /* hidden while its seller is suspended */
+};
 struct catalog_brief {
     char product_id[IDS_UUID_LEN]; /* in: the product asked for */
     bool found;                    /* out: false for no such product (or a malformed id) */
@@ -94,5 +101,24 @@ struct catalog_brief {
 /* Fills out[0..n) (product_id set by the caller) in one statement on c, the caller's
  * connection. Returns 0, or -1 when the database could not answer (logged). */
 int catalog_product_briefs(struct db_conn *c, struct catalog_brief *out, size_t n);
+
+/* For the admin module, inside its transaction on c (the primary), which also writes the audit
+ * row. take_down: the product becomes 'taken_down' with takedown_reason = reason (out of
+ * search, not buyable, 404 to all but its owner and admins, not editable by its owner) and
+ * product.taken_down is emitted to the seller; otherwise (restore) it gets back the status it
+ * had (active / sold_out following its stock). Either bumps the version. On DB_OK *product is
+ * the Product JSON text (heap; free it) and *before / *after are new {status} objects.
+ * DB_NOT_FOUND: no such product; DB_CONFLICT: already taken down or archived (take down), not
+ * taken down (restore). */
+enum db_status catalog_admin_moderate(struct db_conn *c, const char *id, bool take_down,
+                                      const char *reason, char **product, json_t **before,
+                                      json_t **after);
+
+/* For the admin module, inside its transaction on c: hides (hide) the seller's listed products
+ * (active, sold out) while the seller is suspended — status 'suspended', out of search, not
+ * buyable, 404 to others — or turns back exactly the ones it hid. Bumps their versions.
+ * *n: how many products changed. */
+enum db_status catalog_admin_hide_seller(struct db_conn *c, const char *seller_id, bool hide,
+                                         long long *n);
 
 #endif

@@ -65,6 +65,7 @@ enum catalog_col {
     CATALOG_COL_VERSION,
     CATALOG_COL_CREATED_AT,
     CATALOG_COL_UPDATED_AT,
+    CATALOG_COL_TAKEDOWN_REASON, /* NULL unless taken down */
     CATALOG_COL_COUNT
 };
 /* The column after the product columns: the sort key of listing rows (search, a seller's
@@ -342,13 +343,21 @@ void catalog_list_seller_products(struct http_req *r);
  * ("{}"), so they never match: the caller answers 412 — after 404, which comes first. */
 const char *catalog_if_match(struct http_req *r, char *buf, size_t n);
 /* Why a guarded write by seller_id matched no row, from a catalog_repo_probe() result. */
-enum catalog_miss { CATALOG_MISS_NOT_FOUND, CATALOG_MISS_ARCHIVED, CATALOG_MISS_GUARD };
+enum catalog_miss {
+    CATALOG_MISS_NOT_FOUND,
+    CATALOG_MISS_ARCHIVED,
+    CATALOG_MISS_TAKEN_DOWN,
+    CATALOG_MISS_GUARD
+};
 enum catalog_miss catalog_classify_miss(const struct catalog_probe *p, const char *seller_id);
-/* 404 not_found / 409 invalid_state (archived) / 412 precondition_failed. */
+/* 404 not_found / 409 invalid_state (archived, taken down) / 412 precondition_failed. */
 void catalog_reply_miss(struct http_req *r, enum catalog_miss m);
 /* The stock answer {product_id, stock} with the product's new ETag. */
 void catalog_reply_stock(struct http_req *r, const struct catalog_stock_row *row);
 /* 422: the category is not a known one. */
 void catalog_reply_unknown_category(struct http_req *r);
+
+/* ---- operators (repo_admin.c) --------------------------------------------------------- */
+void catalog_repo_register_admin(void);
 
 #endif

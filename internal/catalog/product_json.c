@@ -88,6 +88,8 @@ void catalog_product_write(struct strbuf *sb, const PGresult *res, int row)
     member(sb, ",\"version\":", res, row, CATALOG_COL_VERSION, true);
     member(sb, ",\"created_at\":", res, row, CATALOG_COL_CREATED_AT, false);
     member(sb, ",\"updated_at\":", res, row, CATALOG_COL_UPDATED_AT, false);
+    if (!db_col_is_null(res, row, CATALOG_COL_TAKEDOWN_REASON))
+        member(sb, ",\"takedown_reason\":", res, row, CATALOG_COL_TAKEDOWN_REASON, false);
     strbuf_append(sb, "}", 1);
 }
 

@@ -61,6 +61,8 @@ enum catalog_miss catalog_classify_miss(const struct catalog_probe *p, const cha
         return CATALOG_MISS_NOT_FOUND;
     if (p->status == CATALOG_ARCHIVED)
         return CATALOG_MISS_ARCHIVED;
+    if (p->status == CATALOG_TAKEN_DOWN || p->status == CATALOG_SUSPENDED)
+        return CATALOG_MISS_TAKEN_DOWN;
     return CATALOG_MISS_GUARD;
 }
 
@@ -72,6 +74,11 @@ void catalog_reply_miss(struct http_req *r, enum catalog_miss m)
         break;
     case CATALOG_MISS_ARCHIVED:
         http_reply_problem(r, 409, "invalid_state", "the product is archived (deleted)");
+        break;
+    case CATALOG_MISS_TAKEN_DOWN:
+        http_reply_problem(
+            r, 409, "invalid_state",
+            "the product was taken down or hidden by an admin; only an admin restores it");
         break;
     case CATALOG_MISS_GUARD:
         http_reply_problem(r, 412, "precondition_failed",

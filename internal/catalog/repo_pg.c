@@ -38,7 +38,8 @@ static const struct db_stmt stmts[] = {
     /* cur locks the row (the newest version) and remembers its status for the event. */
     {"catalog_product_update",
      "WITH cur AS (SELECT id, status FROM products WHERE id = $1::uuid AND seller_id = $2::uuid "
-     "AND status <> 'archived' AND ($3::int[] IS NULL OR version = ANY ($3::int[])) FOR UPDATE) "
+     "AND status NOT IN ('archived', 'taken_down', 'suspended') AND ($3::int[] IS NULL OR version "
+     "= ANY ($3::int[])) FOR UPDATE) "
      "UPDATE products p SET title = COALESCE($4::text, p.title), "
      "description = CASE WHEN $5::bool THEN $6::text ELSE p.description END, "
      "category = COALESCE($7::text, p.category), condition = COALESCE($8::text, p.condition), "
@@ -52,12 +53,12 @@ static const struct db_stmt stmts[] = {
     /* A PATCH without an editable field: the update's guard and columns, nothing written. */
     {"catalog_product_current",
      "SELECT " CATALOG_PRODUCT_COLS ", p.status FROM products p WHERE p.id = $1::uuid "
-     "AND p.seller_id = $2::uuid AND p.status <> 'archived' "
+     "AND p.seller_id = $2::uuid AND p.status NOT IN ('archived', 'taken_down', 'suspended') "
      "AND ($3::int[] IS NULL OR p.version = ANY ($3::int[]))"},
     {"catalog_product_archive",
      "WITH upd AS (UPDATE products SET status = 'archived', version = version + 1, "
      "updated_at = now() WHERE id = $1::uuid AND seller_id = $2::uuid "
-     "AND status <> 'archived' RETURNING id, version) "
+     "AND status NOT IN ('archived', 'taken_down', 'suspended') RETURNING id, version) "
      "SELECT EXISTS (SELECT 1 FROM upd), "
      "EXISTS (SELECT 1 FROM products WHERE id = $1::uuid AND seller_id = $2::uuid), "
      "(SELECT version FROM upd)"},
@@ -70,7 +71,8 @@ static const struct db_stmt stmts[] = {
     {"catalog_stock_adjust",
      "WITH upd AS (UPDATE products SET stock = stock + $3::int, " ADJUSTED_STATUS ", "
      "version = version + 1, updated_at = now() "
-     "WHERE id = $1::uuid AND seller_id = $2::uuid AND status <> 'archived' "
+     "WHERE id = $1::uuid AND seller_id = $2::uuid AND status NOT IN ('archived', 'taken_down', "
+     "'suspended') "
      "AND stock + $3::int >= 0 AND ($3::int < 0 OR stock + $3::int <= 1000000) "
      "RETURNING " CATALOG_STOCK_COLS "), "
      "mv AS (INSERT INTO stock_movements (product_id, delta, reason, stock_after) "
@@ -79,7 +81,7 @@ static const struct db_stmt stmts[] = {
      * written when the quantity already is the stock. */
     {"catalog_stock_set",
      "WITH cur AS (SELECT id, stock, version FROM products WHERE id = $1::uuid "
-     "AND seller_id = $2::uuid AND status <> 'archived' "
+     "AND seller_id = $2::uuid AND status NOT IN ('archived', 'taken_down', 'suspended') "
      "AND ($5::int[] IS NULL OR version = ANY ($5::int[])) FOR UPDATE), "
      "upd AS (UPDATE products p SET stock = $3::int, "
      "status = CASE WHEN p.status = 'active' AND $3::int = 0 THEN 'sold_out' "
@@ -142,7 +144,8 @@ void catalog_repo_register(void)
 
 enum catalog_status catalog_status_parse(const char *s)
 {
-    static const char *const names[] = {"draft", "active", "sold_out"};
+    static const char *const names[] = {"draft",    "active",     "sold_out",
+                                        "archived", "taken_down", "suspended"};
     for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++)
         if (strcmp(s, names[i]) == 0)
             return (enum catalog_status)i;

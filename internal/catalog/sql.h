@@ -11,7 +11,7 @@
 #define CATALOG_PRODUCT_COLS                                                              \
     "p.id, p.seller_id, p.title, p.description, p.category, p.condition, p.price_minor, " \
     "p.currency, p.stock, p.status, p.city, p.images, p.version, " CATALOG_SQL_TS(        \
-        "p.created_at") ", " CATALOG_SQL_TS("p.updated_at")
+        "p.created_at") ", " CATALOG_SQL_TS("p.updated_at") ", p.takedown_reason"
 
 /* The stock columns, in enum catalog_stock_col order (without sold_out_now). */
 #define CATALOG_STOCK_COLS "id, seller_id, title, price_minor, currency, stock, status, version"

@@ -27,4 +27,9 @@ int chat_streams_start(const struct cfg *c);
 /* Stops the listener and the pump within grace_ms; true when both were joined. */
 bool chat_streams_stop(int grace_ms);
 
+/* For the admin module's GET /v1/admin/reports (behind its gate): answers a page of reports,
+ * newest first, each with the reporter, the target and the snapshot of what was reported
+ * (listing "chat.reports", cursors bound to the admin), on the request's read connection. */
+void chat_list_reports(struct http_req *r);
+
 #endif

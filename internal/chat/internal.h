@@ -49,7 +49,6 @@ void chat_list_conversations(struct http_req *r);
 void chat_list_messages(struct http_req *r);
 void chat_stream_conversation(struct http_req *r);
 void chat_stream_me(struct http_req *r);
-void chat_list_reports(struct http_req *r);
 
 /* ---- validation (validate.c, pure) ----------------------------------------------------- */
 /* jsonh checks: a UUID string; 1..4000 characters after trimming, then the free-text rule

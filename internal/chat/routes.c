@@ -21,7 +21,6 @@ static const struct http_route queries[] = {
     {"GET", "/v1/conversations/{id}/events", chat_stream_conversation, HTTP_AUTH_USER, 0,
      HTTP_BODY_DEFAULT},
     {"GET", "/v1/me/events", chat_stream_me, HTTP_AUTH_USER, 0, HTTP_BODY_DEFAULT},
-    {"GET", "/v1/admin/reports", chat_list_reports, HTTP_AUTH_ADMIN, 0, HTTP_BODY_DEFAULT},
 };
 
 void chat_routes(struct router *r)

@@ -86,6 +86,10 @@ static const struct nf_field f_product_sold_out[] = {
     {"title", NF_STR, 0},
     {NULL, NF_STR, 0},
 };
+static const struct nf_field f_product_taken_down[] = {
+    {"product_id", NF_UUID, 0}, {"seller_id", NF_UUID, 0}, {"title", NF_STR, 0},
+    {"reason", NF_STR, 0},      {NULL, NF_STR, 0},
+};
 static const struct nf_field f_order_placed[] = {
     {"order_id", NF_UUID, 0},  {"buyer_id", NF_UUID, 0},
     {"seller_id", NF_UUID, 0}, {"total_minor", NF_MONEY, 0},
@@ -190,6 +194,8 @@ const struct notify_route notify_route_table[] = {
      "product_id", 3600},
     {"product.sold_out", "listings", false, false, false, ONE("seller_id"), f_product_sold_out,
      "product_id", 3600},
+    {"product.taken_down", "account", false, false, false, ONE("seller_id"), f_product_taken_down,
+     NULL, 0},
     {"order.placed", "orders", false, false, false, BOTH, f_order_placed, NULL, 0},
     {"payment.succeeded", "payments", false, false, false, BOTH, f_payment_succeeded, NULL, 0},
     {"payment.failed", "payments", false, false, false, ONE("buyer_id"), f_payment_failed, NULL, 0},

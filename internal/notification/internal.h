@@ -270,6 +270,7 @@ void notify_metric_latency(enum notify_channel ch, double seconds);
  * for handlers, the job for the background stages); NULL answers DB_UNAVAILABLE. */
 
 void notify_repo_init(void);
+void notify_repo_register_admin(void); /* repo_admin.c */
 
 struct notify_event {
     char *row_id; /* outbox_events.id */

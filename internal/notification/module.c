@@ -77,6 +77,7 @@ int notify_init(const struct cfg *c)
     atomic_store(&stopping, false);
     if (!registered) { /* the statement registry takes a table once */
         notify_repo_init();
+        notify_repo_register_admin();
         registered = true;
     }
     notify_metrics_init();

@@ -11,6 +11,7 @@
 
 #include "pkg/config/config.h"
 #include "pkg/http/router.h"
+#include "pkg/page/page.h"
 
 /* Start-up, before the first db_conn(): registers the statements and metrics, loads every
  * template from c->templates_dir and validates it against the declared fields of its event,
@@ -42,5 +43,20 @@ void notify_request_stop(void);
  * templates and provider settings. Returns false (freeing nothing) when a batch is still
  * running. After jobs_stop(). */
 bool notify_cleanup(int wait_ms);
+
+/* For the admin module. notify_admin_list: the messages with that status ("queued", "sent",
+ * "failed"), newest first, limit at most, after the keyset position when not NULL; *items is
+ * a new JSON array of {id, event_type, channel, destination, user_id, status, attempts,
+ * last_error (the provider's last answer), created_at, sent_at}, *more and *next the next
+ * page. Read on c (the caller's connection). */
+enum db_status notify_admin_list(struct db_conn *c, const char *status, int limit,
+                                 const struct page_key *after, json_t **items, bool *more,
+                                 struct page_key *next);
+/* Puts a failed message back in the queue (same id, attempts from zero), inside the caller's
+ * transaction on c; the delivery job sends it once through the normal path after COMMIT.
+ * *before / *after: new JSON for the audit row. DB_NOT_FOUND: no such message; DB_CONFLICT:
+ * not failed, or a one-time code (its secret body is gone; the user asks for a new code). */
+enum db_status notify_admin_retry(struct db_conn *c, const char *id, json_t **before,
+                                  json_t **after);
 
 #endif

@@ -240,6 +240,14 @@ bool user_load_caller_or_reply(struct http_req *r, struct db_conn *c, struct use
 /* Registers both files' statements. */
 void user_repo_register_users(void);
 void user_repo_register_auth(void);
+void user_repo_register_admin(void);
+
+/* The operators' user actions (repo_admin.c). *was is the state before the change. */
+enum db_status user_repo_set_suspended(struct db_conn *c, const char *user_id, bool on, bool *was);
+enum db_status user_repo_revoke_admin(struct db_conn *c, const char *email, char id[IDS_UUID_LEN],
+                                      bool *was_admin);
+enum db_status user_repo_id_by_email(struct db_conn *c, const char *email, char id[IDS_UUID_LEN],
+                                     bool *suspended);
 
 /* Helpers of both files (repo_rows.c), called with DB_PARAMS(p). user_repo_row: db_exec of a
  * statement that answers at most one row; DB_NOT_FOUND (and *res NULL) when it answers none.

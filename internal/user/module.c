@@ -16,6 +16,7 @@ static void register_statements(void)
 {
     user_repo_register_users();
     user_repo_register_auth();
+    user_repo_register_admin();
 }
 
 static struct user_limits limits = {10, 20, 5000, 20000, "+91"};

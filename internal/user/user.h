@@ -59,6 +59,21 @@ int user_grant_admin(const struct cfg *c, const char *email);
  * database failed (a line on stderr). Running it again seals nothing more. */
 int user_seal_accounts(const struct cfg *c);
 
+/* For the admin module, on c inside the caller's transaction (the primary), which also writes
+ * the audit row. user_admin_set_suspended suspends (on) or unsuspends the user: suspended_at
+ * set (kept when already suspended) or cleared; the auth hook's list then refuses or accepts
+ * the user's tokens within 2 s. user_admin_revoke takes the admin role from the account with
+ * that email and fills its id. user_admin_find_email fills the id of the account with that
+ * email. *was_* / *suspended: the state before. DB_NOT_FOUND: no such user; DB_CHECK: a
+ * malformed email. *user (when not NULL): the User object after the change, with status
+ * "active" or "suspended" (new reference). */
+enum db_status user_admin_set_suspended(struct db_conn *c, const char *user_id, bool on,
+                                        bool *was_suspended, json_t **user);
+enum db_status user_admin_revoke(struct db_conn *c, const char *email, char id[IDS_UUID_LEN],
+                                 bool *was_admin);
+enum db_status user_admin_find_email(struct db_conn *c, const char *email, char id[IDS_UUID_LEN],
+                                     bool *suspended);
+
 /* For the notification module: how to reach a user, read on c, the caller's connection (the
  * primary: a just-signed-up user is not on a replica yet; inside or outside the caller's
  * transaction). email, phone and name are heap strings (NULL when the column is); the

@@ -115,6 +115,7 @@ static const struct setting settings[] = {
     {STR("HAAT_SMS_COUNTRIES", sms_countries, 0, "+91")},
     {NUM("HAAT_PRODUCT_CACHE_ENTRIES", K_INT, product_cache_entries, "20000", 0, 10000000)},
     {NUM("HAAT_PRODUCT_CACHE_MB", K_INT, product_cache_mb, "32", 1, 4096)},
+    {NUM("HAAT_LIMIT_ADMIN_PER_MIN", K_INT, limit_admin_per_min, "120", 1, 100000)},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])

@@ -100,6 +100,8 @@ struct cfg {
     int product_cache_entries; /* HAAT_PRODUCT_CACHE_ENTRIES products in the read cache,
                                   0..10000000 (default 20000; 0: off) */
     int product_cache_mb;      /* HAAT_PRODUCT_CACHE_MB its bytes bound, 1..4096 (default 32) */
+    int limit_admin_per_min;   /* HAAT_LIMIT_ADMIN_PER_MIN requests one admin may make to
+                                  an admin route per minute, per instance (429 beyond) */
 };
 
 /* Loads path (NULL: configs/dev.json; a missing default file is not an error, a missing

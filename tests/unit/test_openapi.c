@@ -178,6 +178,8 @@ static const char *const rate_limited[] = {
 
 static bool is_rate_limited(const struct http_route *route)
 {
+    if (strncmp(route->pattern, "/v1/admin/", 10) == 0)
+        return true; /* every admin route: the admin module's per-admin bucket */
     char key[256];
     snprintf(key, sizeof key, "%s %s", route->method, route->pattern);
     for (const char *const *p = rate_limited; *p; p++)

@@ -1,9 +1,11 @@
 /* GET /v1/products/{id} (anyone): the product with its ETag. Drafts are visible to their
- * owner only (404 for anyone else); sold-out and archived products stay readable by id.
- * The ETag is the version; pkg/http answers 304 when If-None-Match names it. One
- * primary-key read on the read connection — or none: an anonymous request without
- * X-Haat-Consistency is answered from the product read cache (cache.c) when it holds the
- * product, and a miss fills it with what it read (public products only, never a draft). */
+ * owner only (404 for anyone else), taken-down ones (and those of a suspended seller) to their
+ * owner (with takedown_reason) and admins; sold-out and archived products stay readable by id.
+ * The ETag is the version; pkg/http answers 304 when If-None-Match names it. One primary-key
+ * read on the read connection — or none: an anonymous request without X-Haat-Consistency is
+ * answered from the product read cache (cache.c) when it holds the product, and a miss fills
+ * it with what it read (public products only: never a draft, a taken-down product or one of a
+ * suspended seller). */
 #include <stdio.h>
 #include <string.h>
 
@@ -11,7 +13,10 @@
 
 static bool visible(const struct catalog_product_head *h, const struct http_principal *who)
 {
-    if (h->status != CATALOG_DRAFT)
+    bool moderated = h->status == CATALOG_TAKEN_DOWN || h->status == CATALOG_SUSPENDED;
+    if (moderated && who && (who->roles & HTTP_ROLE_ADMIN))
+        return true;
+    if (h->status != CATALOG_DRAFT && !moderated)
         return true;
     return who && strcmp(who->user_id, h->seller_id) == 0;
 }
