@@ -12,6 +12,7 @@
 
 #define ADMIN_LISTING_AUDIT         "admin.audit_log"
 #define ADMIN_LISTING_NOTIFICATIONS "admin.notifications"
+#define ADMIN_LISTING_USERS         "admin.users"
 #define ADMIN_REASON_MAX            1000 /* characters, as audit_log.reason */
 #define ADMIN_NOTE_MAX              500  /* a dispute decision's note */
 
@@ -29,6 +30,7 @@ void admin_restore_product(struct http_req *r);
 void admin_list_reports(struct http_req *r);
 void admin_list_notifications(struct http_req *r);
 void admin_list_audit_log(struct http_req *r);
+void admin_list_users(struct http_req *r);
 void admin_resolve_dispute(struct http_req *r);
 void admin_list_disputes(struct http_req *r);
 void admin_get_revenue(struct http_req *r);

@@ -22,6 +22,7 @@ static const struct http_route commands[] = {
 };
 
 static const struct http_route queries[] = {
+    {"GET", "/v1/admin/users", admin_list_users, HTTP_AUTH_ADMIN, 0, HTTP_BODY_DEFAULT},
     {"GET", "/v1/admin/reports", admin_list_reports, HTTP_AUTH_ADMIN, 0, HTTP_BODY_DEFAULT},
     {"GET", "/v1/admin/notifications", admin_list_notifications, HTTP_AUTH_ADMIN, 0,
      HTTP_BODY_DEFAULT},

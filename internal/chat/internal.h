@@ -85,7 +85,7 @@ void chat_msg_cleanup(struct chat_msg *m);
 void chat_msg_from_row(const PGresult *res, int row, struct chat_msg *m);
 
 /* ---- sending (send.c) ---------------------------------------------------------------- */
-enum chat_send_why { CHAT_SEND_OK, CHAT_SEND_BLOCKED, CHAT_SEND_RATE };
+enum chat_send_why { CHAT_SEND_OK, CHAT_SEND_BLOCKED, CHAT_SEND_SUSPENDED, CHAT_SEND_RATE };
 struct chat_send {
     const char *sender, *body; /* in: body trimmed and valid */
     struct chat_msg msg;       /* out: the stored message (chat_msg_cleanup) */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "internal/chat/internal.h"
+#include "internal/user/user.h"
 #include "pkg/outbox/outbox.h"
 
 /* message.received for the other party, unless they watch the conversation right now (the
@@ -33,6 +34,14 @@ enum db_status chat_send_in_txn(struct db_conn *c, const struct chat_conv *cv, s
     bool blocked = false;
     s->why = CHAT_SEND_OK;
     enum db_status st = chat_repo_blocked(c, recipient, s->sender, &blocked);
+    /* A suspended party's conversations take no new messages (their own tokens stop already). */
+    bool suspended = false;
+    if (st == DB_OK && !blocked)
+        st = user_is_suspended(c, recipient, &suspended);
+    if (st == DB_OK && suspended) {
+        s->why = CHAT_SEND_SUSPENDED;
+        return DB_CHECK;
+    }
     if (st == DB_OK && blocked) {
         s->why = CHAT_SEND_BLOCKED;
         return DB_CHECK;
@@ -55,6 +64,11 @@ bool chat_send_refused_reply(struct http_req *r, const struct chat_send *s)
 {
     if (s->why == CHAT_SEND_BLOCKED) {
         http_reply_problem(r, 403, "blocked", "this user does not accept your messages");
+        return true;
+    }
+    if (s->why == CHAT_SEND_SUSPENDED) {
+        http_reply_problem(r, 403, "blocked",
+                           "the other party's account is suspended; it takes no messages");
         return true;
     }
     if (s->why == CHAT_SEND_RATE) {

@@ -35,3 +35,16 @@ enum db_status user_admin_find_email(struct db_conn *c, const char *email, char 
         return DB_CHECK;
     return user_repo_id_by_email(c, norm, id, suspended);
 }
+
+enum db_status user_admin_search(struct db_conn *c, const char *q, const char *status, int limit,
+                                 const struct page_key *after, json_t **items, bool *more,
+                                 struct page_key *next)
+{
+    return user_repo_search(c, q, status, limit, after, items, more, next);
+}
+
+enum db_status user_is_suspended(struct db_conn *c, const char *user_id, bool *suspended)
+{
+    *suspended = false;
+    return user_repo_is_suspended(c, user_id, suspended);
+}

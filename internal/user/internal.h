@@ -12,6 +12,7 @@
 #include "pkg/clock/clock.h"
 #include "pkg/crypto/sec.h"
 #include "pkg/db/db.h"
+#include "pkg/page/page.h"
 #include "pkg/http/http.h"
 #include "pkg/ids/ids.h"
 #include "pkg/json/jsonh.h"
@@ -246,8 +247,16 @@ void user_repo_register_admin(void);
 enum db_status user_repo_set_suspended(struct db_conn *c, const char *user_id, bool on, bool *was);
 enum db_status user_repo_revoke_admin(struct db_conn *c, const char *email, char id[IDS_UUID_LEN],
                                       bool *was_admin);
+enum db_status user_repo_is_suspended(struct db_conn *c, const char *user_id, bool *suspended);
 enum db_status user_repo_id_by_email(struct db_conn *c, const char *email, char id[IDS_UUID_LEN],
                                      bool *suspended);
+
+/* GET /v1/admin/users' page (repo_users.c): users whose email, phone or name contains q (NULL:
+ * any), with status "active" | "suspended" (NULL: any), newest first; *items new, each a User
+ * with its status. */
+enum db_status user_repo_search(struct db_conn *c, const char *q, const char *status, int limit,
+                                const struct page_key *after, json_t **items, bool *more,
+                                struct page_key *next);
 
 /* Helpers of both files (repo_rows.c), called with DB_PARAMS(p). user_repo_row: db_exec of a
  * statement that answers at most one row; DB_NOT_FOUND (and *res NULL) when it answers none.

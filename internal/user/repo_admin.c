@@ -19,6 +19,7 @@ static const struct db_stmt stmts[] = {
      "WITH old AS (SELECT id, is_admin FROM users WHERE email = $1 FOR UPDATE) "
      "UPDATE users u SET is_admin = false, updated_at = now() FROM old WHERE u.id = old.id "
      "RETURNING u.id::text, old.is_admin"},
+    {"user_is_suspended", "SELECT suspended_at IS NOT NULL FROM users WHERE id = $1::uuid"},
     {"user_admin_id_by_email",
      "SELECT id::text, suspended_at IS NOT NULL FROM users WHERE email = $1"},
 };
@@ -60,4 +61,15 @@ enum db_status user_repo_id_by_email(struct db_conn *c, const char *email, char 
 {
     const char *p[] = {email};
     return flag_row(c, "user_admin_id_by_email", DB_PARAMS(p), id, suspended);
+}
+
+enum db_status user_repo_is_suspended(struct db_conn *c, const char *user_id, bool *suspended)
+{
+    const char *p[] = {user_id};
+    PGresult *res = NULL;
+    enum db_status st = user_repo_row(c, "user_is_suspended", DB_PARAMS(p), &res);
+    if (st == DB_OK)
+        *suspended = db_col_bool(res, 0, 0);
+    PQclear(res);
+    return st;
 }

@@ -1,4 +1,5 @@
 /* SQL for users and sellers (tables users, sellers). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,17 @@ enum name_col { NAME_ID, NAME_DISPLAY };
     "u.created_at DESC LIMIT 1"
 
 static const struct db_stmt stmts[] = {
+    /* The operators' search (GET /v1/admin/users): $1 a piece of the email, phone or name
+     * (NULL: any; compared as text, so % and _ are plain characters), $2 'active' |
+     * 'suspended' (NULL: any), $3 key (-1: first page), $4 id, $5 limit; newest first. */
+    {"user_admin_search",
+     "SELECT " USER_COLS ", (extract(epoch FROM u.created_at) * 1000000)::bigint FROM users u "
+     "WHERE ($1::text IS NULL OR strpos(lower(u.email), lower($1)) > 0 "
+     "OR strpos(u.phone, $1) > 0 OR strpos(lower(u.name), lower($1)) > 0) "
+     "AND ($2::text IS NULL OR ($2 = 'suspended') = (u.suspended_at IS NOT NULL)) "
+     "AND ($3::bigint < 0 OR (u.created_at, u.id) < "
+     "(timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::uuid)) "
+     "ORDER BY u.created_at DESC, u.id DESC LIMIT $5::int"},
     {"user_get_by_id", "SELECT " USER_COLS " FROM users u WHERE u.id = $1::uuid"},
     {"user_get_by_id_lock",
      "SELECT " USER_COLS " FROM users u WHERE u.id = $1::uuid FOR UPDATE"},
@@ -146,20 +158,18 @@ void user_repo_register_users(void)
     db_register(stmts, sizeof stmts / sizeof stmts[0]);
 }
 
-static void row_to_user(const PGresult *res, struct user_rec *u)
+static void row_to_user(const PGresult *res, int i, struct user_rec *u)
 {
-    db_col_copy(res, 0, UCOL_ID, u->id, sizeof u->id);
-    u->name = db_col_strdup(res, 0, UCOL_NAME);
-    u->email = db_col_strdup(res, 0, UCOL_EMAIL);
-    u->phone = db_col_strdup(res, 0, UCOL_PHONE);
-    u->email_verified = db_col_bool(res, 0, UCOL_EMAIL_VERIFIED);
-    u->phone_verified = db_col_bool(res, 0, UCOL_PHONE_VERIFIED);
-    u->is_admin = db_col_bool(res, 0, UCOL_IS_ADMIN);
-    u->is_seller = db_col_bool(res, 0, UCOL_IS_SELLER);
-    u->suspended = db_col_bool(res, 0, UCOL_SUSPENDED);
-    db_col_copy(res, 0, UCOL_CREATED_AT, u->created_at, sizeof u->created_at);
-    u->password_hash =
-        PQnfields(res) > UCOL_PASSWORD_HASH ? db_col_strdup(res, 0, UCOL_PASSWORD_HASH) : NULL;
+    db_col_copy(res, i, UCOL_ID, u->id, sizeof u->id);
+    u->name = db_col_strdup(res, i, UCOL_NAME);
+    u->email = db_col_strdup(res, i, UCOL_EMAIL);
+    u->phone = db_col_strdup(res, i, UCOL_PHONE);
+    u->email_verified = db_col_bool(res, i, UCOL_EMAIL_VERIFIED);
+    u->phone_verified = db_col_bool(res, i, UCOL_PHONE_VERIFIED);
+    u->is_admin = db_col_bool(res, i, UCOL_IS_ADMIN);
+    u->is_seller = db_col_bool(res, i, UCOL_IS_SELLER);
+    u->suspended = db_col_bool(res, i, UCOL_SUSPENDED);
+    db_col_copy(res, i, UCOL_CREATED_AT, u->created_at, sizeof u->created_at);
 }
 
 /* Runs stmt with one parameter and reads one user. */
@@ -170,8 +180,11 @@ static enum db_status fetch_user(struct db_conn *c, const char *stmt, const char
     const char *p[] = {value};
     memset(out, 0, sizeof *out);
     enum db_status st = user_repo_row(c, stmt, DB_PARAMS(p), &res);
-    if (st == DB_OK)
-        row_to_user(res, out);
+    if (st == DB_OK) {
+        row_to_user(res, 0, out);
+        out->password_hash =
+            PQnfields(res) > UCOL_PASSWORD_HASH ? db_col_strdup(res, 0, UCOL_PASSWORD_HASH) : NULL;
+    }
     PQclear(res);
     return st;
 }
@@ -425,4 +438,41 @@ enum db_status user_repo_seal_store(struct db_conn *c, const char *id, const cha
 {
     const char *p[] = {id, sealed, last4};
     return db_exec(c, "user_seal_store", DB_PARAMS(p), NULL);
+}
+
+/* user_admin_search answers USER_COLS, then the page key (created_at in microseconds). */
+enum { SEARCH_KEY = UCOL_CREATED_AT + 1 };
+
+enum db_status user_repo_search(struct db_conn *c, const char *q, const char *status, int limit,
+                                const struct page_key *after, json_t **items, bool *more,
+                                struct page_key *next)
+{
+    char key[24], lim[16];
+    snprintf(key, sizeof key, "%lld", after ? (long long)after->key : -1LL);
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {q, status, key, after ? after->id : "00000000-0000-0000-0000-000000000000",
+                       lim};
+    PGresult *res = NULL;
+    enum db_status st = db_exec(c, "user_admin_search", DB_PARAMS(p), &res);
+    if (st != DB_OK)
+        return st;
+    int n = PQntuples(res);
+    *more = n > limit;
+    if (*more)
+        n = limit;
+    *items = json_array();
+    for (int i = 0; i < n; i++) {
+        struct user_rec u = {0};
+        row_to_user(res, i, &u);
+        json_t *o = user_rec_json(&u);
+        json_object_set_new(o, "status", json_string(u.suspended ? "suspended" : "active"));
+        json_array_append_new(*items, o);
+        if (i == n - 1 && *more) {
+            next->key = db_col_ll(res, i, SEARCH_KEY);
+            db_col_copy(res, i, UCOL_ID, next->id, sizeof next->id);
+        }
+        user_rec_cleanup(&u);
+    }
+    PQclear(res);
+    return DB_OK;
 }

@@ -18,6 +18,7 @@
 #include "pkg/config/config.h"
 #include "pkg/http/http.h"
 #include "pkg/http/router.h"
+#include "pkg/page/page.h"
 
 /* Registers the module's statements (idempotent) and reads its abuse limits (HAAT_LIMIT_AUTH_
  * PER_IP_MIN, HAAT_LIMIT_{SMS,EMAIL}_PER{_IP,}_HOUR, HAAT_SMS_COUNTRIES) from c. */
@@ -69,6 +70,16 @@ int user_seal_accounts(const struct cfg *c);
  * "active" or "suspended" (new reference). */
 enum db_status user_admin_set_suspended(struct db_conn *c, const char *user_id, bool on,
                                         bool *was_suspended, json_t **user);
+/* GET /v1/admin/users, on c (the query's read connection): a page of users whose email, phone
+ * or name contains q (NULL: any; case-insensitive for email and name), with status "active" or
+ * "suspended" (NULL: any), newest first; after is the page cursor's position (NULL: the first
+ * page). *items is a new array of User objects with "status"; *more / *next tell the next page. */
+enum db_status user_admin_search(struct db_conn *c, const char *q, const char *status, int limit,
+                                 const struct page_key *after, json_t **items, bool *more,
+                                 struct page_key *next);
+/* On c, the caller's connection (chat's send transaction): whether an operator suspended the
+ * user now (*suspended). DB_NOT_FOUND: no such user. */
+enum db_status user_is_suspended(struct db_conn *c, const char *user_id, bool *suspended);
 enum db_status user_admin_revoke(struct db_conn *c, const char *email, char id[IDS_UUID_LEN],
                                  bool *was_admin);
 enum db_status user_admin_find_email(struct db_conn *c, const char *email, char id[IDS_UUID_LEN],

@@ -109,6 +109,10 @@ static void test_roles(void **state)
         {"GET", "/v1/admin/reports"},
         {"GET", "/v1/admin/notifications?status=failed"},
         {"GET", "/v1/admin/audit-log"},
+        {"GET", "/v1/admin/users?q=test"},
+        {"GET", "/v1/admin/disputes"},
+        {"GET", "/v1/admin/revenue?from=2026-01-01&to=2026-01-02"},
+        {"POST", "/v1/admin/orders/00000000-0000-4000-8000-000000000001/resolve-dispute"},
         {"POST", "/v1/admin/users/00000000-0000-4000-8000-000000000001/suspend"},
         {"POST", "/v1/admin/users/00000000-0000-4000-8000-000000000001/unsuspend"},
         {"POST", "/v1/admin/notifications/00000000-0000-4000-8000-000000000001/retry"},
@@ -126,6 +130,71 @@ static void test_roles(void **state)
     assert_int_equal(audit_count(), before);
     h_resp_cleanup(&r);
     fx_actor_free(&user);
+}
+
+/* GET /v1/admin/users: by a piece of the name, email or phone, by status, newest first, in
+ * pages; bad filters are 422. */
+static void test_find_users(void **state)
+{
+    struct actor admin, a, b;
+    admin_actor(&admin);
+    fx_actor(&a, false);
+    fx_actor(&b, false);
+    char tag[9];
+    snprintf(tag, sizeof tag, "%.8s", a.id); /* unique to this run */
+    fx_sql("UPDATE users SET name = 'Zed %s One', created_at = now() - interval '1 minute' "
+           "WHERE id = '%s'",
+           tag, a.id);
+    fx_sql("UPDATE users SET name = 'zed %s two', suspended_at = now() WHERE id = '%s'", tag, b.id);
+    struct h_resp r = {0};
+    char path[256];
+    snprintf(path, sizeof path, "/v1/admin/users?q=ZED%%20%s&limit=1", tag);
+    fx_call(&admin, "GET", path, NULL, NULL, &r);
+    h_assert_status(&r, 200);
+    json_t *items = json_object_get(r.json, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "id")), b.id);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "status")),
+                        "suspended");
+    const char *c0 = json_string_value(json_object_get(r.json, "next_cursor"));
+    assert_non_null(c0);
+    char cur[512];
+    snprintf(cur, sizeof cur, "%s", c0);
+    char next[1024];
+    snprintf(next, sizeof next, "%s&cursor=%s", path, cur);
+    fx_call(&admin, "GET", next, NULL, NULL, &r);
+    h_assert_status(&r, 200);
+    items = json_object_get(r.json, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "id")), a.id);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "status")),
+                        "active");
+    assert_true(json_is_null(json_object_get(r.json, "next_cursor")));
+    /* By email (the fixture's address is <id>@catalog.test) and by status. */
+    snprintf(path, sizeof path, "/v1/admin/users?q=%s@CATALOG&status=active", a.id);
+    fx_call(&admin, "GET", path, NULL, NULL, &r);
+    h_assert_status(&r, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 1);
+    snprintf(path, sizeof path, "/v1/admin/users?q=%s@catalog&status=suspended", a.id);
+    fx_call(&admin, "GET", path, NULL, NULL, &r);
+    h_assert_status(&r, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
+    /* Wildcards are plain characters. */
+    fx_call(&admin, "GET", "/v1/admin/users?q=%25", NULL, NULL, &r);
+    h_assert_status(&r, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
+    /* The cursor belongs to these filters; bad filters change nothing and answer 422. */
+    snprintf(next, sizeof next, "/v1/admin/users?q=other&cursor=%s", cur);
+    fx_call(&admin, "GET", next, NULL, NULL, &r);
+    h_assert_problem(&r, 422, "validation_failed");
+    fx_call(&admin, "GET", "/v1/admin/users?status=gone", NULL, NULL, &r);
+    h_assert_problem(&r, 422, "validation_failed");
+    fx_call(&admin, "GET", "/v1/admin/users?q=", NULL, NULL, &r);
+    h_assert_problem(&r, 422, "validation_failed");
+    h_resp_cleanup(&r);
+    fx_actor_free(&admin);
+    fx_actor_free(&a);
+    fx_actor_free(&b);
 }
 
 static void test_suspend_and_unsuspend(void **state)
@@ -162,6 +231,16 @@ static void test_suspend_and_unsuspend(void **state)
     snprintf(title, sizeof title, "Draft phone %s", word);
     json_t *draft = fx_create(&user, title, "{\"stock\":2,\"status\":\"draft\"}");
     assert_int_equal(found_by_search(word), 1);
+    /* A buyer talking to the seller: the conversation stops taking messages while the seller
+     * is suspended and takes them again afterwards. */
+    struct actor buyer;
+    fx_actor(&buyer, false);
+    char body[256], msgs[128];
+    snprintf(body, sizeof body, "{\"product_id\":\"%s\",\"message\":\"Is it real?\"}",
+             fx_str(listed, "id"));
+    fx_call(&buyer, "POST", "/v1/conversations", body, NULL, &r);
+    h_assert_status(&r, 201);
+    snprintf(msgs, sizeof msgs, "/v1/conversations/%s/messages", fx_str(r.json, "id"));
     fx_call(&admin, "POST", path, "{\"reason\":\"sold fake phones\"}", NULL, &r);
     h_assert_status(&r, 200);
     assert_string_equal(fx_str(r.json, "id"), user.id);
@@ -172,9 +251,9 @@ static void test_suspend_and_unsuspend(void **state)
              admin.id);
     assert_audit(user.id, "user.suspend", want);
     assert_true(me_becomes(&user, 401)); /* the token stops (within 2 s; polled up to 10 s) */
+    fx_call(&buyer, "POST", msgs, "{\"body\":\"Hello?\"}", NULL, &r);
+    h_assert_problem(&r, 403, "blocked");
     /* The listed product is hidden: out of search, 404 to others, not buyable. */
-    struct actor buyer;
-    fx_actor(&buyer, false);
     char pget[128], line[256];
     snprintf(pget, sizeof pget, "/v1/products/%s", fx_str(listed, "id"));
     assert_int_equal(found_by_search(word), 0);
@@ -190,6 +269,8 @@ static void test_suspend_and_unsuspend(void **state)
     fx_call(&admin, "POST", path, "{\"reason\":\"appeal accepted\"}", NULL, &r);
     h_assert_status(&r, 200);
     assert_string_equal(fx_str(r.json, "status"), "active");
+    fx_call(&buyer, "POST", msgs, "{\"body\":\"Back again?\"}", NULL, &r);
+    h_assert_status(&r, 201);
     snprintf(want, sizeof want,
              "%s|appeal accepted|{\"suspended\": true}|"
              "{\"suspended\": false, \"listings_restored\": 1}",
@@ -516,6 +597,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_find_users),
         cmocka_unit_test(test_suspend_and_unsuspend),
         cmocka_unit_test(test_retry_failed_notification),
         cmocka_unit_test(test_takedown_and_restore),
