@@ -19,6 +19,8 @@
 
 #define HTTP_MAX_BODY   (1024 * 1024)
 #define HTTP_MAX_PARAMS 4
+/* The consistency token of a command answer, sent back by a query (read-your-writes). */
+#define HTTP_CONSISTENCY_HEADER "X-Haat-Consistency"
 
 struct http_req;
 struct router;
