@@ -142,6 +142,17 @@ def leader():
     return None
 
 
+def sync_standby(i):
+    """True when node i is the synchronous standby Patroni would promote (OPTIONS /sync)."""
+    rest = ENV["HA_REST"].split(",")[i]
+    req = urllib.request.Request(rest + "/sync", method="OPTIONS")
+    try:
+        with urllib.request.urlopen(req, timeout=1) as r:
+            return r.status == 200
+    except Exception:  # noqa: BLE001 - 503: not (yet) the synchronous standby
+        return False
+
+
 def streaming(member):
     """True when the leader streams to member (node1/node2) right now."""
     row = q1(ENV["HA_ADMIN_URL"], "SELECT count(*) FROM pg_stat_replication "
@@ -237,6 +248,9 @@ def main():
 
     old = leader()
     cand = 1 - old
+    # In synchronous mode only the standby named in /sync may take over.
+    _, took = poll(30, lambda: sync_standby(cand))
+    check(sync_standby(cand), "the replica is the synchronous standby", f"{took:.1f} s")
     conf = ENV["HA_PATRONI_CONF"]
     sw = fault("switchover",
                lambda: subprocess.run(["patronictl", "-c", conf, "switchover", "--leader",
@@ -246,9 +260,10 @@ def main():
     _, took = poll(60, lambda: streaming(f"node{old + 1}"))
     check(streaming(f"node{old + 1}"), "switchover: the old leader streams from the new one "
           "within 60 s", f"{took:.1f} s")
-    time.sleep(2)
-
     victim = leader()
+    _, took = poll(30, lambda: sync_standby(1 - victim))
+    check(sync_standby(1 - victim), "after the switchover the old leader is the synchronous "
+          "standby", f"{took:.1f} s")
     data = os.path.join(ENV["HA_DIR"], f"node{victim + 1}", "data")
 
     def lose_node():

@@ -214,6 +214,7 @@ start_patroni() {
     local i=$1 name=node$(($1 + 1))
     (as_runner patroni "$dir/$name/patroni.yml" >>"$dir/$name/patroni.out" 2>&1) &
     record "patroni$((i + 1))" $!
+    disown $! # ha_test.py kills it on purpose: no job notice
 }
 
 leader_rest() {
