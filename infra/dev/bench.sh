@@ -165,9 +165,11 @@ base=http://127.0.0.1:$port
 start_server() { # THREADS ("default" or a number)
     local extra=()
     [[ "$1" == default ]] || extra=(HAAT_HTTP_THREADS="$1")
-    # Room for the open-streams scenario: one user holds every stream.
+    # Room for the open-streams scenario: one user holds every stream. Every client is on
+    # 127.0.0.1, so the per-address connection limit is off.
     ulimit -n 8192
     env DATABASE_URL="$url" HAAT_HTTP_ADDR="127.0.0.1:$port" HAAT_LOG_LEVEL=warn HAAT_WORKERS=off \
+        HAAT_LIMIT_CONNS_PER_IP=0 \
         HAAT_CHAT_STREAMS_PER_USER=$streams_per_user HAAT_CHAT_STREAMS_MAX=$((streams + 10)) \
         "${extra[@]}" "$bin" serve >"$work/serve.log" 2>&1 &
     server_pid=$!

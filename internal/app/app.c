@@ -29,6 +29,8 @@
 #include "pkg/page/page.h"
 #include "pkg/util/failpoint.h"
 
+/* How often the health prober asks both databases (readiness and the circuit breakers). */
+#define HEALTH_PROBE_MS 250
 /* How long shutdown waits for a suspension list query in flight (it takes milliseconds). */
 #define SUSPENSIONS_STOP_MS 1000
 
@@ -38,10 +40,11 @@ const char *app_migrations_dir(void)
     return d && *d ? d : "migrations";
 }
 
-struct router *app_router_new(void)
+/* The API's routes; /metrics among them only when there is no ops listener. */
+static struct router *router_with(bool metrics)
 {
     struct router *r = router_new();
-    ops_routes(r);
+    ops_routes(r, metrics);
     user_routes(r);
     catalog_routes(r);
     notify_routes(r);
@@ -49,6 +52,11 @@ struct router *app_router_new(void)
     chat_routes(r);
     payment_routes(r);
     return r;
+}
+
+struct router *app_router_new(void)
+{
+    return router_with(true);
 }
 
 /* Seller profile figures the user module shows but other modules own. */
@@ -86,6 +94,7 @@ static int start_common(const struct cfg *c)
 {
     if (sec_init(c->jwt_secret) != 0 || db_init(c->database_url, c->database_read_url) != 0)
         return -1;
+    db_set_timeouts(c->db_connect_timeout_ms, c->db_statement_timeout_ms);
     failpoint_init();
     page_set_secret(c->jwt_secret, strlen(c->jwt_secret));
     outbox_init();
@@ -149,7 +158,9 @@ static struct http_server *start_http(const struct cfg *c, struct router *router
         .port = c->http_port,
         .threads = c->http_threads,
         .connection_limit = 2048,
+        .conns_per_ip = (unsigned)c->limit_conns_per_ip,
         .timeout_s = 30,
+        .body_timeout_s = (unsigned)c->http_body_timeout_s,
         .connection_memory = 32 * 1024, /* headers only: bodies go to our own buffer */
         .cors_origins = c->cors_origins,
         .public_url = c->public_url,
@@ -167,6 +178,29 @@ static struct http_server *start_http(const struct cfg *c, struct router *router
     return s;
 }
 
+/* The ops listener: its own daemon and thread, so health and readiness answer even when every
+ * API thread is busy. No auth, no idempotency, a handful of connections. */
+static struct http_server *start_ops(const struct cfg *c, struct router *router)
+{
+    struct http_server_opts o = {
+        .host = c->ops_host,
+        .port = c->ops_port,
+        .threads = 1,
+        .connection_limit = 64,
+        .timeout_s = 10,
+        .body_timeout_s = 5,
+        .connection_memory = 16 * 1024,
+        .trusted_proxies = c->trusted_proxies,
+    };
+    struct http_server *s = http_server_new(&o, router);
+    if (http_server_start(s) != 0) {
+        http_server_free(s);
+        return NULL;
+    }
+    log_info("listening", "ops http://%s:%d", c->ops_host, http_server_port(s));
+    return s;
+}
+
 /* What app_serve has started, so that its one teardown undoes exactly that. */
 struct serve_state {
     bool common;     /* start_common succeeded: stop_common */
@@ -174,8 +208,9 @@ struct serve_state {
     bool auth_cache; /* user_auth_cache_start was called (stop also undoes a failed start) */
     bool jobs;       /* the job runner runs */
     bool chat;       /* the listener and the chat stream pump run */
-    struct router *router;
-    struct http_server *http;
+    bool health;     /* the database health prober runs */
+    struct router *router, *ops_router;
+    struct http_server *http, *ops; /* ops: HAAT_OPS_ADDR's listener, or NULL */
 };
 
 /* The shutdown on a signal, with one deadline for everything (returned): /readyz turns 503,
@@ -220,7 +255,17 @@ int app_serve(const struct cfg *c)
     sv.chat = true;
     if (chat_streams_start(c) != 0)
         goto out;
-    sv.router = app_router_new();
+    sv.health = true;
+    if (db_health_start(app_migrations_dir(), HEALTH_PROBE_MS) != 0)
+        goto out;
+    bool ops_listener = *c->ops_host != '\0';
+    if (ops_listener) {
+        sv.ops_router = ops_listener_router();
+        sv.ops = start_ops(c, sv.ops_router);
+        if (!sv.ops)
+            goto out;
+    }
+    sv.router = router_with(!ops_listener);
     sv.http = start_http(c, sv.router);
     if (!sv.http)
         goto out;
@@ -236,6 +281,13 @@ out:
         http_server_free(sv.http);
     }
     router_free(sv.router);
+    if (sv.ops) { /* after the API: /readyz says 503 (draining) until the end */
+        http_server_stop(sv.ops, 0);
+        http_server_free(sv.ops);
+    }
+    router_free(sv.ops_router);
+    if (sv.health)
+        db_health_stop();
     if (sv.chat) /* after the HTTP server: its stop ended the streams */
         chat_streams_stop(remaining_ms(deadline ? deadline : clock_mono_ns() + 1000000000u));
     if (sv.auth_cache)

@@ -36,20 +36,38 @@ static void healthz(struct http_req *r)
     http_reply_static(r, 200, "application/json; charset=utf-8", ok, sizeof ok - 1);
 }
 
+static const char *state_text(enum db_state st)
+{
+    return st == DB_STATE_UP ? "up" : "down";
+}
+
+static const char *migrations_text(enum db_migrations m)
+{
+    return m == DB_MIGRATIONS_CURRENT   ? "current"
+           : m == DB_MIGRATIONS_PENDING ? "pending"
+                                        : "unknown";
+}
+
+/* "This instance can serve": the read side answers and the migrations are current (a lost
+ * primary alone keeps it in the balancer: commands answer 503, queries go on). The health
+ * prober's cached findings, so the answer never waits on the database. */
 static void readyz(struct http_req *r)
 {
-    char why[128] = "";
+    struct db_health h;
+    db_health_get(&h);
     bool draining_now = atomic_load(&draining);
-    bool db_ok = !draining_now && db_ready(app_migrations_dir(), why, sizeof why);
-    json_t *checks = json_object();
-    json_object_set_new(checks, "database", json_string(db_ok ? "ok" : why[0] ? why : "skipped"));
-    json_object_set_new(checks, "shutdown", json_string(draining_now ? "in progress" : "no"));
-    if (db_ok) {
+    json_t *checks = json_pack("{s:s,s:s,s:s}", "primary", state_text(h.primary), "read",
+                               state_text(h.read), "migrations", migrations_text(h.migrations));
+    bool ready = !draining_now && h.read == DB_STATE_UP && h.migrations == DB_MIGRATIONS_CURRENT;
+    if (ready) {
         http_reply_json(r, 200, json_pack("{s:s,s:o}", "status", "ready", "checks", checks));
         return;
     }
-    json_t *p = http_problem_new(503, "service_unavailable", draining_now ? "shutting down" : why,
-                                 http_req_id(r));
+    const char *why = draining_now                            ? "shutting down"
+                      : h.read != DB_STATE_UP                 ? "the read database is unreachable"
+                      : h.migrations == DB_MIGRATIONS_PENDING ? "migrations are pending"
+                                                              : "migrations not yet checked";
+    json_t *p = http_problem_new(503, "service_unavailable", why, http_req_id(r));
     json_object_set_new(p, "checks", checks);
     http_set_header(r, "Retry-After", "1");
     char *s = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -58,10 +76,15 @@ static void readyz(struct http_req *r)
     free(s);
 }
 
+/* A scrape reads the outbox backlog: it must not wait long on a database in trouble. */
+#define METRICS_DB_DEADLINE_MS 500
+
 static void metrics(struct http_req *r)
 {
     size_t len = 0;
+    db_thread_deadline_ms(METRICS_DB_DEADLINE_MS);
     char *text = metrics_render(&len);
+    db_thread_deadline_ms(0);
     http_reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
     free(text);
 }
@@ -120,20 +143,41 @@ static void redoc_js(struct http_req *r)
 }
 
 static const struct http_route routes[] = {
-    {"GET", "/v1", api_root, HTTP_AUTH_NONE, 0},
-    {"GET", "/healthz", healthz, HTTP_AUTH_NONE, 0},
-    {"GET", "/readyz", readyz, HTTP_AUTH_NONE, 0},
-    {"GET", "/metrics", metrics, HTTP_AUTH_NONE, 0},
-    {"GET", "/openapi.json", openapi, HTTP_AUTH_NONE, 0},
-    {"GET", "/docs", docs, HTTP_AUTH_NONE, 0},
-    {"GET", "/docs/redoc.standalone.js", redoc_js, HTTP_AUTH_NONE, 0},
-    {"GET", "/favicon.svg", favicon, HTTP_AUTH_NONE, 0},
-    {"GET", "/favicon.ico", favicon, HTTP_AUTH_NONE, 0}, /* what browsers ask for unprompted */
+    {"GET", "/v1", api_root, HTTP_AUTH_NONE, 0, HTTP_BODY_DEFAULT},
+    {"GET", "/healthz", healthz, HTTP_AUTH_NONE, 0, HTTP_BODY_DEFAULT},
+    {"GET", "/readyz", readyz, HTTP_AUTH_NONE, 0, HTTP_BODY_DEFAULT},
+    {"GET", "/openapi.json", openapi, HTTP_AUTH_NONE, 0, HTTP_BODY_DEFAULT},
+    {"GET", "/docs", docs, HTTP_AUTH_NONE, 0, HTTP_BODY_DEFAULT},
+    {"GET", "/docs/redoc.standalone.js", redoc_js, HTTP_AUTH_NONE, 0, HTTP_BODY_DEFAULT},
+    {"GET", "/favicon.svg", favicon, HTTP_AUTH_NONE, 0, HTTP_BODY_DEFAULT},
+    {"GET", "/favicon.ico", favicon, HTTP_AUTH_NONE, 0,
+     HTTP_BODY_DEFAULT}, /* what browsers ask for unprompted */
 };
 
-void ops_routes(struct router *r)
+static const struct http_route metrics_route[] = {
+    {"GET", "/metrics", metrics, HTTP_AUTH_NONE, 0, HTTP_BODY_DEFAULT},
+};
+
+/* The ops listener (HAAT_OPS_ADDR): health, readiness and metrics only. */
+static const struct http_route listener_routes[] = {
+    {"GET", "/healthz", healthz, HTTP_AUTH_NONE, 0, HTTP_BODY_DEFAULT},
+    {"GET", "/readyz", readyz, HTTP_AUTH_NONE, 0, HTTP_BODY_DEFAULT},
+    {"GET", "/metrics", metrics, HTTP_AUTH_NONE, 0, HTTP_BODY_DEFAULT},
+};
+
+void ops_routes(struct router *r, bool with_metrics)
 {
     router_add(r, HTTP_QUERIES, routes, sizeof routes / sizeof routes[0]);
+    if (with_metrics)
+        router_add(r, HTTP_QUERIES, metrics_route, 1);
+}
+
+struct router *ops_listener_router(void)
+{
+    struct router *r = router_new();
+    router_add(r, HTTP_QUERIES, listener_routes,
+               sizeof listener_routes / sizeof listener_routes[0]);
+    return r;
 }
 
 static double gauge_db_connections(void *arg)

@@ -7,7 +7,10 @@
 
 #include "pkg/http/router.h"
 
-void ops_routes(struct router *r);
+/* The ops routes of the API listener; /metrics only with_metrics (no ops listener). */
+void ops_routes(struct router *r, bool with_metrics);
+/* A router for the ops listener (HAAT_OPS_ADDR): /healthz, /readyz, /metrics. */
+struct router *ops_listener_router(void);
 /* Once set, /readyz answers 503 (shutdown has begun). */
 void ops_set_draining(void);
 /* At start-up, before serving: registers the process-wide metrics (db pool, outbox backlog,

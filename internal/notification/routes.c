@@ -4,12 +4,14 @@
 
 static const struct http_route commands[] = {
     {"PUT", "/v1/me/notification-preferences", notify_put_preferences, HTTP_AUTH_USER,
-     HTTP_JSON_BODY},
+     HTTP_JSON_BODY, HTTP_BODY_DEFAULT},
 };
 
 static const struct http_route queries[] = {
-    {"GET", "/v1/me/notifications", notify_list_notifications, HTTP_AUTH_USER, 0},
-    {"GET", "/v1/me/notification-preferences", notify_get_preferences, HTTP_AUTH_USER, 0},
+    {"GET", "/v1/me/notifications", notify_list_notifications, HTTP_AUTH_USER, 0,
+     HTTP_BODY_DEFAULT},
+    {"GET", "/v1/me/notification-preferences", notify_get_preferences, HTTP_AUTH_USER, 0,
+     HTTP_BODY_DEFAULT},
 };
 
 void notify_routes(struct router *r)

@@ -179,9 +179,11 @@ void user_reply_suspended(struct http_req *r);
 void user_reply_bad_code(struct http_req *r);
 /* 503 when the password pool is full or stopping. */
 void user_reply_busy(struct http_req *r);
-/* Defers r and queues job on the password pool. False when the pool is full or stopping
- * (logged): the job was not queued, the caller frees it and replies (user_reply_busy, after
- * undoing what it recorded for the job, if anything). */
+/* Defers r and queues job on the password pool. job->password is copied into request
+ * memory and the request's body and JSON tree are freed first (http_req_drop_body): copy out
+ * anything else of the body the job's done() needs before calling this. False when the pool is full
+ * or stopping (logged): the job was not queued, the caller frees it and replies (user_reply_busy,
+ * after undoing what it recorded for the job, if anything). */
 bool user_pwjob_submit(struct http_req *r, struct sec_pwjob *job);
 
 /* --- commands: one transaction pattern ---

@@ -21,6 +21,11 @@ void user_reply_busy(struct http_req *r)
 
 bool user_pwjob_submit(struct http_req *r, struct sec_pwjob *job)
 {
+    /* While it waits for the pool the request holds the password and nothing else of its
+     * body (the use cases copied what else they need): a burst of big bodies queued here
+     * cannot hold their parsed trees. */
+    job->password = http_req_keep_string(r, job->password);
+    http_req_drop_body(r);
     http_req_defer(r); /* before submitting: the pool may reply at once */
     if (sec_pwpool_submit(job) == 0)
         return true;

@@ -94,6 +94,11 @@ static const struct setting settings[] = {
     {NUM("HAAT_CHAT_STREAMS_PER_USER", K_INT, chat_streams_per_user, "5", 1, 100)},
     {NUM("HAAT_CHAT_HEARTBEAT_S", K_INT, chat_heartbeat_s, "15", 1, 60)},
     {NUM("HAAT_LIMIT_CHAT_PER_MIN", K_INT, limit_chat_per_min, "30", 1, 10000)},
+    {STR("HAAT_OPS_ADDR", ops_addr, 0, NULL)},
+    {NUM("HAAT_DB_CONNECT_TIMEOUT_MS", K_INT, db_connect_timeout_ms, "1000", 50, 60000)},
+    {NUM("HAAT_DB_STATEMENT_TIMEOUT_MS", K_INT, db_statement_timeout_ms, "5000", 100, 600000)},
+    {NUM("HAAT_LIMIT_CONNS_PER_IP", K_INT, limit_conns_per_ip, "64", 0, 100000)},
+    {NUM("HAAT_HTTP_BODY_TIMEOUT_S", K_INT, http_body_timeout_s, "20", 1, 600)},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -334,26 +339,25 @@ static int apply(struct cfg *c, const struct setting *s, const char *v, char *er
     return 0;
 }
 
-/* Splits http_addr into host and port: "host:port" or "[v6]:port", port 0..65535. */
-static int parse_addr(struct cfg *c, char *err)
+/* Splits a "host:port" or "[v6]:port" setting (name) into host and port 0..65535. */
+static int parse_addr(const char *a, const char *name, char **host_out, int *port_out, char *err)
 {
-    const char *a = c->http_addr;
     const char *colon = strrchr(a, ':');
     int64_t port;
     if (!colon || colon == a || parse_int(colon + 1, 0, 65535, &port) < 0)
-        return fail(err, "HAAT_HTTP_ADDR", "must be host:port");
+        return fail(err, name, "must be host:port");
     const char *host = a;
     size_t hlen = (size_t)(colon - a);
     if (host[0] == '[') {
         if (hlen < 3 || host[hlen - 1] != ']')
-            return fail(err, "HAAT_HTTP_ADDR", "must be host:port");
+            return fail(err, name, "must be host:port");
         host++;
         hlen -= 2;
     } else if (memchr(host, ':', hlen)) {
-        return fail(err, "HAAT_HTTP_ADDR", "must be host:port");
+        return fail(err, name, "must be host:port");
     }
-    c->http_host = xstrndup(host, hlen);
-    c->http_port = (int)port;
+    *host_out = xstrndup(host, hlen);
+    *port_out = (int)port;
     return 0;
 }
 
@@ -477,8 +481,13 @@ static int derive(struct cfg *c, const char *const *raw, char *err)
         free(c->database_read_url);
         c->database_read_url = xstrdup(c->database_url);
     }
-    if (parse_addr(c, err) < 0)
+    if (parse_addr(c->http_addr, "HAAT_HTTP_ADDR", &c->http_host, &c->http_port, err) < 0)
         return -1;
+    if (*c->ops_addr &&
+        parse_addr(c->ops_addr, "HAAT_OPS_ADDR", &c->ops_host, &c->ops_port, err) < 0)
+        return -1;
+    if (!c->ops_host)
+        c->ops_host = xstrdup("");
     if (!raw[find_setting("HAAT_HTTP_THREADS")])
         c->http_threads = default_threads();
     if (!*c->public_url) {
@@ -528,5 +537,6 @@ void cfg_cleanup(struct cfg *c)
         free(*field);
     }
     free(c->http_host);
+    free(c->ops_host);
     memset(c, 0, sizeof *c);
 }

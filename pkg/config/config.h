@@ -64,6 +64,17 @@ struct cfg {
     int chat_heartbeat_s;      /* HAAT_CHAT_HEARTBEAT_S 1..60 (default 15; tests only) */
     int limit_chat_per_min;    /* HAAT_LIMIT_CHAT_PER_MIN messages a user may send a
                                   minute, 1..10000 (default 30) */
+    /* HAAT_OPS_ADDR "host:port": a second listener, with its own thread, for /healthz,
+     * /readyz and /metrics (then /metrics is served only there); empty: none. */
+    char *ops_addr;
+    char *ops_host;              /* parsed from ops_addr ("" when unset) */
+    int ops_port;                /* parsed from ops_addr */
+    int db_connect_timeout_ms;   /* HAAT_DB_CONNECT_TIMEOUT_MS 50..60000 (default 1000) */
+    int db_statement_timeout_ms; /* HAAT_DB_STATEMENT_TIMEOUT_MS 100..600000 (default 5000) */
+    int limit_conns_per_ip;      /* HAAT_LIMIT_CONNS_PER_IP open connections per client
+                                    address, 0..100000, 0 = no limit (default 64) */
+    int http_body_timeout_s;     /* HAAT_HTTP_BODY_TIMEOUT_S seconds a request may take to
+                                    send its body, 1..600 (default 20) */
 };
 
 /* Loads path (NULL: configs/dev.json; a missing default file is not an error, a missing

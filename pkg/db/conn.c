@@ -1,5 +1,6 @@
-/* Per-thread connections: opened lazily, probed before reuse, reopened after a failure,
- * and not retried for DB_RETRY_CONNECT_NS after a failed connect (fail fast while down). */
+/* Per-thread connections: opened lazily under haat's own connect deadline (PQconnectStart /
+ * PQconnectPoll), probed before reuse, reopened after a failure; while a database is known
+ * down its circuit breaker (breaker.c) answers "no connection" at once. */
 #include <poll.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -13,8 +14,7 @@
 #include "pkg/log/log.h"
 #include "pkg/util/xalloc.h"
 
-#define DB_RETRY_CONNECT_NS (500ull * 1000 * 1000)
-#define READ_ONLY_OPTION    "-c default_transaction_read_only=on"
+#define READ_ONLY_OPTION "-c default_transaction_read_only=on"
 
 /* Set by db_init, read-only afterwards (owned). */
 static char *urls[2];
@@ -23,14 +23,15 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t exit_key; /* non-NULL value while the thread holds a connection */
 
 static _Thread_local struct db_conn tl_conns[2];
-static _Thread_local uint64_t tl_next_try_ns[2];
 static _Thread_local bool tl_down[2]; /* the last connect failed: log recovery once */
 
-static const char *const target_names[2] = {"primary", "read"};
+const char *const db_target_names[2] = {"primary", "read"};
+#define target_names db_target_names
 
 static const struct db_stmt internal_stmts[] = {
     {"db_ready_table", "SELECT to_regclass('schema_migrations') IS NOT NULL"},
     {"db_ready_versions", "SELECT version FROM schema_migrations"},
+    {"db_probe", "SELECT 1"},
 };
 
 static void on_thread_exit(void *unused)
@@ -73,17 +74,15 @@ int db_init(const char *primary_url, const char *read_url)
     return 0;
 }
 
-/* "options" for the read target: the url's own options (or PGOPTIONS) plus read-only. New
- * heap string. */
-static char *read_options(const char *url)
+/* "options": the url's own options (or PGOPTIONS) followed by extra. New heap string. */
+static char *options_plus(const char *url, const char *extra)
 {
     const char *given = getenv("PGOPTIONS");
     PQconninfoOption *opts = PQconninfoParse(url, NULL);
     for (PQconninfoOption *o = opts; o && o->keyword; o++)
         if (strcmp(o->keyword, "options") == 0 && o->val)
             given = o->val;
-    char *s =
-        given && *given ? xasprintf("%s %s", given, READ_ONLY_OPTION) : xstrdup(READ_ONLY_OPTION);
+    char *s = given && *given ? xasprintf("%s %s", given, extra) : xstrdup(extra);
     PQconninfoFree(opts);
     return s;
 }
@@ -92,7 +91,7 @@ static char *read_options(const char *url)
  * with expand_dbname=1): the url may name its own application, never a longer timeout. */
 PGconn *db_connect_url(const char *url, enum db_target t)
 {
-    char *opts = t == DB_READ ? read_options(url) : NULL;
+    char *opts = t == DB_READ ? options_plus(url, READ_ONLY_OPTION) : NULL;
     const char *const keys[] = {"fallback_application_name",
                                 "dbname",
                                 "connect_timeout",
@@ -132,13 +131,79 @@ static void log_connect_failure(enum db_target t, PGconn *pg)
     log_warn("db_connect_failed", "%s: %.*s", target_names[t], (int)len, m);
 }
 
+/* The per-thread connections' server-side limits, for the slow-but-alive case (haat's own
+ * deadline, db_timeouts(), covers the hung one): a statement is cancelled by the server a
+ * little before haat would give up on it, a lock wait sooner, and a transaction left idle
+ * is ended. */
+static char *session_options(enum db_target t, const char *url)
+{
+    const struct db_timeouts *tm = db_timeouts_get();
+    int stmt_ms = tm->statement_ms * 4 / 5;
+    int lock_ms = tm->statement_ms / 2;
+    int idle_ms = tm->statement_ms * 4 > 10000 ? tm->statement_ms * 4 : 10000;
+    char *limits = xasprintf("%s-c statement_timeout=%d -c lock_timeout=%d "
+                             "-c idle_in_transaction_session_timeout=%d",
+                             t == DB_READ ? READ_ONLY_OPTION " " : "", stmt_ms > 0 ? stmt_ms : 1,
+                             lock_ms > 0 ? lock_ms : 1, idle_ms);
+    char *opts = options_plus(url, limits);
+    free(limits);
+    return opts;
+}
+
+static int poll_wait(void *unused, int fd, short events, int timeout_ms)
+{
+    (void)unused;
+    struct pollfd p = {.fd = fd, .events = events};
+    int n = poll(&p, 1, timeout_ms);
+    return n > 0 ? 1 : n == 0 ? 0 : -1;
+}
+
+/* Drives a started connection to its end, every wait on the socket through wait(arg, ...),
+ * for at most timeout_ms. True when connected. */
+static bool poll_connect(PGconn *c, int timeout_ms, db_wait_fn wait, void *arg)
+{
+    uint64_t end = clock_mono_ns() + (uint64_t)timeout_ms * 1000000u;
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    while (PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+        int64_t left_ms = ((int64_t)end - (int64_t)clock_mono_ns()) / 1000000;
+        short ev = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+        if (left_ms <= 0 || wait(arg, PQsocket(c), ev, (int)left_ms) <= 0)
+            return false;
+        st = PQconnectPoll(c);
+    }
+    return st == PGRES_POLLING_OK && PQstatus(c) == CONNECTION_OK;
+}
+
+/* Connects without blocking past the connect deadline (libpq's own connect_timeout cannot go
+ * below 2 s). The connection is left in non-blocking mode: every statement's wait is ours. */
+static PGconn *connect_bounded(enum db_target t)
+{
+    char *opts = session_options(t, urls[t]);
+    const char *const keys[] = {
+        "fallback_application_name", "dbname",           "keepalives", "keepalives_idle",
+        "keepalives_interval",       "keepalives_count", "options",    NULL};
+    const char *const vals[] = {"haat", urls[t], "1", "30", "10", "3", opts, NULL};
+    PGconn *pg = PQconnectStartParams(keys, vals, 1);
+    free(opts);
+    if (!pg)
+        return NULL;
+    if (poll_connect(pg, db_timeouts_get()->connect_ms, poll_wait, NULL))
+        PQsetnonblocking(pg, 1);
+    return pg; /* not CONNECTION_OK when it failed or did not finish in time */
+}
+
 static bool open_conn(struct db_conn *c, enum db_target t)
 {
     db_registry_freeze();
-    PGconn *pg = db_connect_url(urls[t], t);
+    PGconn *pg = connect_bounded(t);
     if (!pg || PQstatus(pg) != CONNECTION_OK) {
-        if (!tl_down[t])
-            log_connect_failure(t, pg);
+        if (!tl_down[t]) {
+            if (pg && PQstatus(pg) != CONNECTION_BAD)
+                log_warn("db_connect_failed", "%s: no answer within %d ms", target_names[t],
+                         db_timeouts_get()->connect_ms);
+            else
+                log_connect_failure(t, pg);
+        }
         tl_down[t] = true;
         PQfinish(pg);
         return false;
@@ -149,6 +214,7 @@ static bool open_conn(struct db_conn *c, enum db_target t)
     db_route_notices(pg);
     c->pg = pg;
     c->target = t;
+    c->gen = db_breaker_gen(t);
     c->prepared = xcalloc(db_registry_count() / 8 + 1, 1);
     atomic_fetch_add(&open_count, 1);
     pthread_setspecific(exit_key, tl_conns);
@@ -179,29 +245,36 @@ static bool still_alive(struct db_conn *c)
     return true;
 }
 
-struct db_conn *db_conn(enum db_target t)
+/* The calling thread's connection to t. probe: the health prober's own call, which tries
+ * whatever the breaker says and reports what it found to it. */
+struct db_conn *db_conn_get(enum db_target t, bool probe)
 {
     if ((t != DB_PRIMARY && t != DB_READ) || !urls[DB_PRIMARY]) {
         log_error("db_conn_misuse", "db_conn(%d) without db_init or with a bad target", (int)t);
         return NULL;
     }
+    bool trial = false; /* this caller is the breaker's one trial connection */
+    if (!probe && !db_breaker_allows(t, &trial))
+        return NULL;
     struct db_conn *c = &tl_conns[t];
     uint64_t now = clock_mono_ns();
     /* A connection used within the last second is busy, not dead: skip the probe (a poll()
      * per query) on the hot path. A restart under load is then seen by the next statement,
      * which fails as DB_UNAVAILABLE and closes the connection. */
-    if (c->pg && (now - c->last_used_ns < IDLE_PROBE_NS || still_alive(c))) {
+    if (c->pg && c->gen == db_breaker_gen(t) &&
+        (now - c->last_used_ns < IDLE_PROBE_NS || still_alive(c))) {
         c->last_used_ns = now;
+        if (trial)
+            db_breaker_report(t, true);
         return c;
     }
     if (c->pg)
         db_conn_close(c);
-    if (clock_mono_ns() < tl_next_try_ns[t])
+    bool ok = open_conn(c, t);
+    if (!probe || !ok)
+        db_breaker_report(t, ok);
+    if (!ok)
         return NULL;
-    if (!open_conn(c, t)) {
-        tl_next_try_ns[t] = clock_mono_ns() + DB_RETRY_CONNECT_NS;
-        return NULL;
-    }
     c->last_used_ns = clock_mono_ns();
     return c;
 }
@@ -209,6 +282,11 @@ struct db_conn *db_conn(enum db_target t)
 struct db_conn *db_open_conn(enum db_target t)
 {
     return (t == DB_PRIMARY || t == DB_READ) && tl_conns[t].pg ? &tl_conns[t] : NULL;
+}
+
+struct db_conn *db_conn(enum db_target t)
+{
+    return db_conn_get(t, false);
 }
 
 PGconn *db_pg(struct db_conn *c)
@@ -282,14 +360,5 @@ bool db_connect_dedicated(const char *url, const char *app, int timeout_ms, db_w
     if (!c)
         return false;
     db_route_notices(c);
-    uint64_t end = clock_mono_ns() + (uint64_t)timeout_ms * 1000000u;
-    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
-    while (PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
-        int64_t left_ms = ((int64_t)end - (int64_t)clock_mono_ns()) / 1000000;
-        short ev = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
-        if (left_ms <= 0 || wait(arg, PQsocket(c), ev, (int)left_ms) <= 0)
-            return false;
-        st = PQconnectPoll(c);
-    }
-    return st == PGRES_POLLING_OK;
+    return poll_connect(c, timeout_ms, wait, arg);
 }

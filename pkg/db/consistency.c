@@ -63,7 +63,7 @@ bool db_lsn_parse(const char *s, uint64_t *out)
 bool db_wal_position(char *buf, size_t size)
 {
     struct db_conn *c = db_open_conn(DB_PRIMARY);
-    if (!c || PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+    if (!c || db_known_down(DB_PRIMARY) || PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         return false;
     PGresult *res = NULL;
     if (db_exec(c, "db_wal_insert_lsn", 0, NULL, &res) != DB_OK)

@@ -1,5 +1,8 @@
-/* Statements and transactions: prepare-on-first-use per connection, failure classification
- * by SQLSTATE, and the transaction runner with retries. */
+/* Statements and transactions: prepare-on-first-use per connection, every statement sent
+ * asynchronously and waited for under haat's deadline, failure classification by SQLSTATE,
+ * and the transaction runner with retries. */
+#include <errno.h>
+#include <poll.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -7,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pkg/clock/clock.h"
 #include "pkg/db/db_internal.h"
 #include "pkg/log/log.h"
 
@@ -42,9 +46,16 @@ static enum db_status classify(const char *s)
     if (strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0)
         return DB_RETRY;
     if (strncmp(s, "08", 2) == 0 || strcmp(s, "57P01") == 0 || strcmp(s, "57P02") == 0 ||
-        strcmp(s, "57P03") == 0)
+        strcmp(s, "57P03") == 0 || strcmp(s, "57014") == 0 || strcmp(s, "55P03") == 0)
         return DB_UNAVAILABLE;
     return DB_ERROR;
+}
+
+/* statement_timeout (57014) and lock_timeout (55P03): the server is slow, not gone, and the
+ * connection stays usable. */
+static bool server_timeout(const char *s)
+{
+    return s && (strcmp(s, "57014") == 0 || strcmp(s, "55P03") == 0);
 }
 
 static void log_failure(enum db_status st, const char *what, const char *state, const char *msg)
@@ -80,8 +91,90 @@ enum db_status db_result_status(struct db_conn *c, const PGresult *res, const ch
     if (!*msg && c->pg)
         msg = PQerrorMessage(c->pg);
     log_failure(st, what, state, msg);
-    if (st == DB_UNAVAILABLE)
+    if (st == DB_UNAVAILABLE && (gone || !server_timeout(state)))
         db_conn_close(c);
+    return st;
+}
+
+/* Waits until pg's socket has one of events or end (clock_mono_ns) passes: 1, 0 at the
+ * deadline, -1 on a poll error. */
+static int wait_io(PGconn *pg, short events, uint64_t end)
+{
+    for (;;) {
+        int64_t left_ms = ((int64_t)end - (int64_t)clock_mono_ns() + 999999) / 1000000;
+        if (left_ms <= 0)
+            return 0;
+        struct pollfd p = {.fd = PQsocket(pg), .events = events};
+        int n = poll(&p, 1, (int)left_ms);
+        if (n > 0)
+            return 1;
+        if (n < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+/* The result of the command just sent on c (the first error, else the last result), waited
+ * for on the socket until end. NULL when the connection broke (then PQstatus says so) or
+ * when end passed (*late). */
+static PGresult *await_result(PGconn *pg, uint64_t end, bool *late)
+{
+    int f;
+    while ((f = PQflush(pg)) == 1) { /* the rest of the command still to send */
+        int w = wait_io(pg, POLLOUT | POLLIN, end);
+        if (w == 0)
+            *late = true;
+        if (w <= 0 || !PQconsumeInput(pg))
+            return NULL;
+    }
+    if (f < 0)
+        return NULL;
+    PGresult *keep = NULL;
+    for (;;) {
+        while (PQisBusy(pg)) {
+            int w = wait_io(pg, POLLIN, end);
+            if (w == 0)
+                *late = true;
+            if (w <= 0 || !PQconsumeInput(pg)) {
+                PQclear(keep);
+                return NULL;
+            }
+        }
+        PGresult *res = PQgetResult(pg);
+        if (!res)
+            return keep;
+        if (keep && PQresultStatus(keep) == PGRES_FATAL_ERROR) {
+            PQclear(res);
+        } else {
+            PQclear(keep);
+            keep = res;
+        }
+    }
+}
+
+/* Collects the outcome of a command sent on c (sent: what PQsend* returned) under the
+ * thread's deadline. Past the deadline the connection is dropped, not cancelled (PQcancel
+ * would wait on a frozen server too), and the database's breaker opens. On DB_OK *out (when
+ * not NULL) gets the result. */
+static enum db_status run(struct db_conn *c, int sent, const char *what, PGresult **out)
+{
+    bool late = false;
+    int ms = db_deadline_ms();
+    PGresult *res =
+        sent ? await_result(c->pg, clock_mono_ns() + (uint64_t)ms * 1000000u, &late) : NULL;
+    if (late) {
+        enum db_target t = c->target;
+        log_warn("db_deadline", "%s: %s gave no answer within %d ms; connection dropped",
+                 db_target_names[t], what, ms);
+        db_set_last("57014", NULL);
+        db_conn_close(c);
+        db_breaker_report(t, false);
+        return DB_UNAVAILABLE;
+    }
+    enum db_status st = db_result_status(c, res, what);
+    if (st == DB_OK && out)
+        *out = res;
+    else
+        PQclear(res);
     return st;
 }
 
@@ -92,9 +185,7 @@ static bool is_prepared(const struct db_conn *c, size_t i)
 
 static enum db_status prepare(struct db_conn *c, size_t i, const struct db_stmt *s)
 {
-    PGresult *res = PQprepare(c->pg, s->name, s->sql, 0, NULL);
-    enum db_status st = db_result_status(c, res, s->name);
-    PQclear(res);
+    enum db_status st = run(c, PQsendPrepare(c->pg, s->name, s->sql, 0, NULL), s->name, NULL);
     if (st == DB_OK)
         c->prepared[i / 8] |= (unsigned char)(1u << (i % 8));
     return st;
@@ -120,14 +211,10 @@ enum db_status db_exec_params(struct db_conn *c, const char *stmt, int nparams,
     enum db_status st = is_prepared(c, (size_t)i) ? DB_OK : prepare(c, (size_t)i, s);
     if (st != DB_OK)
         return st;
-    PGresult *res = PQexecPrepared(c->pg, s->name, nparams, values, lengths, formats, 0);
-    st = db_result_status(c, res, s->name);
+    st = run(c, PQsendQueryPrepared(c->pg, s->name, nparams, values, lengths, formats, 0), s->name,
+             out);
     if (st == DB_ERROR && strcmp(last_state, "26000") == 0 && c->prepared)
         c->prepared[i / 8] &= (unsigned char)~(1u << (i % 8)); /* dropped server-side */
-    if (st == DB_OK && out)
-        *out = res;
-    else
-        PQclear(res);
     return st;
 }
 
@@ -172,13 +259,7 @@ static enum db_status simple(struct db_conn *c, const char *sql, PGresult **keep
         db_set_last("08003", NULL);
         return DB_UNAVAILABLE;
     }
-    PGresult *res = PQexec(c->pg, sql);
-    enum db_status st = db_result_status(c, res, sql);
-    if (st == DB_OK && keep)
-        *keep = res;
-    else
-        PQclear(res);
-    return st;
+    return run(c, PQsendQuery(c->pg, sql), sql, keep);
 }
 
 static const char *begin_sql(enum db_target t, enum db_isolation iso)

@@ -2,9 +2,13 @@
  * the read URL, named prepared statements prepared once per connection, a transaction runner
  * that retries serialization failures and deadlocks, fail-fast reconnect, migrations.
  *
- * Threads never share a connection: db_conn() returns the calling thread's own. While the
- * database is unreachable db_conn() answers NULL at once (reconnect attempts are spaced out),
- * so requests fail fast with 503 and recover on their own when PostgreSQL is back. */
+ * Threads never share a connection: db_conn() returns the calling thread's own. Time is
+ * bounded by haat itself: a connect gives up after the connect deadline, and every statement
+ * is sent asynchronously and waited for on the socket until the statement deadline, after
+ * which the connection is dropped (no PQcancel: a frozen server would hold that too). A
+ * failed connect or a missed deadline opens that database's circuit breaker: while it is
+ * open db_conn() answers NULL at once, so requests fail fast with 503, and the health prober
+ * (db_health_start) closes it when the database answers again. */
 #ifndef HAAT_PKG_DB_DB_H
 #define HAAT_PKG_DB_DB_H
 
@@ -49,6 +53,24 @@ struct db_stmt {
 };
 
 struct db_conn; /* one per thread and target; owned by the db package */
+
+/* haat's own deadlines (pkg/config: HAAT_DB_CONNECT_TIMEOUT_MS, HAAT_DB_STATEMENT_TIMEOUT_MS).
+ * The server-side limits of every connection follow the statement deadline:
+ * statement_timeout 4/5 of it, lock_timeout 1/2, idle_in_transaction_session_timeout 4x (at
+ * least 10 s), so a slow-but-alive server ends the statement first, with a clean error. */
+#define DB_CONNECT_MS_DEFAULT   1000
+#define DB_STATEMENT_MS_DEFAULT 5000
+struct db_timeouts {
+    int connect_ms;
+    int statement_ms;
+};
+/* Before any thread uses the database; values <= 0 keep the current ones. */
+void db_set_timeouts(int connect_ms, int statement_ms);
+/* The calling thread's statement deadline instead of the default (0: back to the default),
+ * e.g. for a metrics scrape that must not wait long. */
+void db_thread_deadline_ms(int ms);
+/* True while t's circuit breaker is open (t is known to be unreachable). */
+bool db_known_down(enum db_target t);
 
 /* Call once before any thread uses the database (urls are copied). */
 int db_init(const char *primary_url, const char *read_url);
@@ -150,7 +172,20 @@ double db_replica_lag_seconds(void);
  * in schema_migrations; a session advisory lock keeps two instances from migrating at once.
  * Returns the number applied (0 when current), or -1 (logged). */
 int db_migrate(const char *url, const char *dir);
-/* Readiness: true when the primary answers and every migration in dir is applied. */
-bool db_ready(const char *dir, char *why, size_t why_len);
+/* The health prober: a thread of its own that every interval_ms runs SELECT 1 on its own
+ * connections to the primary and the read side (each under a short deadline), opens or
+ * closes their circuit breakers, and checks once that every migration in dir is applied (on
+ * the primary, or on the read side while the primary is down). Readiness reads its cached
+ * findings, so it answers at once whatever the database does. db_health_start waits for the
+ * first round (bounded by the deadlines). 0, or -1 (logged). */
+enum db_state { DB_STATE_UNKNOWN, DB_STATE_UP, DB_STATE_DOWN };
+enum db_migrations { DB_MIGRATIONS_UNKNOWN, DB_MIGRATIONS_CURRENT, DB_MIGRATIONS_PENDING };
+struct db_health {
+    enum db_state primary, read;
+    enum db_migrations migrations;
+};
+int db_health_start(const char *dir, int interval_ms);
+void db_health_stop(void);
+void db_health_get(struct db_health *out);
 
 #endif

@@ -1,5 +1,5 @@
 /* db_internal — shared between the files of pkg/db only (conn.c, exec.c, registry.c,
- * migrate.c). Nothing outside pkg/db includes this header. */
+ * migrate.c, breaker.c, health.c). Nothing outside pkg/db includes this header. */
 #ifndef HAAT_PKG_DB_DB_INTERNAL_H
 #define HAAT_PKG_DB_DB_INTERNAL_H
 
@@ -18,6 +18,7 @@ struct db_conn {
     enum db_target target;
     unsigned char *prepared; /* bitmap over the frozen registry, owned; NULL while closed */
     uint64_t last_used_ns;   /* clock_mono_ns() when db_conn() last handed it out */
+    unsigned gen;            /* db_breaker_gen() when opened */
 };
 
 /* registry.c. Freezing is idempotent; after it db_register() aborts. */
@@ -27,7 +28,25 @@ size_t db_registry_count(void);
  * valid once frozen. */
 long db_registry_find(const char *name, const struct db_stmt **out);
 
+/* breaker.c */
+extern const char *const db_target_names[2]; /* "primary", "read" (conn.c) */
+const struct db_timeouts *db_timeouts_get(void);
+/* The calling thread's statement deadline in ms (db_thread_deadline_ms or the default). */
+int db_deadline_ms(void);
+/* May the caller use (or open) a connection to t? *trial is set when the breaker is open and
+ * this caller was let through to try: it must db_breaker_report() the outcome. */
+bool db_breaker_allows(enum db_target t, bool *trial);
+/* What a connect, a probe or a statement found: up closes the breaker, down opens it. */
+void db_breaker_report(enum db_target t, bool up);
+/* How many times t's breaker has opened: a connection opened before the last outage is not
+ * trusted after it (it would fail its next statement), and is reopened. */
+unsigned db_breaker_gen(enum db_target t);
+/* While the prober runs, callers never try a connection to an open breaker themselves. */
+void db_breaker_prober(bool running);
+
 /* conn.c */
+/* db_conn(), or for the prober (probe) regardless of the breaker, reporting to it. */
+struct db_conn *db_conn_get(enum db_target t, bool probe);
 /* Connects to url (URI or key=value) with haat's settings: connect_timeout=2, keepalives,
  * application_name=haat (unless the url names one) and, for DB_READ, read-only
  * transactions by default. Never NULL; check PQstatus(). Caller PQfinish()es. */
@@ -59,7 +78,10 @@ struct db_mig_list {
 /* 0 on success; -1 (logged) when dir cannot be read. */
 int db_mig_list_load(const char *dir, struct db_mig_list *out);
 void db_mig_list_cleanup(struct db_mig_list *l);
-/* Drops db_ready()'s cached file list (db_shutdown). */
+/* Drops the cached migration file list of db_ready_pending() (db_shutdown). */
 void db_ready_forget(void);
+/* The first migration of dir not applied on c: "" when none, NULL when c failed. The list of
+ * files is loaded once and cached; *unreadable when dir cannot be read. */
+const char *db_ready_pending(struct db_conn *c, const char *dir, bool *unreadable);
 
 #endif

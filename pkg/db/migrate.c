@@ -229,12 +229,6 @@ void db_ready_forget(void)
     pthread_mutex_unlock(&ready_mu);
 }
 
-static void say(char *why, size_t why_len, const char *reason)
-{
-    if (why && why_len)
-        snprintf(why, why_len, "%s", reason);
-}
-
 /* The first migration of files not in schema_migrations, "" when none, NULL on error. */
 static const char *first_pending(struct db_conn *c, const struct db_mig_list *files)
 {
@@ -255,24 +249,9 @@ static const char *first_pending(struct db_conn *c, const struct db_mig_list *fi
     return pending;
 }
 
-bool db_ready(const char *dir, char *why, size_t why_len)
+const char *db_ready_pending(struct db_conn *c, const char *dir, bool *unreadable)
 {
     const struct db_mig_list *files = ready_list(dir);
-    if (!files) {
-        say(why, why_len, "migrations directory unreadable");
-        return false;
-    }
-    struct db_conn *c = db_conn(DB_PRIMARY);
-    const char *pending = c ? first_pending(c, files) : NULL;
-    if (!pending) {
-        say(why, why_len, "database unreachable");
-        return false;
-    }
-    if (*pending) {
-        if (why && why_len)
-            snprintf(why, why_len, "migration %.*s pending", (int)(strlen(pending) - 4), pending);
-        return false;
-    }
-    say(why, why_len, "ok");
-    return true;
+    *unreadable = !files;
+    return files && c ? first_pending(c, files) : NULL;
 }

@@ -45,7 +45,7 @@ void access_init_proxies(struct http_server *s, const char *list)
     }
 }
 
-static bool trusted(const struct http_server *s, const struct proxy_addr *a)
+bool access_trusted(const struct http_server *s, const struct proxy_addr *a)
 {
     for (size_t i = 0; i < s->nproxies; i++)
         if (s->proxies[i].family == a->family && memcmp(s->proxies[i].a, a->a, 16) == 0)
@@ -53,12 +53,9 @@ static bool trusted(const struct http_server *s, const struct proxy_addr *a)
     return false;
 }
 
-static void peer_address(struct http_req *r, struct proxy_addr *a)
+void access_sockaddr(const struct sockaddr *sa, struct proxy_addr *a)
 {
     memset(a, 0, sizeof *a);
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
     if (sa && sa->sa_family == AF_INET) {
         a->family = AF_INET;
         memcpy(a->a, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
@@ -68,15 +65,22 @@ static void peer_address(struct http_req *r, struct proxy_addr *a)
     }
 }
 
+void access_peer(struct MHD_Connection *c, struct proxy_addr *a)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    access_sockaddr(ci ? ci->client_addr : NULL, a);
+}
+
 /* The client: the peer, unless the peer is a trusted proxy; then the right-most address of
  * X-Forwarded-For that is not a trusted proxy (each proxy appends the address it saw, so
  * anything left of the first untrusted hop is the client's own claim and ignored). */
 void access_client_address(struct http_req *r)
 {
     struct proxy_addr a;
-    peer_address(r, &a);
+    access_peer(r->conn, &a);
     const char *xff = http_req_header(r, "X-Forwarded-For");
-    if (a.family && trusted(r->srv, &a) && xff) {
+    if (a.family && access_trusted(r->srv, &a) && xff) {
         for (const char *end = xff + strlen(xff); end > xff;) {
             const char *start = end;
             while (start > xff && start[-1] != ',')
@@ -85,7 +89,7 @@ void access_client_address(struct http_req *r)
             if (!parse_addr(start, (size_t)(end - start), &hop))
                 break;
             a = hop;
-            if (!trusted(r->srv, &hop))
+            if (!access_trusted(r->srv, &hop))
                 break;
             end = start > xff ? start - 1 : xff;
         }

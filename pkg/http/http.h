@@ -17,8 +17,12 @@
 #include "pkg/ids/ids.h"
 #include "pkg/json/jsonh.h"
 
-#define HTTP_MAX_BODY   (1024 * 1024)
-#define HTTP_MAX_PARAMS 4
+/* Bodies: every route has a limit of its own (http_route.max_body), HTTP_BODY_DEFAULT unless
+ * it declares more, never more than HTTP_MAX_BODY. */
+#define HTTP_MAX_BODY     (1024 * 1024)
+#define HTTP_BODY_DEFAULT (8 * 1024)
+#define HTTP_KIB(n)       ((size_t)(n)*1024)
+#define HTTP_MAX_PARAMS   4
 /* The consistency token of a command answer, sent back by a query (read-your-writes). */
 #define HTTP_CONSISTENCY_HEADER "X-Haat-Consistency"
 
@@ -56,6 +60,10 @@ struct http_route {
     http_handler_fn handler;
     enum http_auth auth;
     unsigned flags; /* enum http_route_flags */
+    /* The largest body this route accepts, in bytes (0: HTTP_BODY_DEFAULT; at most
+     * HTTP_MAX_BODY). Checked on the declared Content-Length and while the body arrives,
+     * before anything is parsed: 413 payload_too_large beyond it. */
+    size_t max_body;
 };
 
 enum http_role { HTTP_ROLE_BUYER = 1u << 0, HTTP_ROLE_SELLER = 1u << 1, HTTP_ROLE_ADMIN = 1u << 2 };
@@ -102,9 +110,16 @@ struct http_server_opts {
     const char *host;          /* listen address, e.g. "127.0.0.1" or "0.0.0.0" */
     int port;                  /* 0: any free port (see http_server_port) */
     int threads;               /* thread-pool size */
-    unsigned connection_limit; /* concurrent connections */
-    unsigned timeout_s;        /* idle connection timeout */
-    size_t connection_memory;  /* per-connection memory pool in bytes */
+    unsigned connection_limit; /* concurrent connections; more are closed at accept */
+    /* Open connections per client address (trusted proxies exempt); more are closed at
+     * accept. 0: no per-address limit. */
+    unsigned conns_per_ip;
+    unsigned timeout_s; /* idle connection timeout */
+    /* A request's body must be complete within this many seconds of its headers, however
+     * it trickles in (else the connection is closed; logged as 408). 0: only the idle
+     * timeout. */
+    unsigned body_timeout_s;
+    size_t connection_memory; /* per-connection memory pool in bytes */
     /* Comma-separated origins whose pages may read the answers ("https://shop.example"), and
      * "*" for any origin on the public reads only (see pkg/http/cors.c); NULL or "": no CORS
      * headers at all. Copied. */
@@ -149,6 +164,12 @@ void http_req_log_context(const struct http_req *r);
 void http_req_set_user(struct http_req *r, const char *user_id);
 /* Memory freed with the request. */
 void *http_req_alloc(struct http_req *r, size_t n);
+/* A copy of s in request memory (http_req_alloc). */
+char *http_req_keep_string(struct http_req *r, const char *s);
+/* Frees the parsed JSON body and the raw body (wiped first) before the request ends: a
+ * request that waits (e.g. for the password pool) keeps only the fields it copied out.
+ * Afterwards http_req_json() is NULL and http_req_body() empty. */
+void http_req_drop_body(struct http_req *r);
 
 /* --- replies: exactly one per request --- */
 void http_set_header(struct http_req *r, const char *name, const char *value); /* copied */

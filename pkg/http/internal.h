@@ -37,6 +37,9 @@ struct proxy_addr {
     unsigned char a[16];
 };
 
+#define CONNS_BUCKETS 1024
+struct conn_node;
+
 struct http_server {
     struct MHD_Daemon *daemon;
     struct router *router;
@@ -50,6 +53,10 @@ struct http_server {
     struct cors_policy cors;
     struct proxy_addr *proxies; /* HAAT_TRUSTED_PROXIES; owned */
     size_t nproxies;
+    /* conns.c: open connections per client address, and in all. */
+    pthread_mutex_t conns_mu;
+    struct conn_node *conns[CONNS_BUCKETS]; /* guarded by conns_mu */
+    unsigned conns_total;                   /* guarded by conns_mu */
 };
 
 /* A reply built inside http_txn, not yet sent. body is owned when mem is MHD_RESPMEM_MUST_FREE. */
@@ -84,6 +91,7 @@ struct http_req {
 
     struct strbuf body;
     unsigned long long drained; /* body bytes read and dropped after the answer was decided */
+    int closed_status;          /* closed without an answer: the status logged (408) */
     json_t *json;               /* owned */
 
     struct http_principal who;
@@ -146,8 +154,21 @@ void cache_add_headers(const struct http_req *r, struct MHD_Response *resp, int 
 /* access.c: the trusted proxies from a comma-separated list; r->client from the peer and
  * X-Forwarded-For; the access-log line. */
 void access_init_proxies(struct http_server *s, const char *list);
+/* An address from a sockaddr (family 0 when neither IPv4 nor IPv6, or NULL), from a
+ * connection's peer, and whether it is a trusted proxy. */
+void access_sockaddr(const struct sockaddr *sa, struct proxy_addr *a);
+void access_peer(struct MHD_Connection *c, struct proxy_addr *a);
+bool access_trusted(const struct http_server *s, const struct proxy_addr *a);
 void access_client_address(struct http_req *r);
 void access_log(const struct http_req *r, int status, double seconds);
+
+/* conns.c: the accept-policy callback and the connection-closed notification that count
+ * connections per client address (cls is the server). */
+void conns_init(struct http_server *s);
+void conns_cleanup(struct http_server *s);
+enum MHD_Result conns_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
+void conns_notify(void *cls, struct MHD_Connection *c, void **socket_ctx,
+                  enum MHD_ConnectionNotificationCode code);
 
 /* cors.c: the policy parsed from a comma-separated list (see http_server_opts). */
 void cors_init(struct cors_policy *p, const char *list);

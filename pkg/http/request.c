@@ -1,4 +1,5 @@
 /* Request accessors and per-request memory. */
+#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,24 @@ const char *http_req_body(const struct http_req *r, size_t *len)
     if (len)
         *len = r->body.len;
     return r->body.buf ? r->body.buf : "";
+}
+
+char *http_req_keep_string(struct http_req *r, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = http_req_alloc(r, n);
+    memcpy(copy, s, n);
+    return copy;
+}
+
+void http_req_drop_body(struct http_req *r)
+{
+    json_decref(r->json);
+    r->json = NULL;
+    if (r->body.buf)
+        sodium_memzero(r->body.buf, r->body.cap);
+    strbuf_cleanup(&r->body);
+    strbuf_init(&r->body);
 }
 
 const struct http_principal *http_req_principal(const struct http_req *r)

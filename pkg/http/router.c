@@ -85,6 +85,8 @@ void router_add(struct router *r, enum http_route_set set, const struct http_rou
             die(set == HTTP_QUERIES ? "a writing method in the query set"
                                     : "a reading method in the command set",
                 &routes[i]);
+        if (routes[i].max_body > HTTP_MAX_BODY)
+            die("a body limit above 1 MiB", &routes[i]);
         if (r->n == r->cap) {
             r->cap = r->cap ? r->cap * 2 : 32;
             r->entries = xrealloc(r->entries, r->cap * sizeof *r->entries);

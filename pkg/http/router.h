@@ -33,8 +33,9 @@ struct router_match {
 struct router *router_new(void);
 void router_free(struct router *r);
 /* Adds routes (static data; not copied). Aborts — at start-up, when the tables are built — on
- * a malformed pattern, a duplicate, a GET/HEAD route in the command set or any other method
- * in the query set (queries never write; commands never answer a read). */
+ * a malformed pattern, a duplicate, a body limit above HTTP_MAX_BODY, a GET/HEAD route in the
+ * command set or any other method in the query set (queries never write; commands never answer a
+ * read). */
 void router_add(struct router *r, enum http_route_set set, const struct http_route *routes,
                 size_t n);
 enum router_result router_match(const struct router *r, const char *method, const char *path,

@@ -131,9 +131,19 @@ static bool route_or_reply(struct http_req *r)
     return false;
 }
 
+/* The route's body limit (HTTP_BODY_DEFAULT for an unmatched request: nothing is kept). */
+static size_t body_limit(const struct http_req *r)
+{
+    size_t m = r->route && r->route->max_body ? r->route->max_body : HTTP_BODY_DEFAULT;
+    return m > HTTP_MAX_BODY ? HTTP_MAX_BODY : m;
+}
+
 static void reply_too_large(struct http_req *r)
 {
-    http_reply_problem(r, 413, "payload_too_large", "the body is larger than 1 MiB");
+    char detail[80];
+    snprintf(detail, sizeof detail, "the body is larger than this route accepts (%zu bytes)",
+             body_limit(r));
+    http_reply_problem(r, 413, "payload_too_large", detail);
 }
 
 static unsigned long long declared_length(const struct http_req *r)
@@ -144,7 +154,7 @@ static unsigned long long declared_length(const struct http_req *r)
 
 static bool size_ok_or_reply(struct http_req *r)
 {
-    if (declared_length(r) > HTTP_MAX_BODY) {
+    if (declared_length(r) > body_limit(r)) {
         reply_too_large(r);
         return false;
     }
@@ -349,12 +359,12 @@ static enum MHD_Result queue(struct http_req *r)
     return MHD_queue_response(r->conn, (unsigned)r->status, r->response);
 }
 
-/* A declared Content-Length (already checked to be <= HTTP_MAX_BODY) is allocated once and
+/* A declared Content-Length (already checked against the route's limit) is allocated once and
  * exactly, instead of doubling up to twice the body's size. */
 static void reserve_declared_body(struct http_req *r)
 {
     unsigned long long n = declared_length(r);
-    if (n > 0 && n <= HTTP_MAX_BODY)
+    if (n > 0 && n <= body_limit(r))
         strbuf_reserve(&r->body, (size_t)n);
 }
 
@@ -369,7 +379,7 @@ static void reserve_declared_body(struct http_req *r)
  * when the answer must go out now (too much to drain). */
 static bool take_upload(struct http_req *r, const char *data, size_t n)
 {
-    if (!r->response && r->body.len + n > HTTP_MAX_BODY)
+    if (!r->response && r->body.len + n > body_limit(r))
         reply_too_large(r);
     if (r->response) {
         r->drained += n;
@@ -379,6 +389,20 @@ static bool take_upload(struct http_req *r, const char *data, size_t n)
         reserve_declared_body(r);
     strbuf_append(&r->body, data, n);
     return false;
+}
+
+/* The absolute deadline on receiving a body: each byte resets libmicrohttpd's idle timeout,
+ * so a client trickling its body would otherwise hold the connection for ever. Past it the
+ * connection is closed: libmicrohttpd 0.9.75 cannot queue an answer while a body is still
+ * arriving (decision 0006), so there is none; the access log says 408. */
+static bool body_late(struct http_req *r)
+{
+    unsigned limit_s = r->srv->opts.body_timeout_s;
+    if (!limit_s || clock_mono_ns() - r->start_ns <= (uint64_t)limit_s * 1000000000u)
+        return false;
+    log_warn("http_body_timeout", "the body did not arrive within %u s; closing", limit_s);
+    r->closed_status = 408;
+    return true;
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
@@ -402,6 +426,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     if (r->state == REQ_DONE)
         return MHD_YES;
     if (*upload_size > 0) {
+        if (body_late(r))
+            return MHD_NO; /* closes the connection */
         bool now = take_upload(r, upload, *upload_size);
         *upload_size = 0;
         return now ? queue(r) : MHD_YES;
@@ -434,7 +460,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     double seconds = (double)(clock_mono_ns() - r->start_ns) / 1e9;
     /* A request whose client went away before the reply counts as 499, as nginx does. */
-    int status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->status : 499;
+    int status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->status
+                 : r->closed_status                         ? r->closed_status
+                                                            : 499;
     char code[8];
     snprintf(code, sizeof code, "%d", status);
     const char *labels[] = {method_label(r->method), http_req_route(r), code};
@@ -477,6 +505,7 @@ struct http_server *http_server_new(const struct http_server_opts *o, struct rou
         s->public_url[--n] = '\0';
     atomic_init(&s->in_flight, 0);
     atomic_init(&s->streams_closed, false);
+    conns_init(s);
     return s;
 }
 
@@ -499,12 +528,16 @@ int http_server_start(struct http_server *s)
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    /* The limits are enforced by conns_accept (closing at once); libmicrohttpd's own limit,
+     * split between its threads and reached by not accepting at all, sits well above. */
+    unsigned mhd_limit = 2 * s->opts.connection_limit + 16 * (unsigned)s->opts.threads;
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        flags, 0, conns_accept, s, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)s->opts.threads, MHD_OPTION_CONNECTION_LIMIT, s->opts.connection_limit,
+        (unsigned)s->opts.threads, MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, s->opts.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        s->opts.connection_memory, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+        s->opts.connection_memory, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, conns_notify, s, MHD_OPTION_END);
     if (!s->daemon) {
         log_error("http_start", "cannot listen on %s:%d", s->opts.host, s->opts.port);
         return -1;
@@ -549,6 +582,7 @@ void http_server_free(struct http_server *s)
     if (!s)
         return;
     cors_cleanup(&s->cors);
+    conns_cleanup(s);
     free(s->public_url);
     free(s->proxies);
     free(s);

@@ -15,20 +15,20 @@ static void nop(struct http_req *r)
 }
 
 static const struct http_route queries[] = {
-    {"GET", "/v1/products", nop, HTTP_AUTH_NONE, 0},
-    {"GET", "/v1/products/{id}", nop, HTTP_AUTH_NONE, 0},
-    {"GET", "/v1/products/{id}/stock/movements", nop, HTTP_AUTH_SELLER, 0},
-    {"GET", "/v1/seller/products", nop, HTTP_AUTH_SELLER, 0},
-    {"GET", "/v1/sellers/{id}", nop, HTTP_AUTH_NONE, 0},
-    {"GET", "/v1/conversations/{cid}/messages/{mid}", nop, HTTP_AUTH_USER, 0},
-    {"GET", "/healthz", nop, HTTP_AUTH_NONE, 0},
+    {"GET", "/v1/products", nop, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/v1/products/{id}", nop, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/v1/products/{id}/stock/movements", nop, HTTP_AUTH_SELLER, 0, 0},
+    {"GET", "/v1/seller/products", nop, HTTP_AUTH_SELLER, 0, 0},
+    {"GET", "/v1/sellers/{id}", nop, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/v1/conversations/{cid}/messages/{mid}", nop, HTTP_AUTH_USER, 0, 0},
+    {"GET", "/healthz", nop, HTTP_AUTH_NONE, 0, 0},
 };
 
 static const struct http_route commands[] = {
-    {"POST", "/v1/products", nop, HTTP_AUTH_SELLER, HTTP_JSON_BODY},
-    {"PATCH", "/v1/products/{id}", nop, HTTP_AUTH_SELLER, HTTP_JSON_BODY},
-    {"DELETE", "/v1/products/{id}", nop, HTTP_AUTH_SELLER, 0},
-    {"POST", "/v1/orders/{id}/cancel", nop, HTTP_AUTH_USER, HTTP_JSON_BODY},
+    {"POST", "/v1/products", nop, HTTP_AUTH_SELLER, HTTP_JSON_BODY, 0},
+    {"PATCH", "/v1/products/{id}", nop, HTTP_AUTH_SELLER, HTTP_JSON_BODY, 0},
+    {"DELETE", "/v1/products/{id}", nop, HTTP_AUTH_SELLER, 0, 0},
+    {"POST", "/v1/orders/{id}/cancel", nop, HTTP_AUTH_USER, HTTP_JSON_BODY, 0},
 };
 
 static struct router *router;

@@ -159,28 +159,30 @@ static void slow(struct http_req *r)
 }
 
 static const struct http_route test_queries[] = {
-    {"GET", "/t/hello", hello, HTTP_AUTH_NONE, 0},
-    {"GET", "/t/items/{id}", item, HTTP_AUTH_NONE, 0},
-    {"GET", "/t/items/{id}/parts/{part}", item, HTTP_AUTH_NONE, 0},
-    {"GET", "/t/deferred", deferred, HTTP_AUTH_NONE, 0},
-    {"GET", "/t/slow", slow, HTTP_AUTH_NONE, 0},
-    {"GET", "/t/me", whoami, HTTP_AUTH_USER, 0},
-    {"GET", "/t/verified", whoami, HTTP_AUTH_VERIFIED, 0},
-    {"GET", "/t/seller", whoami, HTTP_AUTH_SELLER, 0},
-    {"GET", "/t/admin", whoami, HTTP_AUTH_ADMIN, 0},
-    {"GET", "/t/no-reply", no_reply, HTTP_AUTH_NONE, 0},
-    {"GET", "/t/big", big, HTTP_AUTH_NONE, 0},
-    {"GET", "/t/events", events, HTTP_AUTH_NONE, 0},
-    {"GET", "/t/versioned", versioned, HTTP_AUTH_NONE, 0},
-    {"GET", "/t/secret", whoami, HTTP_AUTH_USER, HTTP_NO_STORE},
+    {"GET", "/t/hello", hello, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/t/items/{id}", item, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/t/items/{id}/parts/{part}", item, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/t/deferred", deferred, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/t/slow", slow, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/t/me", whoami, HTTP_AUTH_USER, 0, 0},
+    {"GET", "/t/verified", whoami, HTTP_AUTH_VERIFIED, 0, 0},
+    {"GET", "/t/seller", whoami, HTTP_AUTH_SELLER, 0, 0},
+    {"GET", "/t/admin", whoami, HTTP_AUTH_ADMIN, 0, 0},
+    {"GET", "/t/no-reply", no_reply, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/t/big", big, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/t/events", events, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/t/versioned", versioned, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/t/secret", whoami, HTTP_AUTH_USER, HTTP_NO_STORE, 0},
 };
 
 static const struct http_route test_commands[] = {
-    {"POST", "/t/echo", echo, HTTP_AUTH_NONE, HTTP_JSON_BODY},
-    {"POST", "/t/idem", create, HTTP_AUTH_NONE, HTTP_JSON_BODY | HTTP_IDEMPOTENT},
-    {"POST", "/t/verified-post", create, HTTP_AUTH_VERIFIED, HTTP_JSON_BODY},
-    {"DELETE", "/t/items/{id}", item_delete, HTTP_AUTH_NONE, 0},
-    {"POST", "/t/located", create_located, HTTP_AUTH_NONE, HTTP_OPTIONAL_BODY | HTTP_JSON_BODY},
+    {"POST", "/t/echo", echo, HTTP_AUTH_NONE, HTTP_JSON_BODY, HTTP_MAX_BODY},
+    {"POST", "/t/small", echo, HTTP_AUTH_NONE, HTTP_JSON_BODY, 0}, /* HTTP_BODY_DEFAULT */
+    {"POST", "/t/kib", echo, HTTP_AUTH_NONE, HTTP_JSON_BODY, HTTP_KIB(1)},
+    {"POST", "/t/idem", create, HTTP_AUTH_NONE, HTTP_JSON_BODY | HTTP_IDEMPOTENT, 0},
+    {"POST", "/t/verified-post", create, HTTP_AUTH_VERIFIED, HTTP_JSON_BODY, 0},
+    {"DELETE", "/t/items/{id}", item_delete, HTTP_AUTH_NONE, 0, 0},
+    {"POST", "/t/located", create_located, HTTP_AUTH_NONE, HTTP_OPTIONAL_BODY | HTTP_JSON_BODY, 0},
 };
 
 /* ---- fake hooks --------------------------------------------------------------------------- */

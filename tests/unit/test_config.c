@@ -114,6 +114,12 @@ static void test_defaults(void **state)
     assert_string_equal(c.log_format, "json");
     assert_string_equal(c.public_url, "http://127.0.0.1:8080");
     assert_int_equal(c.shutdown_grace_s, 8);
+    assert_string_equal(c.ops_addr, "");
+    assert_string_equal(c.ops_host, "");
+    assert_int_equal(c.db_connect_timeout_ms, 1000);
+    assert_int_equal(c.db_statement_timeout_ms, 5000);
+    assert_int_equal(c.limit_conns_per_ip, 64);
+    assert_int_equal(c.http_body_timeout_s, 20);
     cfg_cleanup(&c);
     assert_null(c.database_url);
     cfg_cleanup(&c); /* twice is harmless */
@@ -161,9 +167,14 @@ static void test_ipv6_and_explicit_values(void **state)
     setenv("HAAT_EMAIL_PROVIDER", "smtp", 1);
     setenv("HAAT_SMTP_URL", "smtp://127.0.0.1:2525", 1);
     setenv("HAAT_SMTP_TLS", "none", 1);
+    setenv("HAAT_OPS_ADDR", "10.0.0.5:9090", 1);
+    setenv("HAAT_LIMIT_CONNS_PER_IP", "0", 1);
     struct cfg c;
     char err[CFG_ERR_LEN];
     assert_int_equal(load_text(&c, NULL, err), 0);
+    assert_string_equal(c.ops_host, "10.0.0.5");
+    assert_int_equal(c.ops_port, 9090);
+    assert_int_equal(c.limit_conns_per_ip, 0);
     assert_string_equal(c.http_host, "::1");
     assert_int_equal(c.http_port, 0);
     assert_string_equal(c.public_url, "https://api.example.com");
@@ -227,6 +238,15 @@ static void test_env_errors_name_the_variable(void **state)
         {"HAAT_HTTP_ADDR", "localhost:", "HAAT_HTTP_ADDR: must be host:port"},
         {"HAAT_HTTP_ADDR", "::1:80", "HAAT_HTTP_ADDR: must be host:port"},
         {"HAAT_HTTP_ADDR", "[]:80", "HAAT_HTTP_ADDR: must be host:port"},
+        {"HAAT_OPS_ADDR", "9090", "HAAT_OPS_ADDR: must be host:port"},
+        {"HAAT_DB_CONNECT_TIMEOUT_MS", "10",
+         "HAAT_DB_CONNECT_TIMEOUT_MS: must be an integer between 50 and 60000"},
+        {"HAAT_DB_STATEMENT_TIMEOUT_MS", "99",
+         "HAAT_DB_STATEMENT_TIMEOUT_MS: must be an integer between 100 and 600000"},
+        {"HAAT_LIMIT_CONNS_PER_IP", "-1",
+         "HAAT_LIMIT_CONNS_PER_IP: must be an integer between 0 and 100000"},
+        {"HAAT_HTTP_BODY_TIMEOUT_S", "0",
+         "HAAT_HTTP_BODY_TIMEOUT_S: must be an integer between 1 and 600"},
         {"HAAT_JWT_SECRET", "0123456789abcdef0123456789abcde",
          "HAAT_JWT_SECRET: must be at least 32 bytes"},
         {"HAAT_PUBLIC_URL", "ftp://x", "HAAT_PUBLIC_URL: must be an http:// or https:// URL"},

@@ -116,15 +116,15 @@ static void db_error(struct http_req *r)
 }
 
 static const struct http_route queries[] = {
-    {"GET", "/k/write", query_writes, HTTP_AUTH_NONE, 0},
-    {"GET", "/k/items/{id}", by_id, HTTP_AUTH_NONE, 0},
-    {"GET", "/k/retry", retry_exhausted, HTTP_AUTH_NONE, 0},
-    {"GET", "/k/error", db_error, HTTP_AUTH_NONE, 0},
+    {"GET", "/k/write", query_writes, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/k/items/{id}", by_id, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/k/retry", retry_exhausted, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/k/error", db_error, HTTP_AUTH_NONE, 0, 0},
 };
 
 static const struct http_route commands[] = {
-    {"POST", "/k/items", create, HTTP_AUTH_NONE, HTTP_JSON_BODY},
-    {"POST", "/k/write", query_writes, HTTP_AUTH_NONE, 0},
+    {"POST", "/k/items", create, HTTP_AUTH_NONE, HTTP_JSON_BODY, 0},
+    {"POST", "/k/write", query_writes, HTTP_AUTH_NONE, 0, 0},
 };
 
 /* ---- set-up ------------------------------------------------------------------------------ */

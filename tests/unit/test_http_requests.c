@@ -137,6 +137,33 @@ static void test_payload_too_large(void **state)
     resp_free(&r);
 }
 
+/* Each route has its own limit: the default (8 KiB) unless it declares another, checked on
+ * the declared length and while a chunked body arrives. */
+static void test_body_limit_per_route(void **state)
+{
+    static const struct {
+        const char *path;
+        size_t limit;
+    } routes[] = {{"/t/small", HTTP_BODY_DEFAULT}, {"/t/kib", HTTP_KIB(1)}};
+    const char *chunked[] = {"Transfer-Encoding: chunked", NULL};
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        struct resp r;
+        size_t n = routes[i].limit;
+        char *fits = json_of_size(n);
+        assert_int_equal(request_to(base_url, "POST", routes[i].path, fits, n, NULL, 0, &r), 200);
+        resp_free(&r);
+        free(fits);
+        char *over = json_of_size(n + 1);
+        request_to(base_url, "POST", routes[i].path, over, n + 1, NULL, 0, &r);
+        expect_problem(&r, 413, "payload_too_large");
+        resp_free(&r);
+        request_to(base_url, "POST", routes[i].path, over, n + 1, chunked, CHUNKED, &r);
+        expect_problem(&r, 413, "payload_too_large");
+        resp_free(&r);
+        free(over);
+    }
+}
+
 static void test_chunked_body_accepted(void **state)
 {
     struct resp r;
@@ -263,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_method_not_allowed),
         cmocka_unit_test(test_post_json),
         cmocka_unit_test(test_payload_too_large),
+        cmocka_unit_test(test_body_limit_per_route),
         cmocka_unit_test(test_chunked_body_accepted),
         cmocka_unit_test(test_unsupported_media_type),
         cmocka_unit_test(test_invalid_json),

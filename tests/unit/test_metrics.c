@@ -41,12 +41,12 @@ static void test_counters(void **state)
         metrics_counter_new("http_requests_total", "HTTP requests served.", 3, labels);
     struct metrics_counter *plain =
         metrics_counter_new("haat_restarts_total", "Restarts.", 0, NULL);
-    metrics_counter_inc(c, (const char *const[]){"GET", "/v1/products/{id}", "200"});
-    metrics_counter_add(c, (const char *const[]){"GET", "/v1/products/{id}", "200"}, 2);
-    metrics_counter_inc(c, (const char *const[]){"POST", "/v1/orders", "201"});
-    metrics_counter_inc(c, (const char *const[]){"GET", "/healthz", "200"});
-    metrics_counter_add(c, (const char *const[]){"GET", "/healthz", "200"}, -5); /* ignored */
-    metrics_counter_add(c, (const char *const[]){"GET", "/healthz", "200"}, 0.5);
+    metrics_counter_inc(c, (const char *const[]){"GET", "/v1/products/{id}", "200", 0});
+    metrics_counter_add(c, (const char *const[]){"GET", "/v1/products/{id}", "200", 0}, 2);
+    metrics_counter_inc(c, (const char *const[]){"POST", "/v1/orders", "201", 0});
+    metrics_counter_inc(c, (const char *const[]){"GET", "/healthz", "200", 0});
+    metrics_counter_add(c, (const char *const[]){"GET", "/healthz", "200", 0}, -5); /* ignored */
+    metrics_counter_add(c, (const char *const[]){"GET", "/healthz", "200", 0}, 0.5);
     expect_render(
         "# HELP http_requests_total HTTP requests served.\n"
         "# TYPE http_requests_total counter\n"

@@ -220,7 +220,7 @@ static void check_statuses(const struct http_route *route, enum http_route_set s
     if (json_body || idem)
         need(route, rs, "400", json_body ? "invalid JSON" : "a bad Idempotency-Key", &c->missing);
     if (json_body || (route->flags & HTTP_RAW_BODY))
-        need(route, rs, "413", "a body over 1 MiB", &c->missing);
+        need(route, rs, "413", "a body over the route's limit", &c->missing);
     if (json_body)
         need(route, rs, "415", "not application/json", &c->missing);
     if (route->auth != HTTP_AUTH_NONE)

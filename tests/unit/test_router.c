@@ -24,25 +24,25 @@ static void nop(struct http_req *req)
 }
 
 static const struct http_route queries[] = {
-    {"GET", "/", nop, HTTP_AUTH_NONE, 0},
-    {"GET", "/healthz", nop, HTTP_AUTH_NONE, 0},
-    {"GET", "/v1/products", nop, HTTP_AUTH_NONE, 0},
-    {"GET", "/v1/products/search", nop, HTTP_AUTH_NONE, 0},
-    {"GET", "/v1/products/{id}", nop, HTTP_AUTH_NONE, 0},
-    {"GET", "/v1/products/{id}/stock/movements", nop, HTTP_AUTH_SELLER, 0},
-    {"GET", "/v1/seller/products", nop, HTTP_AUTH_SELLER, 0},
-    {"GET", "/v1/sellers/{id}", nop, HTTP_AUTH_NONE, 0},
-    {"GET", "/v1/conversations/{cid}/messages/{mid}", nop, HTTP_AUTH_USER, 0},
-    {"GET", "/a/{x}/c", nop, HTTP_AUTH_NONE, 0},
-    {"GET", "/a/b/{y}", nop, HTTP_AUTH_NONE, 0},
+    {"GET", "/", nop, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/healthz", nop, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/v1/products", nop, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/v1/products/search", nop, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/v1/products/{id}", nop, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/v1/products/{id}/stock/movements", nop, HTTP_AUTH_SELLER, 0, 0},
+    {"GET", "/v1/seller/products", nop, HTTP_AUTH_SELLER, 0, 0},
+    {"GET", "/v1/sellers/{id}", nop, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/v1/conversations/{cid}/messages/{mid}", nop, HTTP_AUTH_USER, 0, 0},
+    {"GET", "/a/{x}/c", nop, HTTP_AUTH_NONE, 0, 0},
+    {"GET", "/a/b/{y}", nop, HTTP_AUTH_NONE, 0, 0},
 };
 
 static const struct http_route commands[] = {
-    {"POST", "/v1/products", nop, HTTP_AUTH_SELLER, HTTP_JSON_BODY},
-    {"PATCH", "/v1/products/{id}", nop, HTTP_AUTH_SELLER, HTTP_JSON_BODY},
-    {"DELETE", "/v1/products/{id}", nop, HTTP_AUTH_SELLER, 0},
-    {"PUT", "/v1/products/{id}/stock", nop, HTTP_AUTH_SELLER, HTTP_JSON_BODY},
-    {"POST", "/v1/orders/{id}/cancel", nop, HTTP_AUTH_USER, HTTP_JSON_BODY},
+    {"POST", "/v1/products", nop, HTTP_AUTH_SELLER, HTTP_JSON_BODY, 0},
+    {"PATCH", "/v1/products/{id}", nop, HTTP_AUTH_SELLER, HTTP_JSON_BODY, 0},
+    {"DELETE", "/v1/products/{id}", nop, HTTP_AUTH_SELLER, 0, 0},
+    {"PUT", "/v1/products/{id}/stock", nop, HTTP_AUTH_SELLER, HTTP_JSON_BODY, 0},
+    {"POST", "/v1/orders/{id}/cancel", nop, HTTP_AUTH_USER, HTTP_JSON_BODY, 0},
 };
 
 static int setup(void **state)
@@ -238,8 +238,8 @@ static void test_foreach(void **state)
 static void test_same_pattern_other_set(void **state)
 {
     struct router *r = router_new();
-    static const struct http_route q[] = {{"GET", "/x/{id}", nop, HTTP_AUTH_NONE, 0}};
-    static const struct http_route c[] = {{"POST", "/x/{id}", nop, HTTP_AUTH_USER, 0}};
+    static const struct http_route q[] = {{"GET", "/x/{id}", nop, HTTP_AUTH_NONE, 0, 0}};
+    static const struct http_route c[] = {{"POST", "/x/{id}", nop, HTTP_AUTH_USER, 0, 0}};
     router_add(r, HTTP_QUERIES, q, 1);
     router_add(r, HTTP_COMMANDS, c, 1);
     struct router_match m;
@@ -278,17 +278,17 @@ static bool add_aborts(const struct http_route *table, size_t n)
 static void test_bad_tables_abort(void **state)
 {
     static const struct http_route dup[] = {
-        {"GET", "/d/{id}", nop, HTTP_AUTH_NONE, 0},
-        {"GET", "/d/{id}", nop, HTTP_AUTH_USER, 0},
+        {"GET", "/d/{id}", nop, HTTP_AUTH_NONE, 0, 0},
+        {"GET", "/d/{id}", nop, HTTP_AUTH_USER, 0, 0},
     };
     static const struct http_route ok[] = {
-        {"GET", "/d/{id}", nop, HTTP_AUTH_NONE, 0},
-        {"HEAD", "/d/{id}/x", nop, HTTP_AUTH_USER, 0},
+        {"GET", "/d/{id}", nop, HTTP_AUTH_NONE, 0, 0},
+        {"HEAD", "/d/{id}/x", nop, HTTP_AUTH_USER, 0, 0},
     };
-    static const struct http_route relative[] = {{"GET", "d", nop, HTTP_AUTH_NONE, 0}};
-    static const struct http_route slash[] = {{"GET", "/d/", nop, HTTP_AUTH_NONE, 0}};
+    static const struct http_route relative[] = {{"GET", "d", nop, HTTP_AUTH_NONE, 0, 0}};
+    static const struct http_route slash[] = {{"GET", "/d/", nop, HTTP_AUTH_NONE, 0, 0}};
     static const struct http_route deep[] = {
-        {"GET", "/1/2/3/4/5/6/7/8/9/10/11/12/13", nop, HTTP_AUTH_NONE, 0}};
+        {"GET", "/1/2/3/4/5/6/7/8/9/10/11/12/13", nop, HTTP_AUTH_NONE, 0, 0}};
     assert_true(add_aborts(dup, 2));
     assert_false(add_aborts(ok, 2));
     assert_true(add_aborts(relative, 1));
@@ -299,13 +299,13 @@ static void test_bad_tables_abort(void **state)
 /* CQRS: the command set takes no read, the query set no write. */
 static void test_sets_refuse_the_wrong_methods(void **state)
 {
-    static const struct http_route get[] = {{"GET", "/c", nop, HTTP_AUTH_NONE, 0}};
-    static const struct http_route head[] = {{"HEAD", "/c", nop, HTTP_AUTH_NONE, 0}};
+    static const struct http_route get[] = {{"GET", "/c", nop, HTTP_AUTH_NONE, 0, 0}};
+    static const struct http_route head[] = {{"HEAD", "/c", nop, HTTP_AUTH_NONE, 0, 0}};
     static const struct http_route writes[][1] = {
-        {{"POST", "/q", nop, HTTP_AUTH_NONE, 0}},
-        {{"PUT", "/q", nop, HTTP_AUTH_NONE, 0}},
-        {{"PATCH", "/q", nop, HTTP_AUTH_NONE, 0}},
-        {{"DELETE", "/q", nop, HTTP_AUTH_NONE, 0}},
+        {{"POST", "/q", nop, HTTP_AUTH_NONE, 0, 0}},
+        {{"PUT", "/q", nop, HTTP_AUTH_NONE, 0, 0}},
+        {{"PATCH", "/q", nop, HTTP_AUTH_NONE, 0, 0}},
+        {{"DELETE", "/q", nop, HTTP_AUTH_NONE, 0, 0}},
     };
     assert_true(add_to_aborts(HTTP_COMMANDS, get, 1));
     assert_true(add_to_aborts(HTTP_COMMANDS, head, 1));
