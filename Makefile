@@ -127,6 +127,9 @@ lint: deps ## clang-format check, cppcheck, OpenAPI lint, deploy artefacts (infr
 	@cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem -I. $$(git ls-files '*.c' | grep -v '^tests/')
 	@infra/dev/openapi-lint.sh
+	@infra/dev/deps.sh lint
+	@$(MAKE) --no-print-directory $(HAAT)
+	@infra/dev/deploy-lint.sh $(HAAT)
 
 fmt: ## reformat the C sources in place
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -7,7 +7,8 @@
 # Usage: infra/dev/deps.sh [--check] [ha] [lint]
 #   --check   only report missing packages (exit 1 if any), install nothing
 #   ha        also the failover rig's engines (make ha-up / ha-test): Patroni, etcd, HAProxy
-#   lint      also the deploy-artefact checkers of make lint: promtool (prometheus)
+#   lint      also the deploy-artefact checkers of make lint: promtool (prometheus),
+#             systemd-analyze, haproxy -c
 #
 # Environment:
 #   HAAT_SKIP_DEPS=1   do nothing at all (e.g. on a machine managed otherwise)
@@ -62,7 +63,7 @@ if ((profile_ha)); then
 fi
 # make lint: promtool checks the Prometheus rules; systemd-analyze verifies the units.
 if ((profile_lint)); then
-    packages+=(prometheus systemd)
+    packages+=(prometheus systemd haproxy)
 fi
 
 # Node.js may come from elsewhere (e.g. NodeSource, which bundles npm and

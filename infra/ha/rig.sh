@@ -145,13 +145,16 @@ defaults
     timeout check 1s
     timeout client 30m
     timeout server 30m
-    default-server inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions
+    default-server inter 500ms fall 2 rise 1
 
 # Commands: the Patroni leader only. OPTIONS, not GET: a GET health check makes Patroni log
-# a traceback per check.
+# a traceback per check. A node that stops being the leader has its sessions cut at once (a
+# demoted primary must not keep taking writes); the read side keeps its sessions (a replica
+# promoted to leader still answers queries correctly).
 listen pg_write
     mode tcp
     bind 127.0.0.1:$write_port
+    default-server inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions
     option httpchk OPTIONS /primary
     http-check expect status 200
 CFG
