@@ -30,6 +30,10 @@ cleanup() {
 trap cleanup EXIT
 
 count() { psql -X -qtA -d "$1" -c "SELECT (SELECT count(*) FROM users) || ' ' || (SELECT count(*) FROM outbox_events)"; }
+# A row committed just before the backup must be in the copy.
+marker=drill-$RANDOM-$$
+psql -X -q -v ON_ERROR_STOP=1 -d "$HA_WRITE_URL" -c \
+    "CREATE SCHEMA IF NOT EXISTS ha_rig; CREATE TABLE IF NOT EXISTS ha_rig.drill (marker text PRIMARY KEY); INSERT INTO ha_rig.drill VALUES ('$marker')"
 before=$(count "$HA_WRITE_URL")
 t0=$SECONDS
 # The replication user of the rig's Patroni (patroni.yml, authentication.replication).
@@ -47,4 +51,6 @@ read -r u0 e0 <<<"$before"
 read -r u1 e1 <<<"$after"
 say "backup + restore in $((SECONDS - t0)) s: primary had $u0 users / $e0 events at the start, the restored copy has $u1 / $e1"
 ((u1 >= u0 && e1 >= e0)) || die "the restored copy lacks rows the primary had before the backup"
+[[ "$(psql -X -qtA -d "$restored_url" -c "SELECT count(*) FROM ha_rig.drill WHERE marker = '$marker'")" == 1 ]] ||
+    die "the restored copy lacks the row committed just before the backup"
 echo "PASS restore drill: a base backup of the leader restores and holds every row ($u1 users, $e1 events)"

@@ -279,14 +279,23 @@ cmd_up() {
     done
     [[ "$runner" == "$(id -un)" ]] || chown -R "$runner:" "$dir/node1" "$dir/node2"
 
-    etcd --name ha --data-dir "$dir/etcd" \
-        --listen-client-urls "http://127.0.0.1:$etcd_client" \
-        --advertise-client-urls "http://127.0.0.1:$etcd_client" \
-        --listen-peer-urls "http://127.0.0.1:$etcd_peer" \
-        --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
-        --initial-cluster "ha=http://127.0.0.1:$etcd_peer" \
-        --log-level warn >"$dir/etcd.log" 2>&1 &
-    record etcd $!
+    # A port just released by a previous rig may refuse the bind for a moment: retry.
+    local try
+    for try in 1 2 3 4 5; do
+        etcd --name ha --data-dir "$dir/etcd" \
+            --listen-client-urls "http://127.0.0.1:$etcd_client" \
+            --advertise-client-urls "http://127.0.0.1:$etcd_client" \
+            --listen-peer-urls "http://127.0.0.1:$etcd_peer" \
+            --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
+            --initial-cluster "ha=http://127.0.0.1:$etcd_peer" \
+            --log-level warn >>"$dir/etcd.log" 2>&1 &
+        record etcd $!
+        sleep 1
+        alive etcd && break
+        say "etcd did not start (attempt $try): $(tail -1 "$dir/etcd.log")"
+        rm -rf "$dir/etcd"
+        sleep 2
+    done
     wait_for 20 etcd curl -fsS -m 1 "http://127.0.0.1:$etcd_client/health"
 
     start_patroni 0
