@@ -132,12 +132,14 @@ static bool maybe_gzip(const struct http_req *r, const char *ctype, const char *
            gzip_body(body, len, mem);
 }
 
-/* Every command answer carries the primary's WAL position after its commit: a client that
+/* Every command answer below 500 carries the primary's WAL position after its commit: a client that
  * sends it back with its next query reads at least what it wrote (kit.c's http_req_db). */
-static void add_consistency(const struct http_req *r, struct MHD_Response *resp)
+static void add_consistency(const struct http_req *r, int status, struct MHD_Response *resp)
 {
     char lsn[32];
-    if (r->route && r->match.set == HTTP_COMMANDS && db_wal_position(lsn, sizeof lsn))
+    /* Not on a 5xx: the database may be why, and asking it again would only wait. */
+    if (r->route && r->match.set == HTTP_COMMANDS && status < 500 &&
+        db_wal_position(lsn, sizeof lsn))
         MHD_add_response_header(resp, HTTP_CONSISTENCY_HEADER, lsn);
 }
 
@@ -160,7 +162,7 @@ static void send_response(struct http_req *r, int status, const char *ctype, con
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     add_vary(r, resp, ctype);
     cache_add_headers(r, resp, status, etag);
-    add_consistency(r, resp);
+    add_consistency(r, status, resp);
     reply_set_response(r, status, resp);
 }
 
