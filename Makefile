@@ -52,7 +52,7 @@ DEVENV   := pgenv="$$($(PG) env)" && eval "$$pgenv"
 
 .DEFAULT_GOAL := help
 .PHONY: help deps db build migrate run server test unit itest burst quickstart lint fmt bench fuzz \
-        fuzz-run clean
+        fuzz-run clean ha-up ha-down ha-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -108,11 +108,28 @@ burst: $(HAAT)
 quickstart: $(HAAT)
 	@HAAT_BIN=$(HAAT) infra/dev/quickstart-test.sh
 
-lint: deps ## clang-format check, cppcheck, OpenAPI lint
+# The failover rig (infra/ha): etcd, two Patroni nodes, HAProxy, three haat instances.
+ha-up: ## start the failover rig (Patroni + HAProxy + 3 haat) in var/ha
+	@infra/dev/deps.sh ha
+	@$(MAKE) --no-print-directory build
+	@HAAT_BIN=$(HAAT) infra/ha/rig.sh up
+
+ha-down: ## stop the failover rig
+	@infra/ha/rig.sh down
+
+ha-test: ## the failover test: switchover and node loss under traffic (bounded by 180 s)
+	@infra/dev/deps.sh ha
+	@$(MAKE) --no-print-directory build
+	@HAAT_BIN=$(HAAT) timeout 180 infra/ha/rig.sh test
+
+lint: deps ## clang-format check, cppcheck, OpenAPI lint, deploy artefacts (infra/)
 	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 	@cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem -I. $$(git ls-files '*.c' | grep -v '^tests/')
 	@infra/dev/openapi-lint.sh
+	@infra/dev/deps.sh lint
+	@$(MAKE) --no-print-directory $(HAAT)
+	@infra/dev/deploy-lint.sh $(HAAT)
 
 fmt: ## reformat the C sources in place
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -4,8 +4,11 @@
 # every `make run` / `make test`: when everything is present it runs a single
 # dpkg-query and prints nothing.
 #
-# Usage: infra/dev/deps.sh [--check]
+# Usage: infra/dev/deps.sh [--check] [ha] [lint]
 #   --check   only report missing packages (exit 1 if any), install nothing
+#   ha        also the failover rig's engines (make ha-up / ha-test): Patroni, etcd, HAProxy
+#   lint      also the deploy-artefact checkers of make lint: promtool (prometheus),
+#             systemd-analyze, haproxy -c
 #
 # Environment:
 #   HAAT_SKIP_DEPS=1   do nothing at all (e.g. on a machine managed otherwise)
@@ -15,16 +18,19 @@ prog=deps.sh
 say() { printf '%s: %s\n' "$prog" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-check_only=0
-case "${1:-}" in
-    "") ;;
-    --check) check_only=1 ;;
-    -h | --help)
-        sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    *) die "unknown argument '$1' (usage: $0 [--check])" ;;
-esac
+check_only=0 profile_ha=0 profile_lint=0
+for arg in "$@"; do
+    case "$arg" in
+        --check) check_only=1 ;;
+        ha) profile_ha=1 ;;
+        lint) profile_lint=1 ;;
+        -h | --help)
+            sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+            exit 0
+            ;;
+        *) die "unknown argument '$arg' (usage: $0 [--check] [ha] [lint])" ;;
+    esac
+done
 
 if [[ "${HAAT_SKIP_DEPS:-0}" == 1 ]]; then
     exit 0
@@ -50,6 +56,15 @@ packages=(
     # (util-linux) for pg.sh as root
     curl jq ca-certificates util-linux
 )
+
+# The failover rig (infra/ha): only when a ha-* target runs, so make run / make test stay light.
+if ((profile_ha)); then
+    packages+=(patroni etcd-server etcd-client haproxy python3-psycopg2 python3-etcd)
+fi
+# make lint: promtool checks the Prometheus rules; systemd-analyze verifies the units.
+if ((profile_lint)); then
+    packages+=(prometheus systemd haproxy)
+fi
 
 # Node.js may come from elsewhere (e.g. NodeSource, which bundles npm and
 # conflicts with Debian's npm package): only ask for Debian's if missing.

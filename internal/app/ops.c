@@ -193,8 +193,18 @@ static double gauge_outbox_pending(void *arg)
     return outbox_pending(&n) == DB_OK ? (double)n : -1;
 }
 
+static double gauge_replica_lag(void *arg)
+{
+    (void)arg;
+    return db_replica_lag_seconds();
+}
+
 static void metrics_init(const char *version)
 {
+    metrics_gauge_fn("db_replica_lag_seconds",
+                     "Replay lag of the read database in seconds (0 when it is a primary or "
+                     "caught up; -1 when it does not answer).",
+                     gauge_replica_lag, NULL);
     metrics_gauge_fn("db_pool_connections", "Open PostgreSQL connections of this process.",
                      gauge_db_connections, NULL);
     metrics_gauge_fn("outbox_pending_events", "Domain events not yet processed.",

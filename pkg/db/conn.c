@@ -70,6 +70,7 @@ int db_init(const char *primary_url, const char *read_url)
         db_register(internal_stmts, sizeof internal_stmts / sizeof internal_stmts[0]);
         registered = true;
     }
+    db_consistency_init();
     return 0;
 }
 
@@ -276,6 +277,11 @@ struct db_conn *db_conn_get(enum db_target t, bool probe)
         return NULL;
     c->last_used_ns = clock_mono_ns();
     return c;
+}
+
+struct db_conn *db_open_conn(enum db_target t)
+{
+    return (t == DB_PRIMARY || t == DB_READ) && tl_conns[t].pg ? &tl_conns[t] : NULL;
 }
 
 struct db_conn *db_conn(enum db_target t)

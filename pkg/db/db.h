@@ -15,6 +15,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A numeric constant spelled into a statement literal, e.g. "interval '" DB_STR(N) " days'"
  * (compile-time text: no SQL is built at run time). */
@@ -151,6 +152,21 @@ bool db_col_copy(const PGresult *res, int row, int col, char *buf, size_t size);
  * ("" when none). */
 const char *db_last_sqlstate(void);
 const char *db_last_constraint(void);
+
+/* Read-your-writes (consistency.c). A consistency token is a WAL position "X/Y" (hex). */
+/* Parses a token; false when it is not one. */
+bool db_lsn_parse(const char *s, uint64_t *out);
+/* The WAL insert position on the calling thread's primary connection, right after its last
+ * COMMIT: the token of what that commit wrote. False when the connection is not open and
+ * idle or the query failed (never connects, never waits for a connect). */
+bool db_wal_position(char *buf, size_t size);
+/* True when the read connection shows everything up to token: it is a primary, or a replica
+ * whose replay position has reached it. False for a malformed token, a replica behind it, or
+ * a read side that does not answer (the caller then reads from the primary). */
+bool db_read_has_replayed(const char *token);
+/* Replay lag of the read side in seconds (0 on a primary or a caught-up replica), or -1
+ * when it does not answer. */
+double db_replica_lag_seconds(void);
 
 /* Migrations: applies dir/NNNN_name.sql in order, each in its own transaction, recording it
  * in schema_migrations; a session advisory lock keeps two instances from migrating at once.

@@ -53,8 +53,13 @@ struct db_conn *db_conn_get(enum db_target t, bool probe);
 PGconn *db_connect_url(const char *url, enum db_target t);
 /* Routes server notices to the log instead of stderr. */
 void db_route_notices(PGconn *pg);
+/* The calling thread's connection to t when it is open, else NULL (never connects). */
+struct db_conn *db_open_conn(enum db_target t);
 /* Closes c's PGconn (if open) and forgets its prepared statements; c stays usable. */
 void db_conn_close(struct db_conn *c);
+
+/* consistency.c: registers its statements and reads the test seam (db_init). */
+void db_consistency_init(void);
 
 /* exec.c */
 /* Records the thread's last failure (either may be NULL = ""). */

@@ -23,6 +23,8 @@
 #define HTTP_BODY_DEFAULT (8 * 1024)
 #define HTTP_KIB(n)       ((size_t)(n)*1024)
 #define HTTP_MAX_PARAMS   4
+/* The consistency token of a command answer, sent back by a query (read-your-writes). */
+#define HTTP_CONSISTENCY_HEADER "X-Haat-Consistency"
 
 struct http_req;
 struct router;

@@ -109,6 +109,9 @@ struct http_req {
     struct reply_header headers[REQ_MAX_HEADERS];
     size_t nheaders;
 
+    bool db_decided;          /* http_req_db chose db_target for this query (kit.c) */
+    enum db_target db_target; /* where a consistency token sent this query */
+
     /* The reply. Guarded by lock once the request is deferred. */
     pthread_mutex_t lock;
     enum req_state state;

@@ -1,18 +1,52 @@
 /* The request kit: the database connection rule, database outcomes as replies, body parsing
  * and validation replies, UUID path parameters, and the command transaction with held replies
  * and in-transaction idempotency. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "pkg/http/internal.h"
 #include "pkg/log/log.h"
+#include "pkg/metrics/metrics.h"
 #include "pkg/util/failpoint.h"
+
+static struct metrics_counter *m_token_reads;
+
+static void token_metrics_init(void)
+{
+    static const char *const labels[] = {"served_by"};
+    m_token_reads = metrics_counter_new("http_consistent_reads_total",
+                                        "Queries that carried X-Haat-Consistency, by the "
+                                        "connection that answered them (read or primary).",
+                                        1, labels);
+}
+
+/* Read-your-writes: a query that carries a consistency token (X-Haat-Consistency, the commit
+ * position a command answered with) is served by the read connection only when that has
+ * replayed the token, else by the primary; a malformed token is served by the primary too
+ * (never an older state). Decided once per request. */
+static enum db_target query_target(struct http_req *r)
+{
+    const char *token = http_req_header(r, HTTP_CONSISTENCY_HEADER);
+    if (!token)
+        return DB_READ;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, token_metrics_init);
+    bool fresh = db_read_has_replayed(token);
+    const char *label[] = {fresh ? "read" : "primary"};
+    metrics_counter_inc(m_token_reads, label);
+    return fresh ? DB_READ : DB_PRIMARY;
+}
 
 struct db_conn *http_req_db(struct http_req *r)
 {
-    /* #14: a query that carries a consistency token newer than the replica goes to the
-     * primary; this is where that rule belongs. */
-    return db_conn(r->match.set == HTTP_QUERIES ? DB_READ : DB_PRIMARY);
+    if (r->match.set != HTTP_QUERIES)
+        return db_conn(DB_PRIMARY);
+    if (!r->db_decided) {
+        r->db_target = query_target(r);
+        r->db_decided = true;
+    }
+    return db_conn(r->db_target);
 }
 
 struct db_conn *http_req_db_or_reply(struct http_req *r)

@@ -132,6 +132,17 @@ static bool maybe_gzip(const struct http_req *r, const char *ctype, const char *
            gzip_body(body, len, mem);
 }
 
+/* Every command answer below 500 carries the primary's WAL position after its commit: a client that
+ * sends it back with its next query reads at least what it wrote (kit.c's http_req_db). */
+static void add_consistency(const struct http_req *r, int status, struct MHD_Response *resp)
+{
+    char lsn[32];
+    /* Not on a 5xx: the database may be why, and asking it again would only wait. */
+    if (r->route && r->match.set == HTTP_COMMANDS && status < 500 &&
+        db_wal_position(lsn, sizeof lsn))
+        MHD_add_response_header(resp, HTTP_CONSISTENCY_HEADER, lsn);
+}
+
 /* Builds and stores the response; from a deferred request's other thread this also resumes
  * the connection. body is taken over (free()d by MHD) when mem is MHD_RESPMEM_MUST_FREE. */
 static void send_response(struct http_req *r, int status, const char *ctype, const char *body,
@@ -151,6 +162,7 @@ static void send_response(struct http_req *r, int status, const char *ctype, con
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     add_vary(r, resp, ctype);
     cache_add_headers(r, resp, status, etag);
+    add_consistency(r, status, resp);
     reply_set_response(r, status, resp);
 }
 
