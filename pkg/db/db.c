@@ -191,6 +191,31 @@ static enum db_status prepare(struct db_conn *c, size_t i, const struct db_stmt 
     return st;
 }
 
+/* One statement on c, prepared first when c has not prepared it yet. */
+static enum db_status exec_once(struct db_conn *c, size_t i, const struct db_stmt *s, int nparams,
+                                const char *const *values, const int *lengths, const int *formats,
+                                PGresult **out)
+{
+    enum db_status st = is_prepared(c, i) ? DB_OK : prepare(c, i, s);
+    if (st != DB_OK)
+        return st;
+    st = run(c, PQsendQueryPrepared(c->pg, s->name, nparams, values, lengths, formats, 0), s->name,
+             out);
+    if (st == DB_ERROR && strcmp(last_state, "26000") == 0 && c->prepared)
+        c->prepared[i / 8] &= (unsigned char)~(1u << (i % 8)); /* dropped server-side */
+    return st;
+}
+
+/* A read outside a transaction whose connection broke under it (the server went away: a
+ * failover moved the read port to another node) is sent once more on a fresh connection of
+ * the same thread. Only on the read side, which never writes, and never after the
+ * statement's deadline passed (the server may be frozen: that answers 503 at once). */
+static bool retry_on_fresh(const struct db_conn *c, bool was_idle, enum db_status st)
+{
+    return st == DB_UNAVAILABLE && was_idle && c->target == DB_READ && !c->pg &&
+           strcmp(last_state, "57014") != 0;
+}
+
 enum db_status db_exec_params(struct db_conn *c, const char *stmt, int nparams,
                               const char *const *values, const int *lengths, const int *formats,
                               PGresult **out)
@@ -208,13 +233,12 @@ enum db_status db_exec_params(struct db_conn *c, const char *stmt, int nparams,
         db_set_last("26000", NULL);
         return DB_ERROR;
     }
-    enum db_status st = is_prepared(c, (size_t)i) ? DB_OK : prepare(c, (size_t)i, s);
-    if (st != DB_OK)
-        return st;
-    st = run(c, PQsendQueryPrepared(c->pg, s->name, nparams, values, lengths, formats, 0), s->name,
-             out);
-    if (st == DB_ERROR && strcmp(last_state, "26000") == 0 && c->prepared)
-        c->prepared[i / 8] &= (unsigned char)~(1u << (i % 8)); /* dropped server-side */
+    bool was_idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+    enum db_status st = exec_once(c, (size_t)i, s, nparams, values, lengths, formats, out);
+    if (retry_on_fresh(c, was_idle, st) && db_conn(c->target) == c) {
+        log_info("db_read_retry", "%s: the read connection broke; sent again on a new one", stmt);
+        st = exec_once(c, (size_t)i, s, nparams, values, lengths, formats, out);
+    }
     return st;
 }
 
