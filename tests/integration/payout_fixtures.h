@@ -1,11 +1,11 @@
 /* Fixtures shared by the payout tests (test_payout.c: the sandbox payout provider;
  * test_payout_razorpayx.c: razorpayx against its local fake). Header-only, like the others.
  *
- * Available balance: the release job that moves a completed order's money from pending to
- * available is not on this branch yet, so tests post that money straight into the ledger by
+ * Available balance: these scenes post a seller's available money straight into the ledger by
  * SQL (seed_available: one balanced transfer, escrow -> pending -> available, as a capture and
- * its release would); once releases exist, these scenes are to be built through real orders
- * instead. The server itself has no test-only path. */
+ * its release would), so each test starts from an exact figure in milliseconds. Payouts out of
+ * money that real orders released (pay, ship, confirm, the hold period, the release job) are
+ * driven by test_money_property.c. The server itself has no test-only path. */
 #ifndef HAAT_TESTS_INTEGRATION_PAYOUT_FIXTURES_H
 #define HAAT_TESTS_INTEGRATION_PAYOUT_FIXTURES_H
 

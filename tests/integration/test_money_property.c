@@ -1,11 +1,14 @@
 /* The money property test: a few hundred random order journeys against the real server —
  * pay (or a failed attempt), cancel by either side, ship, confirm delivery, dispute, the hold
  * period passing (the release job), an admin's refund or release — interleaved at random
- * across a handful of sellers. After every step: the order is in the status the model says,
- * and, in one snapshot of the database, each seller's pending + available + in transit + paid
- * out equals what its orders owe it, no seller account is in debit, and the platform's revenue
- * equals the commissions of completed orders (mf_assert_owed). At the end each seller's
- * GET /v1/seller/balance equals the model's figures, and the ledger invariant holds.
+ * across a handful of sellers, with the sellers' own steps between them: a payout of part of
+ * what is available (paid by the sandbox, or failing on demand), one asking for more than is
+ * available (409, nothing changes), and the reversal of a paid payout. After every step: the order
+ * is in the status the model says, and, in one snapshot of the database, each seller's pending +
+ * available + in transit + paid out equals what its orders owe it, no seller account is in debit,
+ * and the platform's revenue equals the commissions of completed orders (mf_assert_owed). At the
+ * end each seller's GET /v1/seller/balance equals the model's figures, and the ledger invariant
+ * holds.
  *
  * Steps are rows of one table (when a step applies, what it does, the model's status after
  * it), so payout steps (payout, payout failure, reversal) are added as rows. The seed is
@@ -14,11 +17,13 @@
 #include <unistd.h>
 
 #include "tests/integration/money_fixtures.h"
+#include "tests/integration/payout_fixtures.h"
 #include "tests/test_main.h"
 
 #define JOURNEYS 200
 #define SELLERS  6
 #define BUYERS   10
+#define PAYOUTS  60 /* payouts at most in one run */
 
 /* The model of an order: its status as the test expects it (NULL before placing). */
 struct journey {
@@ -29,11 +34,22 @@ struct journey {
     bool releasing; /* the hold period passed: the release job will complete it */
 };
 
+/* The model of a payout: what the sandbox will make of it. */
+struct payout_model {
+    char id[40];
+    int seller;
+    long long amount;
+    bool fails;    /* an amount ending in 13 paise: the sandbox fails it */
+    bool reversed; /* reversed after it was paid */
+};
+
 struct world {
     struct actor sellers[SELLERS], buyers[BUYERS], admin;
     json_t *products[SELLERS];
     long long prices[SELLERS];
     struct journey j[JOURNEYS];
+    struct payout_model p[PAYOUTS];
+    int npayouts;
     unsigned seed;
 };
 
@@ -160,6 +176,87 @@ static void do_resolve_release(struct journey *j)
     resolve(j, "release", "completed");
 }
 
+/* ---- the sellers' steps ----------------------------------------------------------------- */
+
+/* Seller s's available balance; *could_be: everything that may still become available (in
+ * transit may fail back, pending may be released), so a request above it must be refused. */
+static long long available_of(int s, long long *could_be)
+{
+    struct h_resp r = {0};
+    fx_call(&w.sellers[s], "GET", "/v1/seller/balance", NULL, NULL, &r);
+    h_assert_status(&r, 200);
+    long long a = fx_int(r.json, "available_minor");
+    *could_be = a + fx_int(r.json, "in_transit_minor") + fx_int(r.json, "pending_minor");
+    h_resp_cleanup(&r);
+    return a;
+}
+
+/* A payout of part of what seller s has available (sometimes one the sandbox fails), or, with
+ * less than ₹1 available, a request for more than there is: 409 and nothing changes. */
+static void do_payout(int s)
+{
+    long long could_be = 0, avail = available_of(s, &could_be);
+    struct h_resp r = {0};
+    char body[64];
+    if (avail < 100 || w.npayouts == PAYOUTS) {
+        snprintf(body, sizeof body, "{\"amount_minor\":%lld}", could_be + 100);
+        payout_call(&w.sellers[s], body, &r);
+        h_assert_problem(&r, 409, "insufficient_balance");
+        h_resp_cleanup(&r);
+        return;
+    }
+    struct payout_model *m = &w.p[w.npayouts];
+    m->seller = s;
+    m->amount = 100 + rand_r(&w.seed) % (avail - 99);
+    long long fail_at = m->amount / 100 * 100 + 13; /* the nearest ...13 not above amount */
+    if (fail_at > m->amount)
+        fail_at -= 100;
+    m->fails = fail_at >= 113 && rand_r(&w.seed) % 4 == 0;
+    if (m->fails)
+        m->amount = fail_at;
+    else if (m->amount % 100 == 13)
+        m->amount++;
+    snprintf(body, sizeof body, "{\"amount_minor\":%lld}", m->amount);
+    payout_call(&w.sellers[s], body, &r);
+    h_assert_status(&r, 201);
+    snprintf(m->id, sizeof m->id, "%s", fx_str(r.json, "id"));
+    h_resp_cleanup(&r);
+    w.npayouts++;
+}
+
+/* Reverses one of seller s's payouts that the sandbox has paid, if there is one. */
+static void do_reverse(int s)
+{
+    for (int i = 0; i < w.npayouts; i++) {
+        struct payout_model *m = &w.p[i];
+        if (m->seller != s || m->fails || m->reversed ||
+            fx_count("SELECT count(*) FROM payouts WHERE id = '%s' AND status = 'paid'", m->id) !=
+                1)
+            continue;
+        struct h_resp r = {0};
+        char path[96];
+        snprintf(path, sizeof path, "/v1/sandbox/payouts/%s/reverse", m->id);
+        fx_call(NULL, "POST", path, NULL, NULL, &r);
+        h_assert_status(&r, 200);
+        h_resp_cleanup(&r);
+        m->reversed = true;
+        return;
+    }
+}
+
+/* Every payout ends as the model says once the sandbox has decided them all. */
+static void assert_payouts(void)
+{
+    wait_count(0, "SELECT count(*) FROM payouts WHERE status = 'processing'");
+    for (int i = 0; i < w.npayouts; i++) {
+        const struct payout_model *m = &w.p[i];
+        const char *want = m->fails ? "failed" : m->reversed ? "reversed" : "paid";
+        if (fx_count("SELECT count(*) FROM payouts WHERE id = '%s' AND status = '%s'", m->id,
+                     want) != 1)
+            fail_msg("payout %s of %lld: not %s", m->id, m->amount, want);
+    }
+}
+
 /* One step of a journey: when it applies, what it does (updating the model), its weight. */
 struct step {
     const char *name;
@@ -249,10 +346,16 @@ static void assert_balances(void)
             else if (is(j, "completed"))
                 released += j->total - j->commission;
         }
+        long long paid_out = 0;
+        for (int i = 0; i < w.npayouts; i++)
+            if (w.p[i].seller == s && !w.p[i].fails && !w.p[i].reversed)
+                paid_out += w.p[i].amount;
         struct h_resp r = {0};
         fx_call(&w.sellers[s], "GET", "/v1/seller/balance", NULL, NULL, &r);
         h_assert_status(&r, 200);
         assert_int_equal(fx_int(r.json, "pending_minor"), pending);
+        assert_int_equal(fx_int(r.json, "in_transit_minor"), 0);
+        assert_int_equal(fx_int(r.json, "paid_out_minor"), paid_out);
         assert_int_equal(fx_int(r.json, "available_minor") + fx_int(r.json, "in_transit_minor") +
                              fx_int(r.json, "paid_out_minor"),
                          released);
@@ -268,6 +371,16 @@ static void test_random_journeys(void **state)
     for (int i = 0; i < JOURNEYS; i++)
         active[i] = i;
     while (n > 0) {
+        if (rand_r(&w.seed) % 8 == 0) { /* a seller's own step */
+            int s = rand_r(&w.seed) % SELLERS;
+            if (rand_r(&w.seed) % 4 == 0)
+                do_reverse(s);
+            else
+                do_payout(s);
+            taken++;
+            mf_assert_owed();
+            continue;
+        }
         int k = rand_r(&w.seed) % n;
         struct journey *j = &w.j[active[k]];
         const struct step *st = pick(j);
@@ -288,8 +401,10 @@ static void test_random_journeys(void **state)
     assert_int_equal(fx_count("SELECT -balance_minor FROM ledger_accounts WHERE id = "
                               "'platform:revenue'"),
                      revenue);
+    assert_payouts();
+    mf_assert_owed();
     assert_balances();
-    print_message("%d journeys, %d steps\n", JOURNEYS, taken);
+    print_message("%d journeys, %d payouts, %d steps\n", JOURNEYS, w.npayouts, taken);
     free_world();
     lf_assert_ledger_balanced(cat_db_url);
 }
@@ -300,7 +415,8 @@ static int start(void **state)
     if (sodium_init() < 0 || h_db_create(cat_db_name, cat_db_url) != 0)
         return -1;
     snprintf(cat_srv.db_url, sizeof cat_srv.db_url, "%s", cat_db_url);
-    static const char *const env[] = {MF_HOLD_ENV, "HAAT_COMMISSION_BPS=500", NULL};
+    static const char *const env[] = {MF_HOLD_ENV, "HAAT_COMMISSION_BPS=500",
+                                      "HAAT_PAYOUT_RECONCILE_AFTER_S=1", NULL};
     h_server_start(&cat_srv, env);
     return 0;
 }
