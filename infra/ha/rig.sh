@@ -326,6 +326,7 @@ SQL
             HAAT_JWT_SECRET="$jwt" HAAT_HTTP_THREADS=4 \
             HAAT_NOTIFY_LOG_DIR="$dir/haat$((i + 1))/notify" \
             HAAT_LIMIT_AUTH_PER_IP_MIN=1000000 HAAT_TRUSTED_PROXIES=127.0.0.1 \
+            HAAT_LIMIT_SMS_PER_IP_HOUR=1000000 HAAT_LIMIT_EMAIL_PER_IP_HOUR=1000000 \
             HAAT_LOG_LEVEL=warn \
             "$haat" serve >"$dir/haat$((i + 1))/haat.log" 2>&1 &
         record "haat$((i + 1))" $!
@@ -349,6 +350,7 @@ HA_REST=http://127.0.0.1:${rest[0]},http://127.0.0.1:${rest[1]}
 HA_HAAT=http://127.0.0.1:${haat_ports[0]},http://127.0.0.1:${haat_ports[1]},http://127.0.0.1:${haat_ports[2]}
 HA_PATRONI_CONF=$dir/node1/patroni.yml
 HA_RUNNER=$runner
+HA_JWT_SECRET=$jwt
 ENV
 }
 
