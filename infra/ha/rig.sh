@@ -38,6 +38,8 @@ haat_ports=(57181 57182 57183)
 su_pass=ha-superuser-pass rep_pass=ha-replication-pass rw_pass=ha-rewind-pass
 app_pass=ha-haat-pass
 jwt=ha-rig-jwt-secret-0123456789abcdef0123456789
+# HAAT_DATA_KEY seals bank account numbers at rest (64 hex digits); a fixed one for the rig.
+data_key=0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0
 sys_user=haatpg
 
 write_url="postgresql://haat:$app_pass@127.0.0.1:$write_port/haat"
@@ -316,14 +318,14 @@ SQL
     psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = 'haat'" | grep -q 1 ||
         psql_admin -c 'CREATE DATABASE haat OWNER haat'
     wait_for 60 "the replica to stream" http_ok "http://127.0.0.1:${rest[1]}/replica" OPTIONS
-    DATABASE_URL=$write_url HAAT_JWT_SECRET=$jwt "$haat" migrate >"$dir/migrate.log" 2>&1 ||
+    DATABASE_URL=$write_url HAAT_JWT_SECRET=$jwt HAAT_DATA_KEY=$data_key "$haat" migrate >"$dir/migrate.log" 2>&1 ||
         die "haat migrate failed: $(tail -3 "$dir/migrate.log")"
 
     for i in 0 1 2; do
         env DATABASE_URL="$write_url" DATABASE_READ_URL="$read_url" \
             HAAT_HTTP_ADDR="127.0.0.1:${haat_ports[$i]}" \
             HAAT_PUBLIC_URL="http://127.0.0.1:$api_port" \
-            HAAT_JWT_SECRET="$jwt" HAAT_HTTP_THREADS=4 \
+            HAAT_JWT_SECRET="$jwt" HAAT_DATA_KEY="$data_key" HAAT_HTTP_THREADS=4 \
             HAAT_NOTIFY_LOG_DIR="$dir/haat$((i + 1))/notify" \
             HAAT_LIMIT_AUTH_PER_IP_MIN=1000000 HAAT_TRUSTED_PROXIES=127.0.0.1 \
             HAAT_LIMIT_SMS_PER_IP_HOUR=1000000 HAAT_LIMIT_EMAIL_PER_IP_HOUR=1000000 \
