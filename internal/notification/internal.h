@@ -190,7 +190,11 @@ void notify_mail_date(int64_t unix_s, char out[40]);
 #define NOTIFY_TOTAL_TIMEOUT_MS   10000
 /* A claimed message belongs to its worker this long; then another worker may send it. Longer
  * than one send can take (NOTIFY_TOTAL_TIMEOUT_MS) plus the database round trips. */
-#define NOTIFY_LEASE_S 15
+#define NOTIFY_LEASE_S 30
+/* How long after its claim a worker keeps trying to record that a message went out when the
+ * database does not answer (a failover: ~11 s on the rig), well inside the lease, so nobody
+ * else claims and sends it again meanwhile. */
+#define NOTIFY_RECORD_FOR_S 24
 /* Events: claim lease, and how often a transient fan-out failure is retried. */
 #define NOTIFY_EVENT_LEASE_S      30
 #define NOTIFY_EVENT_MAX_ATTEMPTS 10

@@ -153,7 +153,7 @@ static void test_worker_killed_mid_send_loses_nothing(void **state)
     w2.command = "worker";
     w2.no_wait = true;
     h_server_start(&w2, env);
-    nf_wait_quiet(api_srv.db_url, 45000); /* the leases (15 s) run out, then w2 sends */
+    nf_wait_quiet(api_srv.db_url, 75000); /* the leases (30 s) run out, then w2 sends */
     all = h_jsonl_read(sms2.out);
     for (int i = 0; i < 8; i++)
         if (nf_count_sms(all, s.phone, dests[i]) < 1)
