@@ -256,6 +256,69 @@ static uint64_t drain(const struct cfg *c, struct serve_state *sv)
     return deadline;
 }
 
+/* Starts everything serve runs, in order, recording in sv what is up (so serve_stop tears
+ * down just that). 0, or -1 as soon as one part fails. */
+static int serve_start(const struct cfg *c, struct serve_state *sv)
+{
+    if (start_common(c) != 0)
+        return -1;
+    sv->common = true;
+    if (sec_pwpool_start(2, 64) != 0)
+        return -1;
+    sv->pwpool = true;
+    /* Every serve process, whatever HAAT_WORKERS says: each one authenticates requests. */
+    sv->auth_cache = true;
+    if (user_auth_cache_start() != 0)
+        return -1;
+    /* Every serve process, whatever HAAT_WORKERS says: it may hold event streams. */
+    sv->chat = true;
+    if (catalog_cache_start(c) != 0 || chat_streams_start(c) != 0) /* chat starts the listener */
+        return -1;
+    sv->health = true;
+    if (db_health_start(app_migrations_dir(), HEALTH_PROBE_MS) != 0)
+        return -1;
+    bool ops_listener = *c->ops_host != '\0';
+    if (ops_listener) {
+        sv->ops_router = ops_listener_router();
+        sv->ops = start_ops(c, sv->ops_router);
+        if (!sv->ops)
+            return -1;
+    }
+    sv->router = router_with(!ops_listener);
+    sv->http = start_http(c, sv->router);
+    if (!sv->http)
+        return -1;
+    sv->jobs = c->workers && register_jobs() == 0 && jobs_start(c->database_url) == 0;
+    return c->workers && !sv->jobs ? -1 : 0;
+}
+
+/* Tears down what serve_start started, in reverse, with deadline (0: at once) for what waits. */
+static void serve_stop(struct serve_state *sv, uint64_t deadline)
+{
+    if (sv->http) {
+        http_server_stop(sv->http, 0); /* already stopped by drain: returns at once */
+        http_server_free(sv->http);
+    }
+    router_free(sv->router);
+    if (sv->ops) { /* after the API: /readyz says 503 (draining) until the end */
+        http_server_stop(sv->ops, 0);
+        http_server_free(sv->ops);
+    }
+    router_free(sv->ops_router);
+    if (sv->health)
+        db_health_stop();
+    if (sv->chat) { /* after the HTTP server: its stop ended the streams */
+        chat_streams_stop(remaining_ms(deadline ? deadline : clock_mono_ns() + 1000000000u));
+        catalog_cache_stop();
+    }
+    if (sv->auth_cache)
+        user_auth_cache_stop(SUSPENSIONS_STOP_MS);
+    if (sv->pwpool)
+        sec_pwpool_stop();
+    if (sv->common)
+        stop_common(sv->jobs, deadline ? deadline : clock_mono_ns());
+}
+
 int app_serve(const struct cfg *c)
 {
     int rc = 1;
@@ -263,63 +326,12 @@ int app_serve(const struct cfg *c)
     struct serve_state sv = {0};
     sigset_t set;
     block_signals(&set);
-    if (start_common(c) != 0)
-        goto out;
-    sv.common = true;
-    if (sec_pwpool_start(2, 64) != 0)
-        goto out;
-    sv.pwpool = true;
-    /* Every serve process, whatever HAAT_WORKERS says: each one authenticates requests. */
-    sv.auth_cache = true;
-    if (user_auth_cache_start() != 0)
-        goto out;
-    /* Every serve process, whatever HAAT_WORKERS says: it may hold event streams. */
-    sv.chat = true;
-    if (catalog_cache_start(c) != 0 || chat_streams_start(c) != 0) /* chat starts the listener */
-        goto out;
-    sv.health = true;
-    if (db_health_start(app_migrations_dir(), HEALTH_PROBE_MS) != 0)
-        goto out;
-    bool ops_listener = *c->ops_host != '\0';
-    if (ops_listener) {
-        sv.ops_router = ops_listener_router();
-        sv.ops = start_ops(c, sv.ops_router);
-        if (!sv.ops)
-            goto out;
+    if (serve_start(c, &sv) == 0) {
+        wait_for_signal(&set);
+        deadline = drain(c, &sv);
+        rc = 0;
     }
-    sv.router = router_with(!ops_listener);
-    sv.http = start_http(c, sv.router);
-    if (!sv.http)
-        goto out;
-    sv.jobs = c->workers && register_jobs() == 0 && jobs_start(c->database_url) == 0;
-    if (c->workers && !sv.jobs)
-        goto out;
-    wait_for_signal(&set);
-    deadline = drain(c, &sv);
-    rc = 0;
-out:
-    if (sv.http) {
-        http_server_stop(sv.http, 0); /* already stopped by drain: returns at once */
-        http_server_free(sv.http);
-    }
-    router_free(sv.router);
-    if (sv.ops) { /* after the API: /readyz says 503 (draining) until the end */
-        http_server_stop(sv.ops, 0);
-        http_server_free(sv.ops);
-    }
-    router_free(sv.ops_router);
-    if (sv.health)
-        db_health_stop();
-    if (sv.chat) /* after the HTTP server: its stop ended the streams */
-        chat_streams_stop(remaining_ms(deadline ? deadline : clock_mono_ns() + 1000000000u));
-    if (sv.chat)
-        catalog_cache_stop();
-    if (sv.auth_cache)
-        user_auth_cache_stop(SUSPENSIONS_STOP_MS);
-    if (sv.pwpool)
-        sec_pwpool_stop();
-    if (sv.common)
-        stop_common(sv.jobs, deadline ? deadline : clock_mono_ns());
+    serve_stop(&sv, deadline);
     if (rc == 0)
         log_info("shutdown", "stopped cleanly");
     return rc;
