@@ -39,6 +39,9 @@ void admin_get_revenue(struct http_req *r);
 void admin_set_suspension(struct http_req *r, bool on);
 /* moderation.c: the body of take down and restore (take_down: which one). */
 void admin_moderate_product(struct http_req *r, bool take_down);
+/* A text filter of a listing (?name=): absent is NULL; present must be 1..100 characters
+ * (false after answering 422 on name). */
+bool admin_filter_or_reply(struct http_req *r, const char *name, const char **out);
 /* Reads the required {reason} body into *reason (borrowed from the body): false after
  * answering 422. */
 bool admin_reason_or_reply(struct http_req *r, const char **reason);

@@ -8,22 +8,10 @@
 #include "internal/admin/internal.h"
 #include "pkg/util/strbuf.h"
 
-/* A filter: absent is NULL; present must be 1..100 characters (the column's bound). */
-static bool filter(struct http_req *r, const char *name, const char **out)
-{
-    const char *v = http_req_query(r, name);
-    if (v && (v[0] == '\0' || strlen(v) > 100)) {
-        http_reply_field(r, 422, name, "must be 1 to 100 characters");
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
 void admin_list_audit_log(struct http_req *r)
 {
     const char *actor = NULL, *target = NULL;
-    if (!filter(r, "actor", &actor) || !filter(r, "target", &target))
+    if (!admin_filter_or_reply(r, "actor", &actor) || !admin_filter_or_reply(r, "target", &target))
         return;
     char owner[256];
     snprintf(owner, sizeof owner, "%s|%s|%s", http_req_principal(r)->user_id, actor ? actor : "",

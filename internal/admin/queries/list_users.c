@@ -9,11 +9,9 @@
 
 void admin_list_users(struct http_req *r)
 {
-    const char *q = http_req_query(r, "q"), *status = http_req_query(r, "status");
-    if (q && (q[0] == '\0' || strlen(q) > 100)) {
-        http_reply_field(r, 422, "q", "must be 1 to 100 characters");
+    const char *q = NULL, *status = http_req_query(r, "status");
+    if (!admin_filter_or_reply(r, "q", &q))
         return;
-    }
     if (status && strcmp(status, "active") != 0 && strcmp(status, "suspended") != 0) {
         http_reply_field(r, 422, "status", "must be active or suspended");
         return;
