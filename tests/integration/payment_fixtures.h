@@ -10,6 +10,25 @@
 
 #define PAY_WAIT_MS 15000
 
+/* ---- a provider's local fake (infra/dev/razorpay_fake.py, razorpayx_fake.py) ------------ */
+
+/* POST text to the fake's control endpoint; r gets the answer (haat's, for a webhook). */
+static inline long fake_control(const struct h_sink *fake, const char *text, struct h_resp *r)
+{
+    char url[128];
+    snprintf(url, sizeof url, "%s/__control", fake->url);
+    h_resp_cleanup(r);
+    return h_request_url("POST", url, text, strlen(text), NULL, r);
+}
+
+/* Stops the server, then the fake, and drops the test's database (a group teardown). */
+static inline void fake_teardown(struct h_sink *fake)
+{
+    h_server_cleanup(&cat_srv);
+    h_sink_stop(fake);
+    h_db_drop(cat_db_name);
+}
+
 /* A SQL scalar as a new string (NULL when none); printf-style over test-made values. */
 static inline char *pay_scalar(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static inline char *pay_scalar(const char *fmt, ...)

@@ -37,19 +37,13 @@ static int rzp_start(void **state)
 static int rzp_stop(void **state)
 {
     (void)state;
-    h_server_cleanup(&cat_srv);
-    h_sink_stop(&rzp);
-    h_db_drop(cat_db_name);
+    fake_teardown(&rzp);
     return 0;
 }
 
-/* POST text to the fake's control endpoint; r gets the answer (haat's, for a webhook). */
 static long control(const char *text, struct h_resp *r)
 {
-    char url[128];
-    snprintf(url, sizeof url, "%s/__control", rzp.url);
-    h_resp_cleanup(r);
-    return h_request_url("POST", url, text, strlen(text), NULL, r);
+    return fake_control(&rzp, text, r);
 }
 
 /* A payment of status (captured | failed) through the payment link ref; its id into out. */

@@ -37,18 +37,13 @@ static int rzpx_start(void **state)
 static int rzpx_stop(void **state)
 {
     (void)state;
-    h_server_cleanup(&cat_srv);
-    h_sink_stop(&rzpx);
-    h_db_drop(cat_db_name);
+    fake_teardown(&rzpx);
     return 0;
 }
 
 static long control(const char *text, struct h_resp *r)
 {
-    char url[128];
-    snprintf(url, sizeof url, "%s/__control", rzpx.url);
-    h_resp_cleanup(r);
-    return h_request_url("POST", url, text, strlen(text), NULL, r);
+    return fake_control(&rzpx, text, r);
 }
 
 /* The fake's count of kind (contacts, fund_accounts, payouts). */
